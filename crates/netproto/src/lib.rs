@@ -8,3 +8,4 @@
 //! - the command-line conventions every binary follows ([`cli`]).
 
 pub mod cli;
+pub mod testsupport;

@@ -1,0 +1,156 @@
+//! Helpers for netlab's integration tests: visible skips, the shared traces, built binaries,
+//! and throw-away namespace labs.
+//!
+//! Tests that need root, `../shared` or an external peer call one of the `require_*`
+//! functions first. Where the requirement is missing they print a visible `SKIP` line and
+//! return `None`/`false`; with `NETLAB_REQUIRE_ROOT=1`, `NETLAB_REQUIRE_SHARED=1` or
+//! `NETLAB_REQUIRE_PEERS=1` (set by CI) they panic instead, so nothing skips silently there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn required(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "1")
+}
+
+fn skip_or_panic(var: &str, test: &str, why: &str) {
+    if required(var) {
+        panic!("{test}: {why}, and {var}=1 forbids skipping");
+    }
+    eprintln!("SKIP {test}: {why} (set {var}=1 to make this a failure)");
+}
+
+/// The workspace's top directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root exists")
+}
+
+/// True when running as root; otherwise prints a SKIP line (or panics in CI).
+pub fn require_root(test: &str) -> bool {
+    // SAFETY-free check: /proc/self/status has the effective uid on Linux.
+    let euid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(str::to_owned))
+        })
+        .and_then(|u| u.parse::<u32>().ok());
+    if euid == Some(0) {
+        return true;
+    }
+    skip_or_panic("NETLAB_REQUIRE_ROOT", test, "needs root (network namespaces)");
+    false
+}
+
+/// The CNP3 traces in `../shared/traces/cnp3`, or a SKIP line (panic in CI) when absent.
+pub fn shared_traces(test: &str) -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared/traces/cnp3");
+    if dir.is_dir() {
+        return Some(dir.canonicalize().unwrap_or(dir));
+    }
+    skip_or_panic(
+        "NETLAB_REQUIRE_SHARED",
+        test,
+        "../shared/traces/cnp3 is not beside the checkout",
+    );
+    None
+}
+
+/// True when `cmd` is on PATH; otherwise a SKIP line (panic with `NETLAB_REQUIRE_PEERS=1`).
+pub fn require_peer(test: &str, cmd: &str) -> bool {
+    let found = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|p| p.join(cmd).is_file())
+    });
+    if !found {
+        skip_or_panic(
+            "NETLAB_REQUIRE_PEERS",
+            test,
+            &format!("peer `{cmd}` is not installed (scripts/test installs it)"),
+        );
+    }
+    found
+}
+
+/// Path of a workspace binary built into the same target directory as the running test
+/// (`cargo build --workspace` builds them all; scripts/test does that before testing).
+pub fn tool(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is not built: run `cargo build --workspace` first",
+        path.display()
+    );
+    path
+}
+
+/// A namespace lab brought up by `scripts/lab` with a private name prefix, so that tests
+/// (and developers) can run several at once. Torn down on drop.
+pub struct Lab {
+    prefix: String,
+}
+
+static LAB_SEQ: AtomicU32 = AtomicU32::new(0);
+
+impl Lab {
+    /// `scripts/lab up TOPOLOGY` under a fresh prefix (`t<pid>x<n>-`). Panics with the script's
+    /// stderr when it fails.
+    pub fn up(topology: &str) -> Lab {
+        let n = LAB_SEQ.fetch_add(1, Ordering::Relaxed);
+        let lab = Lab {
+            prefix: format!("t{}x{}-", std::process::id(), n),
+        };
+        let out = lab.script(&["up", topology]);
+        assert!(
+            out.status.success(),
+            "scripts/lab up {topology} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        lab
+    }
+
+    /// The prefix every namespace of this lab carries.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The namespace name of a lab host (e.g. `brooklyn` -> `t42x0-brooklyn`).
+    pub fn netns(&self, host: &str) -> String {
+        format!("{}{}", self.prefix, host)
+    }
+
+    /// Run `scripts/lab ARGS...` with this lab's prefix.
+    pub fn script(&self, args: &[&str]) -> Output {
+        Command::new(workspace_root().join("scripts/lab"))
+            .args(args)
+            .env("NETLAB_PREFIX", &self.prefix)
+            .output()
+            .expect("run scripts/lab")
+    }
+
+    /// A command that runs `program` inside `host`'s namespace.
+    pub fn command(&self, host: &str, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.arg("netns")
+            .arg("exec")
+            .arg(self.netns(host))
+            .arg(program);
+        c
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.script(&["down"]);
+    }
+}
