@@ -1,0 +1,1 @@
+//! Sans-IO sliding-window sender and receiver.

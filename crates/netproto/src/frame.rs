@@ -1,0 +1,1 @@
+//! Frame decoding shared by sniff and tcpstat.

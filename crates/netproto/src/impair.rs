@@ -1,0 +1,1 @@
+//! Impairment layer: seeded loss, delay and jitter of received datagrams.

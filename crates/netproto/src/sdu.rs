@@ -1,0 +1,1 @@
+//! The Simple SDU message of the UDP exercise.

@@ -1,0 +1,1 @@
+//! The TLV of the TCP exercise.
