@@ -1,0 +1,33 @@
+# Shared helpers for netlab's scripts (sourced, not run).
+
+# apt_ensure PKG... — install the Debian packages that are missing, only those, once.
+# As root: apt-get (update first when the lists are empty or an install fails).
+# As non-root: print the one command that would do it, and return 1.
+apt_ensure() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "netlab: missing packages: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2
+        return 1
+    fi
+    echo "netlab: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    # tshark asks whether non-root users may capture; answer no without a prompt.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+    if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]; then
+        apt-get update -qq >&2
+    fi
+    if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
+        apt-get update -qq >&2
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    fi
+}
+
+# pip_ensure MODULE PACKAGE — install a Python package from PyPI when the module is missing.
+pip_ensure() {
+    python3 -c "import $1" 2>/dev/null && return 0
+    python3 -m pip install -q "$2" >&2 || python3 -m pip install -q --break-system-packages "$2" >&2
+}
