@@ -91,6 +91,41 @@ impl fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
+/// Parse the command line like `C::parse()`, with one addition shared by every tool: when
+/// `NETLAB_GENERATE=DIR` is set, write the tool's man page (`DIR/man/NAME.1`) and shell
+/// completions (`DIR/completions/`) and exit. `scripts/gen-man` drives it for every binary, so
+/// the pages always match the real clap definitions.
+pub fn parse<C: clap::Parser>() -> C {
+    if let Some(dir) = std::env::var_os("NETLAB_GENERATE") {
+        let code = match generate::<C>(std::path::Path::new(&dir)) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: generating man page and completions into {dir:?}: {e}");
+                code::FAILURE
+            }
+        };
+        std::process::exit(code.into());
+    }
+    C::parse()
+}
+
+fn generate<C: clap::CommandFactory>(dir: &std::path::Path) -> io::Result<()> {
+    use clap_complete::Shell;
+    let mut cmd = C::command();
+    let name = cmd.get_name().to_owned();
+    let man = dir.join("man");
+    std::fs::create_dir_all(&man)?;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
+    std::fs::write(man.join(format!("{name}.1")), page)?;
+    let comp = dir.join("completions");
+    std::fs::create_dir_all(&comp)?;
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        clap_complete::generate_to(shell, &mut cmd, &name, &comp)?;
+    }
+    Ok(())
+}
+
 /// True when the error chain holds a broken pipe (the reader of stdout went away).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
