@@ -43,7 +43,11 @@ pub fn require_root(test: &str) -> bool {
     if euid == Some(0) {
         return true;
     }
-    skip_or_panic("NETLAB_REQUIRE_ROOT", test, "needs root (network namespaces)");
+    skip_or_panic(
+        "NETLAB_REQUIRE_ROOT",
+        test,
+        "needs root (network namespaces)",
+    );
     false
 }
 
@@ -63,9 +67,8 @@ pub fn shared_traces(test: &str) -> Option<PathBuf> {
 
 /// True when `cmd` is on PATH; otherwise a SKIP line (panic with `NETLAB_REQUIRE_PEERS=1`).
 pub fn require_peer(test: &str, cmd: &str) -> bool {
-    let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|p| p.join(cmd).is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(cmd).is_file()));
     if !found {
         skip_or_panic(
             "NETLAB_REQUIRE_PEERS",
@@ -106,17 +109,32 @@ impl Lab {
     /// `scripts/lab up TOPOLOGY` under a fresh prefix (`t<pid>x<n>-`). Panics with the script's
     /// stderr when it fails.
     pub fn up(topology: &str) -> Lab {
-        let n = LAB_SEQ.fetch_add(1, Ordering::Relaxed);
-        let lab = Lab {
-            prefix: format!("t{}x{}-", std::process::id(), n),
-        };
-        let out = lab.script(&["up", topology]);
+        Lab::up_with(&[topology])
+    }
+
+    /// `scripts/lab up ARGS...` under a fresh prefix, e.g. `Lab::up_with(&["--conf", dir])` for a
+    /// netkit lab directory. Panics with the script's stderr when it fails.
+    pub fn up_with(args: &[&str]) -> Lab {
+        let lab = Lab::unstarted();
+        let mut all = vec!["up"];
+        all.extend_from_slice(args);
+        let out = lab.script(&all);
         assert!(
             out.status.success(),
-            "scripts/lab up {topology} failed: {}",
+            "scripts/lab up {} failed: {}",
+            args.join(" "),
             String::from_utf8_lossy(&out.stderr)
         );
         lab
+    }
+
+    /// A fresh prefix with nothing brought up yet (for tests of `scripts/lab` itself, which
+    /// call [`Lab::script`] with `up` and its failures). `down` still runs on drop.
+    pub fn unstarted() -> Lab {
+        let n = LAB_SEQ.fetch_add(1, Ordering::Relaxed);
+        Lab {
+            prefix: format!("t{}x{}-", std::process::id(), n),
+        }
     }
 
     /// The prefix every namespace of this lab carries.
@@ -146,6 +164,35 @@ impl Lab {
             .arg(self.netns(host))
             .arg(program);
         c
+    }
+
+    /// Run `scripts/lab impair HOST ARGS...` (e.g. `&["--loss", "10"]`, `&["--clear"]`);
+    /// panics with the script's stderr when it fails.
+    pub fn impair(&self, host: &str, args: &[&str]) {
+        let mut all = vec!["impair", host];
+        all.extend_from_slice(args);
+        let out = self.script(&all);
+        assert!(
+            out.status.success(),
+            "scripts/lab impair {host} {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Namespaces (of any lab) whose name starts with this lab's prefix, as `ip netns list`
+    /// shows them: empty once the lab is down.
+    pub fn namespaces(&self) -> Vec<String> {
+        let out = Command::new("ip")
+            .args(["netns", "list"])
+            .output()
+            .expect("run ip netns list");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|ns| ns.starts_with(&self.prefix))
+            .map(str::to_owned)
+            .collect()
     }
 }
 
