@@ -509,3 +509,57 @@ fn script_passes_bash_n_and_shellcheck() {
         .unwrap();
     ok(&out, "shellcheck scripts/lab");
 }
+
+#[test]
+fn kathara_options_sysctl_exec_mac_ipv6_and_shared_startup() {
+    if !require_root("kathara_options_sysctl_exec_mac_ipv6_and_shared_startup") {
+        return;
+    }
+    let dir = temp_dir("kathara");
+    write(
+        &dir,
+        "lab.conf",
+        "LAB_DESCRIPTION=\"options test\"\n\
+         # a comment line\n\
+         r1[0]=\"A\"   # trailing comment\n\
+         r1[1]=B/02:00:00:00:00:11\n\
+         r1[sysctl]=\"net.ipv4.ip_forward=1\"\n\
+         r1[image]=\"kathara/frr\"\n\
+         r1[exec]=\"ip address add 10.9.0.1/24 dev eth1\"\n\
+         pc1[0]=A\n\
+         pc1[ipv6]=false\n",
+    );
+    write(&dir, "shared.startup", "echo shared >> shared.log\n");
+    let lab = Lab::unstarted();
+    let out = lab.script(&["up", "--conf", dir.to_str().unwrap()]);
+    let said = ok(&out, "up --conf");
+    assert!(said.contains("options test"), "{said}");
+    assert!(
+        text(&out.stderr).contains("lab.conf:6: r1[image] ignored"),
+        "{}",
+        text(&out.stderr)
+    );
+    let sh = |host: &str, cmd: &str| {
+        ok(
+            &lab.command(host, "sh").args(["-c", cmd]).output().unwrap(),
+            cmd,
+        )
+    };
+    assert_eq!(sh("r1", "cat /proc/sys/net/ipv4/ip_forward").trim(), "1");
+    assert!(sh("r1", "ip link show eth1").contains("02:00:00:00:00:11"));
+    assert!(sh("r1", "ip -o address show eth1").contains("10.9.0.1/24"));
+    assert_eq!(
+        sh("pc1", "cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6").trim(),
+        "1"
+    );
+    assert_eq!(
+        sh("r1", "cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6").trim(),
+        "0"
+    );
+    // shared.startup ran once per host, in the lab directory.
+    let shared = std::fs::read_to_string(dir.join("shared.log")).unwrap();
+    assert_eq!(shared, "shared\nshared\n");
+    ok(&lab.script(&["down"]), "down");
+    assert!(lab.namespaces().is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
