@@ -1,9 +1,265 @@
-//! hello-server: the lab's Hello, World! HTTP/1.1 server (not built yet).
+//! hello-server: the lab's "Hello, World!" web server, as a real HTTP/1.1 server.
+//!
+//! One worker thread per core, each with its own epoll loop (mio) and its own listening socket
+//! (SO_REUSEPORT, so the kernel spreads new connections over the workers without a shared
+//! accept lock). See docs/hello.md for why this design and how it measures against nginx.
 
+mod http;
+mod worker;
+
+use std::io::ErrorKind;
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use netproto::cli::{Exit, Verbosity};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use worker::{Shared, Worker};
+
+const EXAMPLES: &str = "\
+Examples:
+  hello-server                          # http://127.0.0.1:5000/, this host only (like Flask)
+  hello-server --bind 0.0.0.0           # reachable from other hosts (the lab's brooklyn)
+  hello-server --bind :: --port 8080    # IPv6 and IPv4, all interfaces
+  hello-server --reuse-port & hello-server --reuse-port
+                                        # two instances share port 5000: the log shows the pid
+  hello-server -q --message 'Hi'        # no access log, another body
+
+Access log (stderr, one line per request; -q turns it off):
+  127.0.0.1:41234 -> 127.0.0.1:5000 pid 4242 \"GET / HTTP/1.1\" 200 13 0.041ms
+  client          -> server         process  request          status bytes duration
+
+Answers: GET / and HEAD / -> 200; other paths 404; other methods 405; malformed 400;
+head over 8 KiB 431; head not complete within --header-timeout 408; body over --max-body 413.";
+
+/// The lab's Hello, World! web server: fast HTTP/1.1 with keep-alive and pipelining.
+#[derive(Debug, clap::Parser)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    /// Address to listen on: 127.0.0.1 (this host only), 0.0.0.0 (all IPv4), :: (all).
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// TCP port (0: let the system pick; the start-up line shows it).
+    #[arg(long, default_value_t = 5000)]
+    port: u16,
+    /// Body of the answer to GET /.
+    #[arg(long, default_value = "Hello, World!")]
+    message: String,
+    /// Share the port with other instances started with --reuse-port (SO_REUSEPORT).
+    #[arg(long)]
+    reuse_port: bool,
+    /// Worker threads, each with its own event loop [default: number of cores].
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Open connections allowed; beyond, new connections are accepted and closed (logged).
+    #[arg(long, default_value_t = 10_000)]
+    max_connections: usize,
+    /// Seconds a client may take to send a complete request head before it gets 408.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    header_timeout: f64,
+    /// Largest request body read (and discarded); larger gets 413.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    max_body: u64,
+    #[command(flatten)]
+    verbosity: Verbosity,
+}
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(|| {
-        Err(netproto::cli::Exit::failure("hello-server is not built yet").into())
-    })
+    netproto::cli::main_with(run)
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) if e.use_stderr() => {
+            e.print()?;
+            return Ok(ExitCode::from(netproto::cli::code::USAGE));
+        }
+        Err(e) => {
+            e.print()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    args.verbosity.init_logging();
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    if workers == 0 || workers > 1024 {
+        return Err(Exit::usage("--workers must be between 1 and 1024").into());
+    }
+    if !(args.header_timeout > 0.0 && args.header_timeout < 1e6) {
+        return Err(Exit::usage("--header-timeout must be a positive number of seconds").into());
+    }
+    if args.max_connections == 0 {
+        return Err(Exit::usage("--max-connections must be at least 1").into());
+    }
+
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listeners = bind_all(addr, workers, args.reuse_port)?;
+    let local = listeners[0].local_addr()?;
+    let pid = std::process::id();
+    eprintln!(
+        "listening on {} (pid {pid}, {workers} worker{}); {}",
+        worker::url(local),
+        if workers == 1 { "" } else { "s" },
+        explain_bind(local, args.reuse_port)
+    );
+
+    let shared = Arc::new(Shared {
+        pid,
+        access_log: !args.verbosity.quiet && log::log_enabled!(log::Level::Info),
+        header_timeout: Duration::from_secs_f64(args.header_timeout),
+        max_conns: args.max_connections,
+        open: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+        grace: Duration::from_millis(1500),
+    });
+    let site = http::Site::new(&args.message, args.max_body);
+
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("cannot install the SIGINT/SIGTERM handlers")?;
+    let sig_handle = signals.handle();
+    let (done_tx, done_rx) = mpsc::channel::<(usize, std::io::Result<u64>)>();
+    let mut wakers = Vec::new();
+    for (id, l) in listeners.into_iter().enumerate() {
+        let (w, waker) = Worker::new(id, l, site.clone(), shared.clone())
+            .context("cannot create the event loop")?;
+        wakers.push(waker);
+        let tx = done_tx.clone();
+        let handle = sig_handle.clone();
+        std::thread::Builder::new()
+            .name(format!("worker-{id}"))
+            .spawn(move || {
+                let r = w.run();
+                // A worker that ends before a signal has failed: wake the main thread.
+                handle.close();
+                let _ = tx.send((id, r));
+            })
+            .context("cannot start a worker thread")?;
+    }
+    drop(done_tx);
+
+    // The main thread only waits: for a signal, or for a worker that failed.
+    let signal = signals.forever().next();
+    let started_stop = Instant::now();
+    shared.stop.store(true, Ordering::SeqCst);
+    for w in &wakers {
+        let _ = w.wake();
+    }
+    if let Some(sig) = signal {
+        let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+        log::info!("{name}: stopped accepting, finishing in-flight responses");
+    }
+    let deadline = started_stop + Duration::from_secs(2);
+    let mut served = 0u64;
+    let mut failure = None;
+    for _ in 0..workers {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match done_rx.recv_timeout(left) {
+            Ok((_, Ok(n))) => served += n,
+            Ok((id, Err(e))) => failure = Some(format!("worker {id} failed: {e}")),
+            Err(_) => {
+                log::warn!("workers did not finish within 2 s; exiting anyway");
+                break;
+            }
+        }
+    }
+    if let Some(f) = failure {
+        return Err(Exit::failure(f).into());
+    }
+    log::info!("stopped after answering {served} request(s)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One listening socket per worker. Without --reuse-port the port must be ours alone, so a
+/// probe socket without SO_REUSEPORT is bound first: it fails if anyone listens there.
+fn bind_all(
+    addr: SocketAddr,
+    workers: usize,
+    reuse_port: bool,
+) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    let mut addr = addr;
+    if !reuse_port && workers > 1 {
+        let probe = bind_one(addr, false)?;
+        addr = probe.local_addr()?;
+        drop(probe);
+    }
+    let share = reuse_port || workers > 1;
+    let first = bind_one(addr, share)?;
+    // With --port 0 the others join the port the first one got.
+    addr = first.local_addr()?;
+    let mut all = vec![first];
+    for _ in 1..workers {
+        all.push(bind_one(addr, true)?);
+    }
+    Ok(all)
+}
+
+fn bind_one(addr: SocketAddr, reuse_port: bool) -> anyhow::Result<std::net::TcpListener> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .context("cannot create a TCP socket")?;
+    // Restarting right after a stop must not fail on TIME_WAIT connections.
+    sock.set_reuse_address(true)?;
+    if reuse_port {
+        sock.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() {
+        // `--bind ::` serves IPv4 too, whatever net.ipv6.bindv6only says.
+        sock.set_only_v6(false)?;
+    }
+    sock.bind(&addr.into()).map_err(|e| bind_error(addr, e))?;
+    sock.listen(4096)
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    sock.set_nonblocking(true)?;
+    Ok(sock.into())
+}
+
+fn bind_error(addr: SocketAddr, e: std::io::Error) -> anyhow::Error {
+    let port = addr.port();
+    let msg = match e.kind() {
+        ErrorKind::AddrInUse => format!(
+            "cannot listen on {addr}: port {port} is already in use (another server listens \
+             there: `ss -ltnp 'sport = :{port}'` shows which); choose another --port, or start \
+             every instance with --reuse-port to share it"
+        ),
+        ErrorKind::AddrNotAvailable => format!(
+            "cannot listen on {addr}: {} is not an address of this host (`ip addr` lists them); \
+             use 0.0.0.0 for all addresses",
+            addr.ip()
+        ),
+        ErrorKind::PermissionDenied => format!(
+            "cannot listen on {addr}: ports below 1024 need root (or CAP_NET_BIND_SERVICE); \
+             use a port such as 5000"
+        ),
+        _ => format!("cannot listen on {addr}: {e}"),
+    };
+    Exit::failure(msg).into()
+}
+
+/// What the bound address means for who can connect.
+fn explain_bind(addr: SocketAddr, reuse_port: bool) -> String {
+    let port = addr.port();
+    let ip = addr.ip();
+    let mut s = if ip.is_loopback() {
+        "loopback only: other hosts cannot connect, use --bind 0.0.0.0".to_owned()
+    } else if ip.is_unspecified() && ip.is_ipv4() {
+        format!("all IPv4 addresses: other hosts connect to any address of this host, port {port}")
+    } else if ip.is_unspecified() {
+        format!(
+            "all addresses, IPv6 and IPv4: other hosts connect to any address of this host, port {port}"
+        )
+    } else {
+        format!("only this address: clients must connect to {ip} port {port}")
+    };
+    if reuse_port {
+        s.push_str("; port shared with other --reuse-port instances");
+    }
+    s
 }
