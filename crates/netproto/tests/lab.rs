@@ -140,6 +140,27 @@ fn two_hosts_udp_v4_v6_then_down_leaves_nothing() {
     assert!(addr.contains("fd00:56::101/64"), "{addr}");
     assert!(!addr.contains("tentative"), "DAD must not delay: {addr}");
 
+    // Offloads off, so captures show the segments and checksums that cross the link.
+    if require_peer("two_hosts_udp_v4_v6_then_down_leaves_nothing", "ethtool") {
+        for host in ["brooklyn", "midwood"] {
+            let k = ok(
+                &lab.command(host, "ethtool")
+                    .args(["-k", "eth0"])
+                    .output()
+                    .unwrap(),
+                "ethtool -k",
+            );
+            for feature in [
+                "tcp-segmentation-offload: off",
+                "generic-segmentation-offload: off",
+                "generic-receive-offload: off",
+                "tx-checksumming: off",
+            ] {
+                assert!(k.contains(feature), "{host}: {feature} expected in {k}");
+            }
+        }
+    }
+
     let v4 = udp(&lab, "midwood", "brooklyn", "192.168.56.101", 1, "5");
     assert_eq!(v4, ["datagram 0 192.168.56.102"]);
     // IPv6 straight after up: nodad makes the address usable at once.
