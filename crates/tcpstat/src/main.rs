@@ -1,9 +1,184 @@
-//! tcpstat: TCP trace analysis for the transport lab (not built yet).
+//! tcpstat: TCP trace analysis for the transport lab — connections, Wireshark's per-packet
+//! analysis, TCBs, reassembled streams, graphs and a network-vs-application diagnosis.
 
+mod analysis;
+mod diagnose;
+mod follow;
+mod graph;
+mod input;
+mod report;
+mod tcb;
+
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use netproto::cli::{Exit, Verbosity};
+
+const EXAMPLES: &str = "\
+Examples:
+  tcpstat -r trace.pcap                         connections (the default command)
+  tcpstat conns -r trace.pcap --json            one NDJSON record per connection
+  tcpstat packets -r trace0.pcap --conn 0       per-packet Wireshark analysis flags
+  tcpstat tcb -r sirius.pcap --frame 3 --host 130.104.78.8
+  tcpstat follow -r trace0.pcap --conn 0 --dir server --detect
+  tcpstat graph -r trace0.pcap --conn 0 --kind tsg -o tsg.svg
+  tcpstat diagnose -r trace9.pcap
+  sniff -w - 'tcp port 5000' | tcpstat -r -";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tcpstat",
+    version,
+    about = "TCP trace analysis: connections, Wireshark's analysis flags, TCB, follow, graphs, diagnosis",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = false
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    verbosity: Verbosity,
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Common {
+    /// pcap or pcapng file to read, `-` for standard input.
+    #[arg(short = 'r', long = "read", value_name = "FILE", global = true)]
+    file: Option<String>,
+    /// NDJSON output, one record per line with a `type` field.
+    #[arg(long, global = true, conflicts_with = "csv")]
+    json: bool,
+    /// CSV output for tables.
+    #[arg(long, global = true)]
+    csv: bool,
+    /// Only this connection (tshark's tcp.stream number).
+    #[arg(long, value_name = "N", global = true)]
+    conn: Option<u32>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// One row per connection (the default).
+    Conns,
+    /// One line per TCP packet with Wireshark's analysis flags.
+    Packets,
+    /// The TCB of a connection as one host holds it right after a frame (RFC 793).
+    Tcb(TcbArgs),
+    /// The reassembled byte stream of a connection.
+    Follow(FollowArgs),
+    /// Time-sequence, RTT, throughput or window graph (SVG, or PNG by extension).
+    Graph(GraphArgs),
+    /// Findings in plain words: network, application or capture, with evidence frames.
+    Diagnose,
+}
+
+#[derive(Args, Debug)]
+pub struct TcbArgs {
+    /// Frame number (1-based, as Wireshark shows it).
+    #[arg(long, value_name = "N")]
+    pub frame: u64,
+    /// The host whose TCB to show (default: the sender of the frame).
+    #[arg(long, value_name = "IP")]
+    pub host: Option<std::net::IpAddr>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirArg {
+    Client,
+    Server,
+    Both,
+}
+
+#[derive(Args, Debug)]
+pub struct FollowArgs {
+    /// Which direction: the client's bytes, the server's, or both interleaved.
+    #[arg(long, value_enum, default_value = "both")]
+    pub dir: DirArg,
+    /// Write the stream to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<String>,
+    /// Name the content: HTTP headers, file type by magic number.
+    #[arg(long)]
+    pub detect: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphKind {
+    Tsg,
+    Rtt,
+    Tput,
+    Window,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// Time-sequence (Stevens/tcptrace), RTT, throughput, or window and bytes in flight.
+    #[arg(long, value_enum, default_value = "tsg")]
+    pub kind: GraphKind,
+    /// Output file: .svg (default) or .png.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: String,
+    /// Data direction to draw (default: the one carrying more payload).
+    #[arg(long, value_enum)]
+    pub dir: Option<DirArg>,
+}
+
+/// Output format shared by the table commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Csv,
+}
+
 fn main() -> ExitCode {
-    netproto::cli::main_with(
-        || Err(netproto::cli::Exit::failure("tcpstat is not built yet").into()),
-    )
+    netproto::cli::main_with(run)
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            e.print()?;
+            return Ok(ExitCode::from(code));
+        }
+    };
+    cli.verbosity.init_logging();
+    let Some(file) = cli.common.file.clone() else {
+        return Err(
+            Exit::usage("no input: give a capture with -r FILE (or -r - for stdin)").into(),
+        );
+    };
+    let fmt = if cli.common.json {
+        Format::Json
+    } else if cli.common.csv {
+        Format::Csv
+    } else {
+        Format::Human
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let conn = cli.common.conn;
+    match cli.cmd.unwrap_or(Cmd::Conns) {
+        Cmd::Conns => report::conns(&file, conn, fmt, &mut out)?,
+        Cmd::Packets => report::packets(&file, conn, fmt, &mut out)?,
+        Cmd::Tcb(a) => tcb::run(&file, &a, fmt, &mut out)?,
+        Cmd::Follow(a) => {
+            let n =
+                conn.ok_or_else(|| Exit::usage("follow needs --conn N (see `tcpstat conns`)"))?;
+            follow::run(&file, n, &a, fmt, &mut out)?
+        }
+        Cmd::Graph(a) => {
+            let n =
+                conn.ok_or_else(|| Exit::usage("graph needs --conn N (see `tcpstat conns`)"))?;
+            graph::run(&file, n, &a, &mut out)?
+        }
+        Cmd::Diagnose => diagnose::run(&file, conn, fmt, &mut out)?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }

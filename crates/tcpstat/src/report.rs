@@ -1,0 +1,515 @@
+//! `conns` and `packets`: the connection table and the per-packet analysis lines, as human
+//! tables, NDJSON or CSV.
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::Format;
+use crate::analysis::{Analyzer, Conn, Flow, PacketInfo, TcpSample, af, th};
+use crate::input::{self, InputStats};
+
+/// Seconds with microseconds.
+pub fn secs(ns: i64) -> f64 {
+    ns as f64 / 1e9
+}
+
+fn ms(ns: i64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Delayed-ACK verdict for one side acting as a receiver.
+pub fn delayed_ack_verdict(f: &Flow) -> (String, &'static str) {
+    if f.acks_new < 3 {
+        return (
+            format!("too few ACKs to tell ({} ACKs of new data)", f.acks_new),
+            "unknown",
+        );
+    }
+    let ratio = f.acks_multi as f64 / f.acks_new as f64;
+    let delay = f
+        .single_ack_delay
+        .avg()
+        .map(|d| format!(", single-segment ACKs after {d:.1} ms on average"))
+        .unwrap_or_default();
+    if ratio >= 0.25 {
+        (
+            format!(
+                "delayed ACKs: {} of {} ACKs cover two or more segments{delay}",
+                f.acks_multi, f.acks_new
+            ),
+            "yes",
+        )
+    } else {
+        (
+            format!(
+                "no delayed ACKs: {} of {} ACKs acknowledge a single segment{delay}",
+                f.acks_single, f.acks_new
+            ),
+            "no",
+        )
+    }
+}
+
+fn goodput_bps(c: &Conn, f: &Flow) -> f64 {
+    match f.last_data_ts {
+        Some(t) if t > c.first_ts => f.unique_bytes as f64 * 8.0 / secs(t - c.first_ts),
+        _ => 0.0,
+    }
+}
+
+fn rtt_json(f: &Flow) -> Value {
+    if f.rtt.n == 0 {
+        return json!({"min": null, "avg": null, "max": null, "samples": 0});
+    }
+    json!({"min": f.rtt.min, "avg": f.rtt.avg(), "max": f.rtt.max, "samples": f.rtt.n})
+}
+
+/// The `connection` record.
+pub fn conn_json(c: &Conn, t0: i64) -> Value {
+    let (code, words) = c.state();
+    let [a, b] = &c.flows;
+    // RTT of the connection: the samples of both directions together.
+    let mut all = a.rtt;
+    if b.rtt.n > 0 {
+        if all.n == 0 {
+            all = b.rtt;
+        } else {
+            all.min = all.min.min(b.rtt.min);
+            all.max = all.max.max(b.rtt.max);
+            all.n += b.rtt.n;
+            all.sum += b.rtt.sum;
+        }
+    }
+    let rtt = if all.n == 0 {
+        json!({"min": null, "avg": null, "max": null})
+    } else {
+        json!({"min": all.min, "avg": all.avg(), "max": all.max})
+    };
+    let (va, ka) = delayed_ack_verdict(a);
+    let (vb, kb) = delayed_ack_verdict(b);
+    json!({
+        "type": "connection",
+        "id": c.id,
+        "client": c.client.to_string(),
+        "server": c.server.to_string(),
+        "start": secs(c.first_ts),
+        "rel_start": secs(c.first_ts - t0),
+        "duration": secs(c.last_ts - c.first_ts),
+        "first_frame": c.first_frame,
+        "last_frame": c.last_frame,
+        "packets": [a.packets, b.packets],
+        "bytes": [a.bytes, b.bytes],
+        "payload_bytes": [a.payload_bytes, b.payload_bytes],
+        "unique_bytes": [a.unique_bytes, b.unique_bytes],
+        "state": code,
+        "state_text": words,
+        "isn_client": a.isn,
+        "isn_server": b.isn,
+        "options_client": a.syn_opts.map(|o| o.json()),
+        "options_server": b.syn_opts.map(|o| o.json()),
+        "retransmissions": a.retrans + b.retrans,
+        "fast_retransmissions": a.fast + b.fast,
+        "timeout_retransmissions": a.timeout + b.timeout,
+        "spurious_retransmissions": a.spurious + b.spurious,
+        "retransmissions_by_dir": [a.retrans, b.retrans],
+        "dup_acks": a.dupacks + b.dupacks,
+        "out_of_order": a.ooo + b.ooo,
+        "lost_segments": a.lost + b.lost,
+        "zero_window": a.zero_windows + b.zero_windows,
+        "rtt_ms": rtt,
+        "rtt_ms_by_dir": [rtt_json(a), rtt_json(b)],
+        "handshake_rtt_ms": c.irtt_ns.map(ms),
+        "delayed_ack": {"client": ka, "server": kb, "client_text": va, "server_text": vb},
+        "goodput_bps": [goodput_bps(c, a), goodput_bps(c, b)],
+    })
+}
+
+fn opt_text(f: &Flow) -> String {
+    match &f.syn_opts {
+        None => "(no SYN seen)".into(),
+        Some(o) => {
+            let d = o.describe();
+            if d.is_empty() { "none".into() } else { d }
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Analyse the whole file; `each` sees every packet with its analysis.
+pub fn analyze_file(
+    file: &str,
+    mut each: impl FnMut(&TcpSample<'_>, &PacketInfo, &Analyzer) -> anyhow::Result<input::Flow>,
+) -> anyhow::Result<(Analyzer, InputStats)> {
+    let mut an = Analyzer::new();
+    let st = input::for_each_tcp(file, |s| {
+        let info = an.handle(s);
+        each(s, &info, &an)
+    })?;
+    Ok((an, st))
+}
+
+fn summary_json(an: &Analyzer, st: &InputStats) -> Value {
+    json!({
+        "type": "summary",
+        "frames": st.frames,
+        "tcp_packets": st.tcp,
+        "non_tcp_frames": st.non_tcp,
+        "undecodable_frames": st.undecodable,
+        "truncated_packets": st.truncated,
+        "bytes": st.bytes,
+        "connections": an.conns.len(),
+        "duration": st.first_ts.map(|t| secs(st.last_ts - t)),
+    })
+}
+
+pub fn conns(
+    file: &str,
+    only: Option<u32>,
+    fmt: Format,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let (an, st) = analyze_file(file, |_, _, _| Ok(input::Flow::Continue))?;
+    let t0 = st.first_ts.unwrap_or(0);
+    let sel = an.conns.iter().filter(|c| only.is_none_or(|n| n == c.id));
+    match fmt {
+        Format::Json => {
+            for c in sel {
+                writeln!(out, "{}", conn_json(c, t0))?;
+            }
+            writeln!(out, "{}", summary_json(&an, &st))?;
+        }
+        Format::Csv => {
+            writeln!(
+                out,
+                "id,client,server,rel_start,duration,packets_c2s,packets_s2c,bytes_c2s,bytes_s2c,payload_c2s,payload_s2c,state,state_text,isn_client,isn_server,options_client,options_server,retransmissions,fast,timeout,spurious,dup_acks,out_of_order,zero_window,rtt_min_ms,rtt_avg_ms,rtt_max_ms,handshake_rtt_ms,delayed_ack_client,delayed_ack_server,goodput_c2s_bps,goodput_s2c_bps"
+            )?;
+            for c in sel {
+                let j = conn_json(c, t0);
+                let [a, b] = &c.flows;
+                let f = |v: &Value| match v {
+                    Value::Null => String::new(),
+                    Value::Number(n) => n
+                        .as_f64()
+                        .filter(|_| n.is_f64())
+                        .map(|x| format!("{x:.3}"))
+                        .unwrap_or_else(|| n.to_string()),
+                    Value::String(s) => csv_field(s),
+                    other => csv_field(&other.to_string()),
+                };
+                writeln!(
+                    out,
+                    "{},{},{},{:.6},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.0},{:.0}",
+                    c.id,
+                    c.client,
+                    c.server,
+                    secs(c.first_ts - t0),
+                    secs(c.last_ts - c.first_ts),
+                    a.packets,
+                    b.packets,
+                    a.bytes,
+                    b.bytes,
+                    a.payload_bytes,
+                    b.payload_bytes,
+                    f(&j["state"]),
+                    f(&j["state_text"]),
+                    a.isn.map(|v| v.to_string()).unwrap_or_default(),
+                    b.isn.map(|v| v.to_string()).unwrap_or_default(),
+                    csv_field(&opt_text(a)),
+                    csv_field(&opt_text(b)),
+                    a.retrans + b.retrans,
+                    a.fast + b.fast,
+                    a.timeout + b.timeout,
+                    a.spurious + b.spurious,
+                    a.dupacks + b.dupacks,
+                    a.ooo + b.ooo,
+                    a.zero_windows + b.zero_windows,
+                    f(&j["rtt_ms"]["min"]),
+                    f(&j["rtt_ms"]["avg"]),
+                    f(&j["rtt_ms"]["max"]),
+                    f(&j["handshake_rtt_ms"]),
+                    f(&j["delayed_ack"]["client"]),
+                    f(&j["delayed_ack"]["server"]),
+                    goodput_bps(c, a),
+                    goodput_bps(c, b),
+                )?;
+            }
+        }
+        Format::Human => {
+            writeln!(
+                out,
+                "{:>3} {:<26} {:<26} {:>9} {:>9} {:>11} {:>15} {:>15} {:<6} state",
+                "id",
+                "client",
+                "server",
+                "start",
+                "duration",
+                "pkts c>s/s>c",
+                "bytes c>s/s>c",
+                "payload c>s/s>c",
+                "code"
+            )?;
+            let sel: Vec<&Conn> = sel.collect();
+            for c in &sel {
+                let [a, b] = &c.flows;
+                let (code, words) = c.state();
+                writeln!(
+                    out,
+                    "{:>3} {:<26} {:<26} {:>9.3} {:>9.3} {:>11} {:>15} {:>15} {:<6} {}",
+                    c.id,
+                    c.client.to_string(),
+                    c.server.to_string(),
+                    secs(c.first_ts - t0),
+                    secs(c.last_ts - c.first_ts),
+                    format!("{}/{}", a.packets, b.packets),
+                    format!("{}/{}", a.bytes, b.bytes),
+                    format!("{}/{}", a.payload_bytes, b.payload_bytes),
+                    code,
+                    words
+                )?;
+            }
+            for c in &sel {
+                let j = conn_json(c, t0);
+                let [a, b] = &c.flows;
+                writeln!(out)?;
+                writeln!(out, "connection {}: {} -> {}", c.id, c.client, c.server)?;
+                let isn = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+                writeln!(
+                    out,
+                    "  ISN        client {}  server {}",
+                    isn(a.isn),
+                    isn(b.isn)
+                )?;
+                writeln!(out, "  options    client {}", opt_text(a))?;
+                writeln!(out, "             server {}", opt_text(b))?;
+                writeln!(
+                    out,
+                    "  retrans    {} (fast {}, timeout {}, spurious {}); client {} server {}",
+                    a.retrans + b.retrans,
+                    a.fast + b.fast,
+                    a.timeout + b.timeout,
+                    a.spurious + b.spurious,
+                    a.retrans,
+                    b.retrans
+                )?;
+                writeln!(
+                    out,
+                    "  dup ACKs   {}  out-of-order {}  not captured {}  zero-window {}",
+                    a.dupacks + b.dupacks,
+                    a.ooo + b.ooo,
+                    a.lost + b.lost,
+                    a.zero_windows + b.zero_windows
+                )?;
+                let r = &j["rtt_ms"];
+                let fx = |v: &Value| {
+                    v.as_f64()
+                        .map(|x| format!("{x:.3}"))
+                        .unwrap_or_else(|| "-".into())
+                };
+                writeln!(
+                    out,
+                    "  RTT ms     min {} avg {} max {} (Karn, {} samples); handshake {}",
+                    fx(&r["min"]),
+                    fx(&r["avg"]),
+                    fx(&r["max"]),
+                    a.rtt.n + b.rtt.n,
+                    fx(&j["handshake_rtt_ms"])
+                )?;
+                writeln!(
+                    out,
+                    "  delayed ACK client {}",
+                    j["delayed_ack"]["client_text"].as_str().unwrap_or("")
+                )?;
+                writeln!(
+                    out,
+                    "             server {}",
+                    j["delayed_ack"]["server_text"].as_str().unwrap_or("")
+                )?;
+                writeln!(
+                    out,
+                    "  goodput    c>s {:.0} bit/s  s>c {:.0} bit/s",
+                    goodput_bps(c, a),
+                    goodput_bps(c, b)
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{} connections, {} TCP packets in {} frames ({} not TCP)",
+                an.conns.len(),
+                st.tcp,
+                st.frames,
+                st.non_tcp + st.undecodable
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// tcpdump-style flag letters.
+pub fn tcp_flags(f: u8) -> String {
+    let mut s = String::new();
+    for (bit, c) in [
+        (th::SYN, 'S'),
+        (th::FIN, 'F'),
+        (th::PSH, 'P'),
+        (th::RST, 'R'),
+        (th::URG, 'U'),
+        (th::ECE, 'E'),
+        (th::CWR, 'W'),
+        (th::ACK, '.'),
+    ] {
+        if f & bit != 0 {
+            s.push(c);
+        }
+    }
+    if s.is_empty() { "none".into() } else { s }
+}
+
+pub fn packet_json(s: &TcpSample<'_>, p: &PacketInfo, t0: i64) -> Value {
+    let flags: Vec<&str> = af::names(p.flags).collect();
+    json!({
+        "type": "packet",
+        "frame": p.frame,
+        "ts": secs(p.ts_ns),
+        "rel_ts": secs(p.ts_ns - t0),
+        "conn": p.conn,
+        "dir": if p.dir == 0 { "c2s" } else { "s2c" },
+        "src": s.src.to_string(),
+        "dst": s.dst.to_string(),
+        "tcp_flags": tcp_flags(s.flags),
+        "seq": s.seq,
+        "ack": s.ack,
+        "rel_seq": p.rel_seq,
+        "rel_ack": p.rel_ack,
+        "win": p.win_scaled,
+        "len": s.payload_len,
+        "flags": flags,
+        "dup_ack_num": (p.dup_ack_num > 0).then_some(p.dup_ack_num),
+        "dup_ack_frame": (p.dup_ack_num > 0).then_some(p.dup_ack_frame),
+        "acked_frame": p.acked_frame,
+        "ack_rtt_ms": p.ack_rtt_ns.map(ms),
+        "bytes_in_flight": p.bytes_in_flight,
+        "rto_ms": p.rto_ns.map(ms),
+        "rto_frame": p.rto_frame,
+        "orig_frame": p.orig_frame,
+        "retrans_kind": p.retrans.map(|k| k.as_str()),
+        "reason": p.reason,
+        "truncated": s.truncated,
+    })
+}
+
+pub fn packets(
+    file: &str,
+    only: Option<u32>,
+    fmt: Format,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut t0 = None;
+    if fmt == Format::Csv {
+        writeln!(
+            out,
+            "frame,rel_ts,conn,src,dst,tcp_flags,rel_seq,rel_ack,win,len,flags,dup_ack_num,dup_ack_frame,acked_frame,ack_rtt_ms,bytes_in_flight,rto_ms,retrans_kind,reason"
+        )?;
+    }
+    let mut line = String::with_capacity(256);
+    let (an, st) = analyze_file(file, |s, p, _| {
+        let t0 = *t0.get_or_insert(s.ts_ns);
+        if only.is_some_and(|n| n != p.conn) {
+            return Ok(input::Flow::Continue);
+        }
+        match fmt {
+            Format::Json => {
+                serde_json::to_writer(&mut *out, &packet_json(s, p, t0))?;
+                out.write_all(b"\n")?;
+            }
+            Format::Csv => {
+                let flags: Vec<&str> = af::names(p.flags).collect();
+                writeln!(
+                    out,
+                    "{},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                    p.frame,
+                    secs(p.ts_ns - t0),
+                    p.conn,
+                    s.src,
+                    s.dst,
+                    tcp_flags(s.flags),
+                    p.rel_seq,
+                    p.rel_ack,
+                    p.win_scaled,
+                    s.payload_len,
+                    flags.join(";"),
+                    if p.dup_ack_num > 0 {
+                        p.dup_ack_num.to_string()
+                    } else {
+                        String::new()
+                    },
+                    if p.dup_ack_num > 0 {
+                        p.dup_ack_frame.to_string()
+                    } else {
+                        String::new()
+                    },
+                    p.acked_frame.map(|v| v.to_string()).unwrap_or_default(),
+                    p.ack_rtt_ns
+                        .map(|v| format!("{:.3}", ms(v)))
+                        .unwrap_or_default(),
+                    p.bytes_in_flight.map(|v| v.to_string()).unwrap_or_default(),
+                    p.rto_ns
+                        .map(|v| format!("{:.3}", ms(v)))
+                        .unwrap_or_default(),
+                    p.retrans.map(|k| k.as_str()).unwrap_or(""),
+                    csv_field(p.reason.as_deref().unwrap_or("")),
+                )?;
+            }
+            Format::Human => {
+                use std::fmt::Write as _;
+                line.clear();
+                let _ = write!(
+                    line,
+                    "{:>6} {:>11.6} #{:<3} {} > {} [{}] seq {} ack {} win {} len {}",
+                    p.frame,
+                    secs(p.ts_ns - t0),
+                    p.conn,
+                    s.src,
+                    s.dst,
+                    tcp_flags(s.flags),
+                    p.rel_seq,
+                    p.rel_ack,
+                    p.win_scaled,
+                    s.payload_len
+                );
+                for n in af::names(p.flags) {
+                    let _ = write!(line, " {n}");
+                    if n == "duplicate_ack" {
+                        let _ = write!(line, "#{}(of {})", p.dup_ack_num, p.dup_ack_frame);
+                    }
+                }
+                if let (Some(f), Some(r)) = (p.acked_frame, p.ack_rtt_ns) {
+                    let _ = write!(line, " ack_rtt={:.3}ms(frame {f})", ms(r));
+                }
+                if let Some(b) = p.bytes_in_flight {
+                    let _ = write!(line, " bif={b}");
+                }
+                if let Some(r) = p.rto_ns {
+                    let _ = write!(line, " rto={:.3}s", secs(r));
+                }
+                if let Some(r) = &p.reason {
+                    let _ = write!(line, " ({r})");
+                }
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
+            }
+        }
+        Ok(input::Flow::Continue)
+    })?;
+    if fmt == Format::Json {
+        writeln!(out, "{}", summary_json(&an, &st))?;
+    }
+    Ok(())
+}
