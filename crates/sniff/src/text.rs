@@ -1,0 +1,139 @@
+//! Allocation-free text building blocks for the hot printing path: decimal and hex numbers,
+//! addresses and timestamps appended to a byte buffer.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+/// Append `n` in decimal.
+pub fn dec(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Append `n` in decimal, zero-padded to `width` digits.
+pub fn dec_pad(out: &mut Vec<u8>, n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let digits = buf.len() - i;
+    for _ in digits..width {
+        out.push(b'0');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Append one byte as two lowercase hex digits.
+pub fn hex_byte(out: &mut Vec<u8>, b: u8) {
+    out.push(HEX[usize::from(b >> 4)]);
+    out.push(HEX[usize::from(b & 15)]);
+}
+
+/// Append `n` as `width` hex digits.
+pub fn hex_pad(out: &mut Vec<u8>, n: u64, width: usize) {
+    for i in (0..width).rev() {
+        out.push(HEX[((n >> (i * 4)) & 15) as usize]);
+    }
+}
+
+pub fn ipv4(out: &mut Vec<u8>, a: Ipv4Addr) {
+    let o = a.octets();
+    for (i, b) in o.iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        dec(out, u64::from(*b));
+    }
+}
+
+pub fn ip(out: &mut Vec<u8>, a: IpAddr) {
+    match a {
+        IpAddr::V4(v4) => ipv4(out, v4),
+        IpAddr::V6(v6) => {
+            use std::io::Write;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// `aa:bb:cc:dd:ee:ff`
+pub fn mac(out: &mut Vec<u8>, m: &[u8]) {
+    for (i, b) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(b':');
+        }
+        hex_byte(out, *b);
+    }
+}
+
+pub fn mac_string(m: &[u8]) -> String {
+    let mut v = Vec::with_capacity(18);
+    mac(&mut v, m);
+    String::from_utf8(v).unwrap_or_default()
+}
+
+/// `HH:MM:SS.uuuuuu` of a Unix time shifted by the local UTC offset (seconds).
+pub fn time_of_day(out: &mut Vec<u8>, sec: i64, usec: u32, utc_offset: i64) {
+    let t = (sec + utc_offset).rem_euclid(86_400) as u64;
+    dec_pad(out, t / 3600, 2);
+    out.push(b':');
+    dec_pad(out, (t / 60) % 60, 2);
+    out.push(b':');
+    dec_pad(out, t % 60, 2);
+    out.push(b'.');
+    dec_pad(out, u64::from(usec), 6);
+}
+
+/// The local time zone's offset from UTC at time `t` (seconds), as tcpdump uses for its
+/// timestamps.
+#[allow(unsafe_code)]
+pub fn utc_offset(t: i64) -> i64 {
+    let tt = t as libc::time_t;
+    // SAFETY: `tm` is plain old data that localtime_r fully initialises on success; both
+    // pointers are valid for the duration of the call.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&tt, &mut tm).is_null() };
+    if ok { tm.tm_gmtoff } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        let mut v = Vec::new();
+        dec(&mut v, 0);
+        v.push(b' ');
+        dec(&mut v, 4294967295);
+        v.push(b' ');
+        dec_pad(&mut v, 7, 6);
+        v.push(b' ');
+        hex_pad(&mut v, 0x1a, 4);
+        assert_eq!(v, b"0 4294967295 000007 001a");
+    }
+
+    #[test]
+    fn clock() {
+        let mut v = Vec::new();
+        time_of_day(&mut v, 3600 * 25 + 61, 42, 0);
+        assert_eq!(v, b"01:01:01.000042");
+    }
+}
