@@ -29,18 +29,23 @@ pub fn workspace_root() -> PathBuf {
         .expect("workspace root exists")
 }
 
-/// True when running as root; otherwise prints a SKIP line (or panics in CI).
-pub fn require_root(test: &str) -> bool {
-    // SAFETY-free check: /proc/self/status has the effective uid on Linux.
-    let euid = std::fs::read_to_string("/proc/self/status")
+/// True when the effective user is root (no output; see [`require_root`] for tests).
+pub fn is_root() -> bool {
+    // /proc/self/status has the effective uid on Linux; no unsafe geteuid needed.
+    std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("Uid:"))
                 .and_then(|l| l.split_whitespace().nth(2).map(str::to_owned))
         })
-        .and_then(|u| u.parse::<u32>().ok());
-    if euid == Some(0) {
+        .and_then(|u| u.parse::<u32>().ok())
+        == Some(0)
+}
+
+/// True when running as root; otherwise prints a SKIP line (or panics in CI).
+pub fn require_root(test: &str) -> bool {
+    if is_root() {
         return true;
     }
     skip_or_panic(

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use netproto::testsupport::{Lab, require_peer, require_root, workspace_root};
+use netproto::testsupport::{Lab, is_root, require_peer, require_root, workspace_root};
 
 fn lab_script() -> PathBuf {
     workspace_root().join("scripts/lab")
@@ -467,38 +467,53 @@ fn delay_says_there_is_no_netem_in_one_line() {
 
 #[test]
 fn non_root_gets_a_one_line_error() {
-    if !require_root("non_root_gets_a_one_line_error") {
-        return;
+    // As a normal user, run the script as it is; as root, drop to `nobody` with setpriv.
+    let mut via: Option<(&str, PathBuf)> = None;
+    let mut cleanup = None;
+    if is_root() {
+        let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())
+        else {
+            eprintln!("SKIP non_root_gets_a_one_line_error: setpriv (util-linux) is not installed");
+            return;
+        };
+        // `nobody` may not reach the checkout (e.g. under /root): run a world-readable copy.
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("nonroot");
+        let copy = dir.join("lab");
+        std::fs::copy(lab_script(), &copy).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        via = Some((setpriv, copy));
+        cleanup = Some(dir);
     }
-    let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file())
-    else {
-        eprintln!("SKIP non_root_gets_a_one_line_error: setpriv (util-linux) is not installed");
-        return;
-    };
-    // `nobody` may not reach the checkout (e.g. under /root): run a world-readable copy.
-    let dir = temp_dir("nonroot");
-    let copy = dir.join("lab");
-    std::fs::copy(lab_script(), &copy).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
-    for args in [
-        &["up", "two-hosts"][..],
-        &["down"],
-        &["exec", "brooklyn", "id"],
-    ] {
-        let out = Command::new(setpriv)
-            .args([
+    let runner = |args: &[&str]| match &via {
+        None => {
+            let mut c = Command::new(lab_script());
+            c.args(args);
+            c
+        }
+        Some((setpriv, copy)) => {
+            let mut c = Command::new(setpriv);
+            c.args([
                 "--reuid=65534",
                 "--regid=65534",
                 "--clear-groups",
                 "--",
                 "bash",
             ])
-            .arg(&copy)
-            .args(args)
+            .arg(copy)
+            .args(args);
+            c
+        }
+    };
+    for args in [
+        &["up", "two-hosts"][..],
+        &["down"],
+        &["exec", "brooklyn", "id"],
+    ] {
+        let out = runner(args)
             .env("NETLAB_PREFIX", "nonroot-")
             .output()
             .unwrap();
@@ -510,7 +525,9 @@ fn non_root_gets_a_one_line_error() {
             "{args:?}: {err}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(dir) = cleanup {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 #[test]
