@@ -601,3 +601,39 @@ fn kathara_options_sysctl_exec_mac_ipv6_and_shared_startup() {
     assert!(lab.namespaces().is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_namespace_not_made_by_the_lab_is_never_touched() {
+    if !require_root("a_namespace_not_made_by_the_lab_is_never_touched") {
+        return;
+    }
+    let lab = Lab::unstarted();
+    let foreign = lab.netns("midwood");
+    ok(
+        &Command::new("ip")
+            .args(["netns", "add", &foreign])
+            .output()
+            .unwrap(),
+        "ip netns add",
+    );
+    let out = lab.script(&["up", "two-hosts"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "'{foreign}' already exists and was not made by scripts/lab"
+        )),
+        "{err}"
+    );
+    // brooklyn, created before the clash, is gone again; the foreign namespace stays.
+    assert_eq!(lab.namespaces(), [foreign.clone()]);
+    ok(&lab.script(&["down"]), "down");
+    assert_eq!(lab.namespaces(), [foreign.clone()]);
+    ok(
+        &Command::new("ip")
+            .args(["netns", "del", &foreign])
+            .output()
+            .unwrap(),
+        "ip netns del",
+    );
+}
