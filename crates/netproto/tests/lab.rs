@@ -626,9 +626,9 @@ fn a_namespace_not_made_by_the_lab_is_never_touched() {
         "{err}"
     );
     // brooklyn, created before the clash, is gone again; the foreign namespace stays.
-    assert_eq!(lab.namespaces(), [foreign.clone()]);
+    assert_eq!(lab.namespaces(), vec![foreign.clone()]);
     ok(&lab.script(&["down"]), "down");
-    assert_eq!(lab.namespaces(), [foreign.clone()]);
+    assert_eq!(lab.namespaces(), vec![foreign.clone()]);
     ok(
         &Command::new("ip")
             .args(["netns", "del", &foreign])
