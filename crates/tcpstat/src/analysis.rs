@@ -176,6 +176,8 @@ pub struct PacketInfo {
     pub dup_ack_frame: u64,
     pub acked_frame: Option<u64>,
     pub ack_rtt_ns: Option<i64>,
+    /// The RTT sample is usable by Karn's rule (the acknowledged data was sent once).
+    pub rtt_valid: bool,
     pub bytes_in_flight: Option<u32>,
     /// Retransmissions: time since the highest-sequence segment (Wireshark's `tcp.analysis.rto`)
     /// and since the original transmission of this sequence number.
@@ -234,6 +236,8 @@ pub struct Flow {
     pub win_scale: i8,
     /// Last raw window advertised.
     pub window: u32,
+    /// Last window advertised, in bytes (a SYN's window is never scaled).
+    pub win_bytes: Option<u64>,
     pub nextseq: u32,
     pub nextseqframe: u64,
     pub nextseqtime: i64,
@@ -252,6 +256,8 @@ pub struct Flow {
     pub syn_opts: Option<TcpOptions>,
     pub syn_frame: Option<u64>,
     pub fin_frame: Option<u64>,
+    /// Sequence number of the first FIN (its own byte).
+    pub fin_seq: Option<u32>,
     pub rst_frame: Option<u64>,
     pub saw_pure_syn: bool,
     pub saw_synack: bool,
@@ -298,6 +304,7 @@ impl Default for Flow {
             base_set: false,
             win_scale: -1,
             window: u32::MAX,
+            win_bytes: None,
             nextseq: 0,
             nextseqframe: 0,
             nextseqtime: 0,
@@ -314,6 +321,7 @@ impl Default for Flow {
             syn_opts: None,
             syn_frame: None,
             fin_frame: None,
+            fin_seq: None,
             rst_frame: None,
             saw_pure_syn: false,
             saw_synack: false,
@@ -347,6 +355,10 @@ impl Default for Flow {
 }
 
 impl Flow {
+    /// True while this direction has data or SYN/FIN not yet acknowledged.
+    pub fn has_unacked(&self) -> bool {
+        !self.segments.is_empty()
+    }
     /// The shift to apply to this direction's window field (RFC 7323: only when both SYNs
     /// carried the option).
     pub fn shift(&self) -> u32 {
@@ -476,11 +488,11 @@ fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
 }
 
 #[inline]
-fn lt(a: u32, b: u32) -> bool {
+pub(crate) fn lt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
 }
 #[inline]
-fn gt(a: u32, b: u32) -> bool {
+pub(crate) fn gt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 #[inline]
@@ -618,6 +630,7 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     if flags & th::FIN != 0 {
         if conn.flows[dir].fin_frame.is_none() {
             conn.flows[dir].fin_frame = Some(s.frame);
+            conn.flows[dir].fin_seq = Some(seq.wrapping_add(seglen));
         }
         conn.first_fin.get_or_insert(dir);
     }
@@ -921,6 +934,7 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     if matched && karn_ok && flags & th::ACK != 0 {
         if let Some(r) = info.ack_rtt_ns {
             rev.rtt.add(r as f64 / 1e6);
+            info.rtt_valid = true;
         }
     }
 
@@ -999,6 +1013,7 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     } else {
         (window as u64) << fwd.shift()
     };
+    fwd.win_bytes = Some(info.win_scaled);
     info
 }
 

@@ -1,13 +1,469 @@
-//! `diagnose`: network vs application vs capture, with evidence frames.
+//! `diagnose`: who is slow — the network, the application or the capture — in plain words,
+//! each finding with the frames that prove it.
+//!
+//! Network: retransmissions (fast or after a timeout), RTO stalls, RTT inflation.
+//! Application: a receiver that keeps its window closed (it does not read), a peer that takes
+//! far longer than an RTT to answer a request, idle gaps with nothing outstanding.
+//! Capture: segments larger than the MSS (offloads), one direction missing, acknowledged data
+//! the capture never saw, snapshot-length truncation.
+
+use std::collections::HashMap;
 use std::io::Write;
 
-use crate::Format;
+use serde_json::json;
 
-pub fn run(
-    _file: &str,
-    _n: Option<u32>,
-    _fmt: Format,
-    _out: &mut impl Write,
-) -> anyhow::Result<()> {
-    anyhow::bail!("diagnose: not implemented yet")
+use crate::Format;
+use crate::analysis::{Analyzer, Conn, RetransKind, af};
+use crate::input::{self, Flow as Next};
+
+const MAX_EVIDENCE: usize = 12;
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub conn: Option<u32>,
+    pub culprit: &'static str,
+    /// Seconds of the connection this explains (to rank findings).
+    pub weight: f64,
+    pub text: String,
+    pub frames: Vec<u64>,
+}
+
+#[derive(Default)]
+struct Evidence {
+    /// Per side: when its zero window began (ts, frame), total time closed, frames.
+    zw_since: [Option<(i64, u64)>; 2],
+    zw_total: [i64; 2],
+    zw_count: [u64; 2],
+    zw_frames: [Vec<u64>; 2],
+    reopen_frames: [Vec<u64>; 2],
+    probes: [u64; 2],
+    /// Nothing was outstanding after the previous packet of this connection.
+    quiet: bool,
+    idle: Vec<(i64, u64, u64)>,
+    /// Last request byte from side d while the other side had nothing outstanding.
+    request: [Option<(i64, u64)>; 2],
+    think: [Vec<(i64, u64, u64)>; 2],
+    fast: Vec<u64>,
+    timeout: Vec<(u64, i64)>,
+    spurious: Vec<u64>,
+    giant: Vec<(u64, u32)>,
+    ack_lost: Vec<u64>,
+    lost: Vec<u64>,
+    rtt_first: Vec<f64>,
+    rtt_last: Vec<(f64, u64)>,
+    last_ts: i64,
+    last_frame: u64,
+}
+
+fn push<T>(v: &mut Vec<T>, x: T) {
+    if v.len() < MAX_EVIDENCE * 4 {
+        v.push(x);
+    }
+}
+
+fn frames_of(v: &[u64]) -> Vec<u64> {
+    v.iter().copied().take(MAX_EVIDENCE).collect()
+}
+
+fn list(v: &[u64]) -> String {
+    let s: Vec<String> = v.iter().take(MAX_EVIDENCE).map(u64::to_string).collect();
+    if v.len() > MAX_EVIDENCE {
+        format!("{}, …", s.join(", "))
+    } else {
+        s.join(", ")
+    }
+}
+
+fn side(c: &Conn, d: usize) -> String {
+    if d == 0 {
+        format!("client {}", c.client)
+    } else {
+        format!("server {}", c.server)
+    }
+}
+
+/// Run the analysis and collect findings for every connection (or only `only`).
+pub fn findings(file: &str, only: Option<u32>) -> anyhow::Result<(Vec<Finding>, Analyzer)> {
+    let mut an = Analyzer::new();
+    let mut ev: HashMap<u32, Evidence> = HashMap::new();
+    let stats = input::for_each_tcp(file, |s| {
+        let p = an.handle(s);
+        if only.is_some_and(|n| n != p.conn) {
+            return Ok(Next::Continue);
+        }
+        let c = &an.conns[p.conn as usize];
+        let e = ev.entry(p.conn).or_default();
+        let d = p.dir;
+        let now = s.ts_ns;
+        let rtt = c.irtt_ns.unwrap_or(0).max(1_000_000);
+        // Idle gap with nothing outstanding and no window closed.
+        if e.last_frame != 0 {
+            let gap = now - e.last_ts;
+            if e.quiet && gap > (20 * rtt).max(1_000_000_000) {
+                push(&mut e.idle, (gap, e.last_frame, s.frame));
+            }
+        }
+        // Zero windows and how long they stay closed.
+        if p.flags & af::ZERO_WINDOW != 0 {
+            e.zw_count[d] += 1;
+            push(&mut e.zw_frames[d], s.frame);
+            e.zw_since[d].get_or_insert((now, s.frame));
+        } else if s.win > 0 {
+            if let Some((t, _)) = e.zw_since[d].take() {
+                e.zw_total[d] += now - t;
+                push(&mut e.reopen_frames[d], s.frame);
+            }
+        }
+        // Linux probes a closed window with seq-1 (Wireshark calls them keep-alives).
+        if p.flags & (af::KEEP_ALIVE | af::ZERO_WINDOW_PROBE) != 0 && e.zw_since[1 - d].is_some() {
+            e.probes[d] += 1;
+        }
+        // Request/response think time.
+        if s.payload_len > 0 && p.retrans.is_none() {
+            if let Some((t, f)) = e.request[1 - d].take() {
+                push(&mut e.think[1 - d], (now - t, f, s.frame));
+            }
+            if !c.flows[1 - d].has_unacked() {
+                e.request[d] = Some((now, s.frame));
+            } else {
+                e.request[d] = None;
+            }
+        }
+        match p.retrans {
+            Some(RetransKind::Fast) => push(&mut e.fast, s.frame),
+            Some(RetransKind::Timeout) => push(&mut e.timeout, (s.frame, p.rto_ns.unwrap_or(0))),
+            Some(RetransKind::Spurious) => push(&mut e.spurious, s.frame),
+            None => {}
+        }
+        let mss = c.flows[1 - d].syn_opts.and_then(|o| o.mss).unwrap_or(1460) as u32;
+        if s.payload_len > mss.max(536) + 12 {
+            push(&mut e.giant, (s.frame, s.payload_len));
+        }
+        if p.flags & af::ACK_LOST_SEGMENT != 0 {
+            push(&mut e.ack_lost, s.frame);
+        }
+        if p.flags & af::LOST_SEGMENT != 0 {
+            push(&mut e.lost, s.frame);
+        }
+        if let (Some(r), None) = (p.ack_rtt_ns, p.retrans) {
+            let r = r as f64 / 1e6;
+            if e.rtt_first.len() < 16 {
+                e.rtt_first.push(r);
+            }
+            e.rtt_last.push((r, s.frame));
+            if e.rtt_last.len() > 16 {
+                e.rtt_last.remove(0);
+            }
+        }
+        let c = &an.conns[p.conn as usize];
+        e.quiet = !c.flows[0].has_unacked()
+            && !c.flows[1].has_unacked()
+            && e.zw_since[0].is_none()
+            && e.zw_since[1].is_none();
+        e.last_ts = now;
+        e.last_frame = s.frame;
+        Ok(Next::Continue)
+    })?;
+
+    let mut out = Vec::new();
+    if stats.truncated > 0 {
+        out.push(Finding {
+            conn: None,
+            culprit: "capture",
+            weight: 0.0,
+            text: format!(
+                "{} packets were cut by the snapshot length: lengths come from the IP headers, payload bytes are missing (follow reports gaps)",
+                stats.truncated
+            ),
+            frames: vec![],
+        });
+    }
+    let mut ids: Vec<u32> = ev.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let e = &ev[&id];
+        let c = &an.conns[id as usize];
+        let dur = (c.last_ts - c.first_ts) as f64 / 1e9;
+        let rtt_ms = c.irtt_ns.map(|r| r as f64 / 1e6).or_else(|| {
+            let r = [&c.flows[0].rtt, &c.flows[1].rtt]
+                .iter()
+                .filter(|s| s.n > 0)
+                .map(|s| s.min)
+                .fold(f64::INFINITY, f64::min);
+            r.is_finite().then_some(r)
+        });
+        let rtt_txt = rtt_ms
+            .map(|r| format!("{r:.1} ms"))
+            .unwrap_or_else(|| "unknown".into());
+        let mut f = |culprit, weight, text: String, frames: Vec<u64>| {
+            out.push(Finding {
+                conn: Some(id),
+                culprit,
+                weight,
+                text,
+                frames,
+            })
+        };
+        // Application: closed windows.
+        for d in 0..2 {
+            if e.zw_count[d] == 0 {
+                continue;
+            }
+            let closed = e.zw_total[d] as f64 / 1e9
+                + e.zw_since[d].map_or(0.0, |(t, _)| (c.last_ts - t) as f64 / 1e9);
+            f(
+                "application",
+                closed,
+                format!(
+                    "the {} advertised a zero window {} times and kept it closed {:.1} s of the connection's {:.1} s (frames {}); it reopened only at frames {} while the other side probed {} times: the receiving application does not read its socket fast enough — the network delivered everything (RTT {rtt_txt}, {} retransmissions)",
+                    side(c, d),
+                    e.zw_count[d],
+                    closed,
+                    dur,
+                    list(&e.zw_frames[d]),
+                    if e.reopen_frames[d].is_empty() {
+                        "none".to_string()
+                    } else {
+                        list(&e.reopen_frames[d])
+                    },
+                    e.probes[1 - d],
+                    c.flows[0].retrans + c.flows[1].retrans,
+                ),
+                frames_of(&e.zw_frames[d]),
+            );
+        }
+        // Application: think time of the server (the client's own pauses between requests are
+        // the user's or the browser's, not a fault).
+        let slow = (rtt_ms.unwrap_or(1.0) * 10.0).max(200.0);
+        for d in 0..1 {
+            let late: Vec<&(i64, u64, u64)> = e.think[d]
+                .iter()
+                .filter(|(t, _, _)| *t as f64 / 1e6 > slow)
+                .collect();
+            if let Some(worst) = late.iter().max_by_key(|x| x.0) {
+                let total: i64 = late.iter().map(|x| x.0).sum();
+                let mut frames: Vec<u64> = late.iter().flat_map(|x| [x.1, x.2]).collect();
+                frames.truncate(MAX_EVIDENCE);
+                f(
+                    "application",
+                    total as f64 / 1e9,
+                    format!(
+                        "the {} waited up to {:.3} s for answers from the {} ({} time(s), e.g. data at frame {} answered at frame {}) with nothing outstanding, while the RTT is {rtt_txt}: think time of the peer application, not the network",
+                        side(c, d),
+                        worst.0 as f64 / 1e9,
+                        side(c, 1 - d),
+                        late.len(),
+                        worst.1,
+                        worst.2
+                    ),
+                    frames,
+                );
+            }
+        }
+        // Application: idle.
+        if let Some(worst) = e.idle.iter().max_by_key(|x| x.0) {
+            let total: i64 = e.idle.iter().map(|x| x.0).sum();
+            f(
+                "application",
+                total as f64 / 1e9 * 0.5,
+                format!(
+                    "{} idle gap(s) with nothing in flight and no window closed, {:.1} s in total (longest {:.3} s between frames {} and {}): neither side had anything to send",
+                    e.idle.len(),
+                    total as f64 / 1e9,
+                    worst.0 as f64 / 1e9,
+                    worst.1,
+                    worst.2
+                ),
+                e.idle
+                    .iter()
+                    .flat_map(|x| [x.1, x.2])
+                    .take(MAX_EVIDENCE)
+                    .collect(),
+            );
+        }
+        // Network: losses.
+        if !e.fast.is_empty() || !e.timeout.is_empty() {
+            let stall: i64 = e.timeout.iter().map(|x| x.1).sum();
+            let segs = c.flows[0].packets + c.flows[1].packets;
+            let tf: Vec<u64> = e.timeout.iter().map(|x| x.0).collect();
+            let mut frames = frames_of(&e.fast);
+            frames.extend(tf.iter().take(MAX_EVIDENCE));
+            f(
+                "network",
+                stall as f64 / 1e9 + 0.01 * (e.fast.len() + e.timeout.len()) as f64,
+                format!(
+                    "{} segments lost and sent again ({:.1}% of {} packets): {} by fast retransmit (frames {}), {} after a timeout (frames {}) stalling the transfer {:.2} s",
+                    e.fast.len() + e.timeout.len(),
+                    100.0 * (e.fast.len() + e.timeout.len()) as f64 / segs.max(1) as f64,
+                    segs,
+                    e.fast.len(),
+                    if e.fast.is_empty() {
+                        "-".into()
+                    } else {
+                        list(&e.fast)
+                    },
+                    e.timeout.len(),
+                    if tf.is_empty() { "-".into() } else { list(&tf) },
+                    stall as f64 / 1e9
+                ),
+                frames,
+            );
+        }
+        if !e.spurious.is_empty() {
+            f(
+                "network",
+                0.0,
+                format!(
+                    "{} spurious retransmissions (frames {}): data resent that the receiver had already acknowledged — delay spikes made the sender time out too early",
+                    e.spurious.len(),
+                    list(&e.spurious)
+                ),
+                frames_of(&e.spurious),
+            );
+        }
+        // Network: RTT inflation (samples outside retransmissions).
+        if e.rtt_first.len() >= 8 && e.rtt_last.len() >= 8 {
+            let med = |v: &mut Vec<f64>| {
+                v.sort_by(|a, b| a.total_cmp(b));
+                v[v.len() / 2]
+            };
+            let a = med(&mut e.rtt_first.clone());
+            let b = med(&mut e.rtt_last.iter().map(|x| x.0).collect());
+            if b > 2.0 * a && b - a > 20.0 {
+                f(
+                    "network",
+                    (b - a) / 1e3 * e.rtt_last.len() as f64,
+                    format!(
+                        "RTT grew from {a:.1} ms (median of the first samples) to {b:.1} ms (median of the last, frames {}): queues build up in the network",
+                        list(&e.rtt_last.iter().map(|x| x.1).collect::<Vec<_>>())
+                    ),
+                    e.rtt_last.iter().map(|x| x.1).take(MAX_EVIDENCE).collect(),
+                );
+            }
+        }
+        // Capture problems.
+        if let Some(&(fr, len)) = e.giant.first() {
+            f(
+                "capture",
+                0.0,
+                format!(
+                    "{} segments are larger than the MSS (e.g. {len} bytes at frame {fr}): segmentation offload (TSO/GRO) glued them before the capture; turn it off with ethtool -K IFACE tso off gso off gro off",
+                    e.giant.len()
+                ),
+                e.giant.iter().map(|x| x.0).take(MAX_EVIDENCE).collect(),
+            );
+        }
+        if c.flows[0].packets == 0 || c.flows[1].packets == 0 {
+            let (have, missing) = if c.flows[0].packets == 0 {
+                (1, 0)
+            } else {
+                (0, 1)
+            };
+            if c.flows[have].packets > 2 {
+                f(
+                    "capture",
+                    0.0,
+                    format!(
+                        "only the {}'s packets are in the capture, nothing from the {}: asymmetric routing or a filter that sees one direction",
+                        side(c, have),
+                        side(c, missing)
+                    ),
+                    vec![c.first_frame],
+                );
+            }
+        }
+        if !e.ack_lost.is_empty() {
+            f(
+                "capture",
+                0.0,
+                format!(
+                    "{} ACKs acknowledge data the capture never saw (frames {}): the capture dropped packets (check the kernel drop counters), the network did not",
+                    e.ack_lost.len(),
+                    list(&e.ack_lost)
+                ),
+                frames_of(&e.ack_lost),
+            );
+        }
+    }
+    Ok((out, an))
+}
+
+pub fn run(file: &str, only: Option<u32>, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
+    let (fs, an) = findings(file, only)?;
+    // The overall culprit: the category explaining the most time.
+    let mut weight: HashMap<&str, f64> = HashMap::new();
+    for f in &fs {
+        *weight.entry(f.culprit).or_default() += f.weight.max(1e-6);
+    }
+    let culprit = ["application", "network", "capture"]
+        .into_iter()
+        .filter(|k| weight.contains_key(k))
+        .max_by(|a, b| weight[a].total_cmp(&weight[b]))
+        .unwrap_or("none");
+    let top = fs
+        .iter()
+        .filter(|f| f.culprit == culprit)
+        .max_by(|a, b| a.weight.total_cmp(&b.weight));
+    let summary = match top {
+        Some(t) => format!("the {culprit} is the culprit: {}", t.text),
+        None => {
+            "no problem found: no losses, no closed windows, no slow answers, no capture defects"
+                .into()
+        }
+    };
+    match fmt {
+        Format::Json => {
+            for f in &fs {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"type": "finding", "conn": f.conn, "culprit": f.culprit, "text": f.text, "frames": f.frames})
+                )?;
+            }
+            writeln!(
+                out,
+                "{}",
+                json!({"type": "summary", "culprit": culprit, "text": summary, "connections": an.conns.len(), "findings": fs.len()})
+            )?;
+        }
+        Format::Csv => {
+            writeln!(out, "conn,culprit,text,frames")?;
+            for f in &fs {
+                let frames: Vec<String> = f.frames.iter().map(u64::to_string).collect();
+                writeln!(
+                    out,
+                    "{},{},\"{}\",{}",
+                    f.conn.map(|c| c.to_string()).unwrap_or_default(),
+                    f.culprit,
+                    f.text.replace('"', "\"\""),
+                    frames.join(";")
+                )?;
+            }
+        }
+        Format::Human => {
+            let mut last = None;
+            for f in &fs {
+                if f.conn != last {
+                    if let Some(id) = f.conn {
+                        let c = &an.conns[id as usize];
+                        writeln!(
+                            out,
+                            "connection {id}: {} -> {} ({}, {:.1} s)",
+                            c.client,
+                            c.server,
+                            c.state().0,
+                            (c.last_ts - c.first_ts) as f64 / 1e9
+                        )?;
+                    }
+                    last = f.conn;
+                }
+                writeln!(out, "  [{}] {}", f.culprit, f.text)?;
+            }
+            if !fs.is_empty() {
+                writeln!(out)?;
+            }
+            writeln!(out, "verdict: {summary}")?;
+        }
+    }
+    Ok(())
 }

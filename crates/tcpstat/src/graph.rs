@@ -1,8 +1,482 @@
-//! `graph`: time-sequence, RTT, throughput and window graphs with plotters.
+//! `graph`: time-sequence (Stevens/tcptrace style), RTT, throughput and window graphs of one
+//! connection, drawn with plotters as SVG, or PNG when the file name ends in `.png`.
+//!
+//! plotters lays text out with a TrueType font, read from the system (DejaVu Sans or Liberation
+//! Sans); without one the graph cannot be labelled and tcpstat says which package to install.
+
 use std::io::Write;
+use std::path::Path;
 
-use crate::GraphArgs;
+use plotters::coord::Shift;
+use plotters::prelude::*;
 
-pub fn run(_file: &str, _n: u32, _a: &GraphArgs, _out: &mut impl Write) -> anyhow::Result<()> {
-    anyhow::bail!("graph: not implemented yet")
+use crate::analysis::{Analyzer, af, th};
+use crate::input::{self, Flow as Next};
+use crate::{DirArg, GraphArgs, GraphKind};
+
+/// One packet of the connection, as the graphs need it.
+#[derive(Clone, Copy, Debug)]
+struct Pt {
+    t: f64,
+    dir: usize,
+    /// Relative sequence number and payload length.
+    seq: f64,
+    len: u32,
+    ack: f64,
+    has_ack: bool,
+    win: f64,
+    flags: u8,
+    af: u32,
+    rtt_ms: Option<f64>,
+    bif: Option<u32>,
+    frame: u64,
+}
+
+const FONT_PATHS: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+];
+
+fn register_font() -> anyhow::Result<()> {
+    let path = std::env::var("TCPSTAT_FONT")
+        .ok()
+        .into_iter()
+        .chain(FONT_PATHS.iter().map(|s| s.to_string()))
+        .find(|p| Path::new(p).is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no TrueType font to label the graph: install fonts-dejavu-core (apt) or set TCPSTAT_FONT=/path/to/font.ttf"
+            )
+        })?;
+    let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("reading font {path}: {e}"))?;
+    // plotters keeps fonts for the life of the process.
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    for style in [
+        FontStyle::Normal,
+        FontStyle::Bold,
+        FontStyle::Italic,
+        FontStyle::Oblique,
+    ] {
+        plotters::style::register_font("sans-serif", style, bytes).map_err(|_| {
+            anyhow::anyhow!("{path} is not a usable TrueType font; set TCPSTAT_FONT")
+        })?;
+    }
+    Ok(())
+}
+
+pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut an = Analyzer::new();
+    let mut pts = Vec::new();
+    let mut t0 = None;
+    input::for_each_tcp(file, |s| {
+        let p = an.handle(s);
+        if p.conn != n {
+            return Ok(Next::Continue);
+        }
+        let t0 = *t0.get_or_insert(s.ts_ns);
+        pts.push(Pt {
+            t: (s.ts_ns - t0) as f64 / 1e9,
+            dir: p.dir,
+            seq: p.rel_seq as f64,
+            len: s.payload_len,
+            ack: p.rel_ack as f64,
+            has_ack: s.flags & th::ACK != 0,
+            win: p.win_scaled as f64,
+            flags: s.flags,
+            af: p.flags,
+            rtt_ms: p.ack_rtt_ns.filter(|_| p.rtt_valid).map(|r| r as f64 / 1e6),
+            bif: p.bytes_in_flight,
+            frame: s.frame,
+        });
+        Ok(Next::Continue)
+    })?;
+    if pts.is_empty() {
+        return Err(netproto::cli::Exit::new(
+            1,
+            format!(
+                "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
+                an.conns.len()
+            ),
+        )
+        .into());
+    }
+    let c = &an.conns[n as usize];
+    let d = match a.dir {
+        Some(DirArg::Client) => 0,
+        Some(DirArg::Server) => 1,
+        _ => usize::from(c.flows[1].payload_bytes > c.flows[0].payload_bytes),
+    };
+    let (from, to) = if d == 0 {
+        (c.client, c.server)
+    } else {
+        (c.server, c.client)
+    };
+    let title = format!("connection {n}: {from} -> {to}");
+    register_font()?;
+    let png = a.output.to_ascii_lowercase().ends_with(".png");
+    let size = (1200, 720);
+    if png {
+        let root = BitMapBackend::new(&a.output, size).into_drawing_area();
+        draw(&root, a.kind, &pts, d, &title)?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", a.output))?;
+    } else {
+        let root = SVGBackend::new(&a.output, size).into_drawing_area();
+        draw(&root, a.kind, &pts, d, &title)?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", a.output))?;
+    }
+    writeln!(
+        out,
+        "wrote {} ({:?} graph of {title}, {} packets)",
+        a.output,
+        a.kind,
+        pts.len()
+    )?;
+    Ok(())
+}
+
+type R<T> = anyhow::Result<T>;
+
+fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow::anyhow!("drawing the graph: {e:?}")
+}
+
+fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for x in v {
+        lo = lo.min(x);
+        hi = hi.max(x);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    (lo, hi)
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    kind: GraphKind,
+    pts: &[Pt],
+    d: usize,
+    title: &str,
+) -> R<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let tmax = pts.last().map_or(1.0, |p| p.t).max(1e-3);
+    match kind {
+        GraphKind::Tsg => tsg(root, pts, d, title, tmax),
+        GraphKind::Rtt => rtt(root, pts, d, title, tmax),
+        GraphKind::Tput => tput(root, pts, d, title, tmax),
+        GraphKind::Window => window(root, pts, d, title, tmax),
+    }
+}
+
+const RETRANS: u32 = af::RETRANSMISSION | af::FAST_RETRANSMISSION | af::SPURIOUS_RETRANSMISSION;
+
+fn tsg<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    pts: &[Pt],
+    d: usize,
+    title: &str,
+    tmax: f64,
+) -> R<()>
+where
+    DB::ErrorType: 'static,
+{
+    let data: Vec<&Pt> = pts.iter().filter(|p| p.dir == d).collect();
+    let acks: Vec<&Pt> = pts.iter().filter(|p| p.dir != d && p.has_ack).collect();
+    let (_, ymax) = range(
+        data.iter()
+            .map(|p| p.seq + p.len as f64)
+            .chain(acks.iter().map(|p| p.ack + p.win)),
+    );
+    let mut ch = ChartBuilder::on(root)
+        .caption(format!("Time-sequence graph — {title}"), ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax * 1.05)
+        .map_err(err)?;
+    ch.configure_mesh()
+        .x_desc("time since the first packet (s)")
+        .y_desc("relative sequence number (bytes)")
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    // Advertised window edge and ACK line (steps), from the receiver.
+    let mut ackline = Vec::new();
+    let mut winline = Vec::new();
+    for p in &acks {
+        if let Some(&(_, y)) = ackline.last() {
+            ackline.push((p.t, y));
+        }
+        ackline.push((p.t, p.ack));
+        if let Some(&(_, y)) = winline.last() {
+            winline.push((p.t, y));
+        }
+        winline.push((p.t, p.ack + p.win));
+    }
+    let orange = RGBColor(230, 160, 0);
+    ch.draw_series(LineSeries::new(winline, orange.stroke_width(1)))
+        .map_err(err)?
+        .label("advertised window edge (ack + window)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange));
+    ch.draw_series(LineSeries::new(ackline, GREEN.stroke_width(1)))
+        .map_err(err)?
+        .label("ACK")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN));
+    // Segments as I-bars: new data in blue, retransmissions in red.
+    let seg = |p: &&Pt| {
+        let top = p.seq + p.len.max(1) as f64;
+        PathElement::new(
+            vec![(p.t, p.seq), (p.t, top)],
+            if p.af & RETRANS != 0 {
+                RED.stroke_width(2)
+            } else {
+                BLUE.stroke_width(1)
+            },
+        )
+    };
+    ch.draw_series(
+        data.iter()
+            .filter(|p| p.len > 0 && p.af & RETRANS == 0)
+            .map(seg),
+    )
+    .map_err(err)?
+    .label("data segment")
+    .legend(|(x, y)| PathElement::new(vec![(x, y - 6), (x, y + 6)], BLUE));
+    ch.draw_series(
+        data.iter()
+            .filter(|p| p.len > 0 && p.af & RETRANS != 0)
+            .map(seg),
+    )
+    .map_err(err)?
+    .label("retransmission")
+    .legend(|(x, y)| PathElement::new(vec![(x, y - 6), (x, y + 6)], RED.stroke_width(2)));
+    let magenta = RGBColor(200, 0, 200);
+    ch.draw_series(
+        acks.iter()
+            .filter(|p| p.af & af::DUPLICATE_ACK != 0)
+            .map(|p| Cross::new((p.t, p.ack), 3, magenta)),
+    )
+    .map_err(err)?
+    .label("duplicate ACK")
+    .legend(move |(x, y)| Cross::new((x + 10, y), 3, magenta));
+    // SYN, FIN, RST marks on both sides' packets.
+    let marks: Vec<(f64, f64, &str)> = pts
+        .iter()
+        .filter_map(|p| {
+            let y = if p.dir == d { p.seq } else { p.ack };
+            if p.flags & th::RST != 0 {
+                Some((p.t, y, "R"))
+            } else if p.flags & th::SYN != 0 && p.dir == d {
+                Some((p.t, y, "S"))
+            } else if p.flags & th::FIN != 0 && p.dir == d {
+                Some((p.t, y + p.len as f64, "F"))
+            } else {
+                None
+            }
+        })
+        .collect();
+    ch.draw_series(marks.iter().map(|&(x, y, s)| {
+        EmptyElement::at((x, y))
+            + Circle::new((0, 0), 4, BLACK.filled())
+            + Text::new(s.to_string(), (6, -16), ("sans-serif", 16))
+    }))
+    .map_err(err)?;
+    ch.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn rtt<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    pts: &[Pt],
+    d: usize,
+    title: &str,
+    tmax: f64,
+) -> R<()>
+where
+    DB::ErrorType: 'static,
+{
+    // Samples come from the receiver's ACKs of direction d's data.
+    let s: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.dir != d)
+        .filter_map(|p| p.rtt_ms.map(|r| (p.t, r)))
+        .collect();
+    let (_, ymax) = range(s.iter().map(|x| x.1));
+    let mut ch = ChartBuilder::on(root)
+        .caption(format!("RTT (Karn's rule) — {title}"), ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax * 1.1)
+        .map_err(err)?;
+    ch.configure_mesh()
+        .x_desc("time since the first packet (s)")
+        .y_desc("RTT (ms)")
+        .draw()
+        .map_err(err)?;
+    ch.draw_series(LineSeries::new(s.clone(), BLUE.mix(0.4)))
+        .map_err(err)?;
+    ch.draw_series(
+        s.iter()
+            .map(|&(x, y)| Circle::new((x, y), 3, BLUE.filled())),
+    )
+    .map_err(err)?
+    .label(format!("RTT sample ({} samples)", s.len()))
+    .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+    ch.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn tput<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    pts: &[Pt],
+    d: usize,
+    title: &str,
+    tmax: f64,
+) -> R<()>
+where
+    DB::ErrorType: 'static,
+{
+    let bins = 100usize;
+    let w = tmax / bins as f64;
+    let mut all = vec![0f64; bins + 1];
+    let mut good = vec![0f64; bins + 1];
+    for p in pts.iter().filter(|p| p.dir == d && p.len > 0) {
+        let i = ((p.t / w) as usize).min(bins);
+        all[i] += p.len as f64;
+        if p.af & RETRANS == 0 {
+            good[i] += p.len as f64;
+        }
+    }
+    let to_bps = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .enumerate()
+            .map(|(i, b)| ((i as f64 + 0.5) * w, b * 8.0 / w / 1e6))
+            .collect()
+    };
+    let (all, good) = (to_bps(&all), to_bps(&good));
+    let (_, ymax) = range(all.iter().map(|x| x.1));
+    let mut ch = ChartBuilder::on(root)
+        .caption(format!("Throughput — {title}"), ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax * 1.1)
+        .map_err(err)?;
+    ch.configure_mesh()
+        .x_desc(format!("time since the first packet (s), {:.3} s bins", w))
+        .y_desc("Mbit/s")
+        .draw()
+        .map_err(err)?;
+    ch.draw_series(LineSeries::new(all, RED.stroke_width(1)))
+        .map_err(err)?
+        .label("throughput (all payload)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+    ch.draw_series(LineSeries::new(good, BLUE.stroke_width(2)))
+        .map_err(err)?
+        .label("goodput (without retransmissions)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    ch.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn window<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    pts: &[Pt],
+    d: usize,
+    title: &str,
+    tmax: f64,
+) -> R<()>
+where
+    DB::ErrorType: 'static,
+{
+    let win: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.dir != d)
+        .map(|p| (p.t, p.win))
+        .collect();
+    let bif: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.dir == d)
+        .filter_map(|p| p.bif.map(|b| (p.t, b as f64)))
+        .collect();
+    let zero: Vec<(f64, u64)> = pts
+        .iter()
+        .filter(|p| p.dir != d && p.af & af::ZERO_WINDOW != 0)
+        .map(|p| (p.t, p.frame))
+        .collect();
+    let (_, ymax) = range(win.iter().chain(bif.iter()).map(|x| x.1));
+    let mut ch = ChartBuilder::on(root)
+        .caption(
+            format!("Receiver window and bytes in flight — {title}"),
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax * 1.1)
+        .map_err(err)?;
+    ch.configure_mesh()
+        .x_desc("time since the first packet (s)")
+        .y_desc("bytes")
+        .draw()
+        .map_err(err)?;
+    let mut steps = Vec::new();
+    for &(t, w) in &win {
+        if let Some(&(_, y)) = steps.last() {
+            steps.push((t, y));
+        }
+        steps.push((t, w));
+    }
+    let orange = RGBColor(230, 160, 0);
+    ch.draw_series(LineSeries::new(steps, orange.stroke_width(2)))
+        .map_err(err)?
+        .label("advertised receive window")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2)));
+    ch.draw_series(
+        bif.iter()
+            .map(|&(x, y)| Circle::new((x, y), 2, BLUE.filled())),
+    )
+    .map_err(err)?
+    .label("bytes in flight")
+    .legend(|(x, y)| Circle::new((x + 10, y), 2, BLUE.filled()));
+    ch.draw_series(
+        zero.iter()
+            .map(|&(x, _)| TriangleMarker::new((x, 0.0), 6, RED.filled())),
+    )
+    .map_err(err)?
+    .label("zero window")
+    .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, RED.filled()));
+    ch.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
 }
