@@ -1,0 +1,132 @@
+//! `serve` and `send`: the checksummed "square" message (`netproto::sdu`).
+
+use netproto::cli::{Exit, code};
+use netproto::sdu::{self, ACCEPTED, Corruption, Packet, REJECTED, Repr};
+use std::io::ErrorKind;
+use std::net::{SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// `udp-sdu serve`: verify every datagram, answer 0xff or 0x55, log a line each. Forever.
+pub fn serve(sock: &UdpSocket) -> anyhow::Result<ExitCode> {
+    // Anything up to the largest UDP payload; longer-than-a-message datagrams get rejected
+    // with their real size (a short buffer would truncate them silently).
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, peer) = match sock.recv_from(&mut buf) {
+            Ok(x) => x,
+            Err(e) => {
+                log::warn!("receive failed: {e}; continuing");
+                continue;
+            }
+        };
+        let peer_log = crate::peer_name(peer);
+        let verdict = Packet::new_unchecked(&buf[..n]).verify();
+        let answer = match &verdict {
+            Ok(r) => {
+                log::info!(
+                    "{peer} {n} bytes: accepted (root {}, {})",
+                    r.root,
+                    r.value()
+                );
+                ACCEPTED
+            }
+            Err(e) => {
+                log::info!("{peer_log} {n} bytes: rejected, {} check: {e}", e.check());
+                REJECTED
+            }
+        };
+        if let Err(e) = sock.send_to(&[answer], peer) {
+            log::warn!("{peer_log}: cannot answer: {e}");
+        }
+    }
+}
+
+/// `udp-sdu send`: send the message (maybe corrupted), wait for the one-byte verdict.
+pub fn send(
+    target: SocketAddr,
+    root: u16,
+    corrupt: Option<Corruption>,
+    timeout: Duration,
+    retries: u32,
+) -> anyhow::Result<ExitCode> {
+    let repr = Repr::new(root);
+    let msg = match corrupt {
+        Some(how) => repr.to_corrupted_bytes(how),
+        None => repr.to_bytes(),
+    };
+    match corrupt {
+        Some(how) => log::debug!(
+            "datagram to {target}, {} bytes, corrupted ({} check):",
+            msg.len(),
+            how.check()
+        ),
+        None => log::debug!("datagram to {target}, {} bytes:", msg.len()),
+    }
+    for line in sdu::describe(&msg) {
+        log::debug!("  {line}");
+    }
+    let local: SocketAddr = if target.is_ipv6() {
+        "[::]:0".parse()?
+    } else {
+        "0.0.0.0:0".parse()?
+    };
+    let sock = UdpSocket::bind(local)?;
+    sock.connect(target)
+        .map_err(|e| Exit::failure(format!("cannot reach {target}: {e}")))?;
+    let refused = || {
+        Exit::failure(format!(
+            "nothing listens on UDP {target} (ICMP port unreachable): start `udp-sdu serve {}` there",
+            target.port()
+        ))
+    };
+    let mut answer = [0u8; 64];
+    for attempt in 1..=retries + 1 {
+        match sock.send(&msg) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => return Err(refused().into()),
+            Err(e) => return Err(Exit::failure(format!("send to {target}: {e}")).into()),
+        }
+        // A connected socket only receives from the server, and any verdict is one byte:
+        // a single read per try (a late answer to an earlier try counts just as well).
+        sock.set_read_timeout(Some(timeout))?;
+        match sock.recv(&mut answer) {
+            Ok(1) if answer[0] == ACCEPTED => {
+                log::debug!("answer ff: accepted");
+                println!("accepted");
+                return Ok(ExitCode::SUCCESS);
+            }
+            Ok(1) if answer[0] == REJECTED => {
+                log::debug!("answer 55: rejected");
+                println!("rejected");
+                return Ok(ExitCode::from(code::NEGATIVE));
+            }
+            Ok(n) => {
+                let hex: Vec<String> = answer[..n.min(16)]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                return Err(Exit::failure(format!(
+                    "unexpected answer from {target}: {n} byte(s) {} (expected one byte, ff or 55)",
+                    hex.join(" ")
+                ))
+                .into());
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                return Err(refused().into());
+            }
+            Err(e) => return Err(Exit::failure(format!("receive from {target}: {e}")).into()),
+        }
+        log::debug!(
+            "no answer to try {attempt} within {} ms",
+            timeout.as_millis()
+        );
+    }
+    Err(Exit::failure(format!(
+        "no answer from {target} after {} tries of {} ms",
+        retries + 1,
+        timeout.as_millis()
+    ))
+    .into())
+}
