@@ -35,8 +35,8 @@ struct Args {
     #[arg(default_value_t = 62141)]
     port: u16,
     /// Seconds for the whole exchange (connect, both TLVs).
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-    timeout: f64,
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = tlv_client::parse_secs)]
+    timeout: Duration,
     #[command(flatten)]
     verbosity: Verbosity,
 }
@@ -48,21 +48,13 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
     args.verbosity.init_logging();
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(Exit::usage(format!(
-            "--timeout must be a positive number of seconds, got {}",
-            args.timeout
-        ))
-        .into());
-    }
-    let timeout = Duration::from_secs_f64(args.timeout);
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now() + args.timeout;
     let host = args.host.trim_start_matches('[').trim_end_matches(']');
     let addrs: Vec<SocketAddr> = (host, args.port)
         .to_socket_addrs()
         .map_err(|e| Exit::usage(format!("cannot resolve host {host:?}: {e}")))?
         .collect();
-    let mut conn = Conn::connect(&addrs, deadline, args.timeout)?;
+    let mut conn = Conn::connect(&addrs, deadline, args.timeout.as_secs_f64())?;
 
     let first = conn.read_tlv("the integer")?;
     let value = match &first {

@@ -238,7 +238,27 @@ pub(crate) fn bind_socket(bind: Option<IpAddr>, port: u16) -> anyhow::Result<Udp
     Ok(sock)
 }
 
-/// A peer address for logs: IPv4 clients of a dual-stack socket shown as IPv4.
-pub(crate) fn peer_name(p: SocketAddr) -> SocketAddr {
-    SocketAddr::new(p.ip().to_canonical(), p.port())
+/// Answer every datagram on `sock` with what `answer(datagram, peer)` returns, forever.
+/// The peer is shown canonically (IPv4 clients of a dual-stack socket as IPv4). Errors are
+/// logged and never stop the loop; the buffer takes any UDP payload, so a datagram too long
+/// for the protocol is seen whole, never silently truncated.
+pub(crate) fn serve_datagrams(
+    sock: &UdpSocket,
+    mut answer: impl FnMut(&[u8], SocketAddr) -> Vec<u8>,
+) -> anyhow::Result<ExitCode> {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, peer) = match sock.recv_from(&mut buf) {
+            Ok(x) => x,
+            Err(e) => {
+                log::warn!("receive failed: {e}; continuing");
+                continue;
+            }
+        };
+        let shown = SocketAddr::new(peer.ip().to_canonical(), peer.port());
+        let reply = answer(&buf[..n], shown);
+        if let Err(e) = sock.send_to(&reply, peer) {
+            log::warn!("{shown}: cannot answer: {e}");
+        }
+    }
 }

@@ -14,25 +14,15 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-/// Largest UDP payload any IP packet can carry, plus one: the receive buffer size.
+/// Receive buffer of the probe: more than the largest UDP payload.
 const RECV_BUF: usize = 65536;
 
 /// `udp-sdu echo`: answer each datagram with its size as 4 bytes in network order. Forever.
 pub fn echo(sock: &UdpSocket) -> anyhow::Result<ExitCode> {
-    let mut buf = vec![0u8; RECV_BUF];
-    loop {
-        let (n, peer) = match sock.recv_from(&mut buf) {
-            Ok(x) => x,
-            Err(e) => {
-                log::warn!("receive failed: {e}; continuing");
-                continue;
-            }
-        };
-        log::debug!("{}: {n} bytes", crate::peer_name(peer));
-        if let Err(e) = sock.send_to(&(n as u32).to_be_bytes(), peer) {
-            log::warn!("{}: cannot answer: {e}", crate::peer_name(peer));
-        }
-    }
+    crate::serve_datagrams(sock, |data, peer| {
+        log::debug!("{peer}: {} bytes", data.len());
+        (data.len() as u32).to_be_bytes().to_vec()
+    })
 }
 
 pub struct Options {

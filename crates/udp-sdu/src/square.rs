@@ -9,37 +9,23 @@ use std::time::Duration;
 
 /// `udp-sdu serve`: verify every datagram, answer 0xff or 0x55, log a line each. Forever.
 pub fn serve(sock: &UdpSocket) -> anyhow::Result<ExitCode> {
-    // Anything up to the largest UDP payload; longer-than-a-message datagrams get rejected
-    // with their real size (a short buffer would truncate them silently).
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let (n, peer) = match sock.recv_from(&mut buf) {
-            Ok(x) => x,
-            Err(e) => {
-                log::warn!("receive failed: {e}; continuing");
-                continue;
-            }
-        };
-        let peer_log = crate::peer_name(peer);
-        let verdict = Packet::new_unchecked(&buf[..n]).verify();
-        let answer = match &verdict {
+    crate::serve_datagrams(sock, |data, peer| {
+        let n = data.len();
+        match Packet::new_unchecked(data).verify() {
             Ok(r) => {
                 log::info!(
                     "{peer} {n} bytes: accepted (root {}, {})",
                     r.root,
                     r.value()
                 );
-                ACCEPTED
+                vec![ACCEPTED]
             }
             Err(e) => {
-                log::info!("{peer_log} {n} bytes: rejected, {} check: {e}", e.check());
-                REJECTED
+                log::info!("{peer} {n} bytes: rejected, {} check: {e}", e.check());
+                vec![REJECTED]
             }
-        };
-        if let Err(e) = sock.send_to(&[answer], peer) {
-            log::warn!("{peer_log}: cannot answer: {e}");
         }
-    }
+    })
 }
 
 /// `udp-sdu send`: send the message (maybe corrupted), wait for the one-byte verdict.

@@ -43,8 +43,8 @@ struct Args {
     #[arg(long, value_name = "N")]
     value: Option<u32>,
     /// Seconds a client has to send its 4 bytes.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-    timeout: f64,
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = tlv_client::parse_secs)]
+    timeout: Duration,
     /// Most clients served at once; more are closed at once.
     #[arg(long, default_value_t = 512, value_name = "N")]
     max_clients: usize,
@@ -59,16 +59,9 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
     args.verbosity.init_logging();
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(Exit::usage(format!(
-            "--timeout must be a positive number of seconds, got {}",
-            args.timeout
-        ))
-        .into());
-    }
     let listener = listen(args.bind, args.port)?;
     log::info!("listening on TCP {}", listener.local_addr()?);
-    let timeout = Duration::from_secs_f64(args.timeout);
+    let timeout = args.timeout;
     let active = Arc::new(AtomicUsize::new(0));
     for conn in listener.incoming() {
         let stream = match conn {
