@@ -293,9 +293,11 @@ impl Parser {
         out: &mut Vec<u8>,
         log: &mut impl FnMut(&Entry<'_>),
     ) -> Option<usize> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut headers);
-        let len = match req.parse(buf) {
+        // Uninitialised slots: no 2 KiB of header array to zero for every request.
+        let mut headers =
+            [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut []);
+        let len = match req.parse_with_uninit_headers(buf, &mut headers) {
             Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
             Ok(httparse::Status::Complete(_)) | Err(httparse::Error::TooManyHeaders) => {
                 self.fail(Status::HeaderTooLarge, site, out, log);

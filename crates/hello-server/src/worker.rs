@@ -144,10 +144,11 @@ impl Worker {
                     WAKER => {}
                     Token(t) => {
                         let key = t - FIRST_CONN;
-                        let next = match self.conns.get_mut(key) {
-                            Some(_) => self.on_event(key, ev.is_writable(), now),
-                            None => continue,
-                        };
+                        if !self.conns.contains(key) {
+                            continue;
+                        }
+                        let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                        let next = self.on_event(key, readable, ev.is_writable(), now);
                         if let Next::Close = next {
                             self.close(key);
                         }
@@ -257,15 +258,21 @@ impl Worker {
         }
     }
 
-    /// Handle readiness of connection `key` (readable and/or writable; with edge triggering we
-    /// simply try both).
-    fn on_event(&mut self, key: usize, writable: bool, now: Instant) -> Next {
-        if writable || !self.conns[key].outbuf.is_empty() {
+    /// Handle readiness of connection `key`.
+    fn on_event(&mut self, key: usize, readable: bool, writable: bool, now: Instant) -> Next {
+        let had_output = !self.conns[key].outbuf.is_empty();
+        if had_output && writable {
             if let Next::Close = self.flush_pending(key, now) {
                 return Next::Close;
             }
         }
-        self.on_readable(key, now)
+        // A write-space event with nothing queued needs no read (it would only say EAGAIN);
+        // after a backlog drained, reading resumes (or the close proceeds).
+        if readable || had_output {
+            self.on_readable(key, now)
+        } else {
+            Next::Keep
+        }
     }
 
     /// Write queued output. Closes on error; finishes a connection marked for closing.
