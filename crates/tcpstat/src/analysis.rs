@@ -6,7 +6,8 @@
 //! Memory is bounded by the open connections and their unacknowledged segments: a finished
 //! connection keeps only its summary counters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 
 /// TCP header flag bits.
@@ -247,7 +248,11 @@ pub struct Flow {
     pub lastnondupack: u64,
     pub dupacknum: u32,
     lastsegmentflags: u32,
-    segments: Vec<Unacked>,
+    /// Unacknowledged segments sorted by sequence number (an ACK only touches a prefix).
+    segments: VecDeque<Unacked>,
+    /// Highest `nextseq` among `segments` (never lowered while the list is not empty).
+    max_nextseq: u32,
+    scratch: Vec<Unacked>,
     valid_bif: bool,
     /// Frames of the current run of duplicate ACKs (capped), for the fast-retransmit reason.
     dupack_frames: Vec<u64>,
@@ -292,7 +297,7 @@ pub struct Flow {
     /// Highest ack this side has sent (to measure what each ACK covers).
     pub high_ack: Option<u32>,
     /// Frames whose data arrived but were not yet acknowledged by this side: (frame, ts, end seq).
-    pending_rcv: Vec<(u64, i64, u32)>,
+    pending_rcv: VecDeque<(u64, i64, u32)>,
     /// Delay between the first unacknowledged data segment and a single-segment ACK.
     pub single_ack_delay: Stat,
 }
@@ -314,7 +319,9 @@ impl Default for Flow {
             lastnondupack: 0,
             dupacknum: 0,
             lastsegmentflags: 0,
-            segments: Vec::new(),
+            segments: VecDeque::new(),
+            max_nextseq: 0,
+            scratch: Vec::new(),
             valid_bif: true,
             dupack_frames: Vec::new(),
             isn: None,
@@ -348,13 +355,26 @@ impl Default for Flow {
             data_segs_rcvd: 0,
             max_seg: 0,
             high_ack: None,
-            pending_rcv: Vec::new(),
+            pending_rcv: VecDeque::new(),
             single_ack_delay: Stat::default(),
         }
     }
 }
 
 impl Flow {
+    /// Add an unacknowledged segment, keeping the list sorted by sequence number.
+    fn insert(&mut self, u: Unacked) {
+        if self.segments.is_empty() || gt(u.nextseq, self.max_nextseq) {
+            self.max_nextseq = u.nextseq;
+        }
+        match self.segments.back() {
+            Some(b) if lt(u.seq, b.seq) => {
+                let pos = self.segments.partition_point(|e| le(e.seq, u.seq));
+                self.segments.insert(pos, u);
+            }
+            _ => self.segments.push_back(u),
+        }
+    }
     /// True while this direction has data or SYN/FIN not yet acknowledged.
     pub fn has_unacked(&self) -> bool {
         !self.segments.is_empty()
@@ -482,6 +502,48 @@ impl Conn {
     }
 }
 
+/// FxHash-style hasher: the connection table is probed once per packet, SipHash costs more
+/// than the rest of the lookup.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64)
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.add(i as u64)
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64)
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i)
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64)
+    }
+}
+
+type Key = (SocketAddr, SocketAddr);
+
 /// Normalised address pair: the key of the connection table.
 fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
     if a <= b { (a, b) } else { (b, a) }
@@ -504,7 +566,9 @@ fn le(a: u32, b: u32) -> bool {
 #[derive(Default)]
 pub struct Analyzer {
     pub conns: Vec<Conn>,
-    active: HashMap<(SocketAddr, SocketAddr), u32>,
+    active: HashMap<Key, u32, BuildHasherDefault<FxHasher>>,
+    /// The last lookup (bulk flows come in runs).
+    last: Option<(Key, u32)>,
     /// Keep only summaries of finished connections (segment lists are dropped).
     pub packets: u64,
 }
@@ -519,7 +583,12 @@ impl Analyzer {
     fn lookup(&mut self, s: &TcpSample) -> (usize, Dir, u32) {
         let k = key(s.src, s.dst);
         let pure_syn = s.flags & (th::SYN | th::ACK) == th::SYN;
-        if let Some(&cid) = self.active.get(&k) {
+        let hit = match self.last {
+            Some((lk, cid)) if lk == k => Some(cid),
+            _ => self.active.get(&k).copied(),
+        };
+        if let Some(cid) = hit {
+            self.last = Some((k, cid));
             let c = &self.conns[cid as usize];
             let dir = if c.client == s.src && c.server == s.dst {
                 0
@@ -534,6 +603,7 @@ impl Analyzer {
             let id = self.conns.len() as u32;
             self.conns.push(Conn::new(id, s.src, s.dst, s));
             self.active.insert(k, id);
+            self.last = Some((k, id));
             return (id as usize, 0, af::REUSED_PORTS);
         }
         let id = self.conns.len() as u32;
@@ -544,6 +614,7 @@ impl Analyzer {
         };
         self.conns.push(Conn::new(id, client, server, s));
         self.active.insert(k, id);
+        self.last = Some((k, id));
         (id as usize, dir, 0)
     }
 
@@ -556,7 +627,7 @@ impl Analyzer {
         if s.flags & (th::FIN | th::RST) != 0 && conn.is_finished() {
             // A finished connection keeps its counters, not its buffers.
             for f in &mut conn.flows {
-                f.pending_rcv = Vec::new();
+                f.pending_rcv = VecDeque::new();
                 f.segments.shrink_to_fit();
             }
         }
@@ -788,7 +859,8 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
         let orig = fwd
             .segments
             .iter()
-            .filter(|u| le(u.seq, seq) && lt(seq, u.nextseq.max(u.seq.wrapping_add(1))))
+            .take_while(|u| le(u.seq, seq))
+            .filter(|u| lt(seq, u.nextseq.max(u.seq.wrapping_add(1))))
             .min_by_key(|u| u.ts)
             .copied();
         info.orig_frame = orig.map(|u| u.frame);
@@ -798,8 +870,10 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
             info.rto_frame = Some(fwd.nextseqframe);
         }
         let since_ack = now - rev.lastacktime;
+        // A capture near the receiver sees tiny data-to-ACK times: the handshake RTT is then
+        // the better estimate.
         let rtt_est = if fwd.rtt.n > 0 {
-            (fwd.rtt.min * 1e6) as i64
+            ((fwd.rtt.min * 1e6) as i64).max(irtt)
         } else {
             irtt
         };
@@ -823,7 +897,7 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
                 u.frame,
                 d as f64 / 1e9
             ),
-            _ => "original not in the trace".into(),
+            _ => "the original was not captured (lost before the capture point)".into(),
         };
         let reason = match kind {
             RetransKind::Fast => format!(
@@ -835,9 +909,14 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
                 orig_txt
             ),
             RetransKind::Timeout => format!(
-                "timeout: {} duplicate ACKs only, {:.3} s of silence from the receiver (RTT {:.1} ms); {}",
-                rev.dupacknum,
+                "timeout: resent {:.3} s after the last packet from the receiver ({} duplicate ACKs, {}), RTT {:.1} ms; {}",
                 since_ack as f64 / 1e9,
+                rev.dupacknum,
+                if rev.dupacknum >= 2 {
+                    "too long ago for fast retransmit"
+                } else {
+                    "too few for fast retransmit"
+                },
                 rtt_est as f64 / 1e6,
                 orig_txt
             ),
@@ -851,8 +930,8 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
         info.reason = Some(reason);
         // Karn: any sample covering this range is now ambiguous.
         let end = seq.wrapping_add(seglen.max(1));
-        for u in fwd.segments.iter_mut() {
-            if lt(u.seq, end) && lt(seq, u.nextseq) {
+        for u in fwd.segments.iter_mut().take_while(|u| lt(u.seq, end)) {
+            if lt(seq, u.nextseq) {
                 u.ambiguous = true;
             }
         }
@@ -877,7 +956,7 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
         }
         let retrans =
             ta & (af::RETRANSMISSION | af::FAST_RETRANSMISSION | af::SPURIOUS_RETRANSMISSION) != 0;
-        fwd.segments.push(Unacked {
+        fwd.insert(Unacked {
             frame: s.frame,
             seq,
             nextseq,
@@ -909,27 +988,34 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     // Remove what this ACK acknowledges in the reverse direction; ack_rtt on exact match.
     let mut karn_ok = true;
     let mut matched = false;
-    if !rev.segments.is_empty() {
-        // Wireshark walks newest first; the last exact match (the oldest) sets acked/rtt.
-        let mut i = rev.segments.len();
-        while i > 0 {
-            i -= 1;
-            let u = rev.segments[i];
-            if ack == u.nextseq {
-                info.acked_frame = Some(u.frame);
-                info.ack_rtt_ns = Some(now - u.ts);
-                matched = true;
-                karn_ok &= !u.ambiguous;
-            } else if gt(ack, u.seq) && le(ack, u.nextseq) {
-                rev.segments[i].seq = ack;
-                continue;
-            } else if gt(u.nextseq, ack) {
-                continue;
-            } else {
-                karn_ok &= !u.ambiguous;
-            }
-            rev.segments.remove(i);
+    // Only segments starting below the ACK can be affected: a prefix of the sorted list.
+    // Wireshark walks newest first and the last exact match (the oldest) sets acked/rtt.
+    let mut best: Option<Unacked> = None;
+    let mut held = std::mem::take(&mut rev.scratch);
+    while let Some(u) = rev.segments.front().copied() {
+        if !lt(u.seq, ack) {
+            break;
         }
+        rev.segments.pop_front();
+        if ack == u.nextseq {
+            matched = true;
+            karn_ok &= !u.ambiguous;
+            if best.is_none_or(|b| u.frame < b.frame) {
+                best = Some(u);
+            }
+        } else if le(ack, u.nextseq) {
+            held.push(Unacked { seq: ack, ..u });
+        } else {
+            karn_ok &= !u.ambiguous;
+        }
+    }
+    while let Some(u) = held.pop() {
+        rev.segments.push_front(u);
+    }
+    rev.scratch = held;
+    if let Some(u) = best {
+        info.acked_frame = Some(u.frame);
+        info.ack_rtt_ns = Some(now - u.ts);
     }
     if matched && karn_ok && flags & th::ACK != 0 {
         if let Some(r) = info.ack_rtt_ns {
@@ -951,13 +1037,13 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
                 let covered = fwd
                     .pending_rcv
                     .iter()
-                    .filter(|(_, _, end)| le(*end, ack))
+                    .take_while(|(_, _, end)| le(*end, ack))
                     .count();
                 if covered >= 2 || adv > rev.max_seg {
                     fwd.acks_multi += 1;
                 } else if covered == 1 {
                     fwd.acks_single += 1;
-                    if let Some((_, t, _)) = fwd.pending_rcv.first() {
+                    if let Some((_, t, _)) = fwd.pending_rcv.front() {
                         fwd.single_ack_delay.add((now - t) as f64 / 1e6);
                     }
                 }
@@ -965,7 +1051,13 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
         }
         if fwd.high_ack.is_none_or(|h| gt(ack, h)) {
             fwd.high_ack = Some(ack);
-            fwd.pending_rcv.retain(|(_, _, end)| gt(*end, ack));
+            while fwd
+                .pending_rcv
+                .front()
+                .is_some_and(|(_, _, end)| le(*end, ack))
+            {
+                fwd.pending_rcv.pop_front();
+            }
         }
     }
     if seglen > 0
@@ -974,19 +1066,16 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
         rev.data_segs_rcvd += 1;
         if rev.pending_rcv.len() < 4096 {
             rev.pending_rcv
-                .push((s.frame, now, seq.wrapping_add(seglen)));
+                .push_back((s.frame, now, seq.wrapping_add(seglen)));
         }
     }
 
     // Bytes in flight after this frame.
     if seglen != 0 && !fwd.segments.is_empty() && fwd.valid_bif {
+        // Sorted list: the first segment starts lowest; the highest end is tracked.
         let b = fwd.base_seq;
-        let mut first = fwd.segments[0].seq.wrapping_sub(b);
-        let mut last = fwd.segments[0].nextseq.wrapping_sub(b);
-        for u in &fwd.segments {
-            last = last.max(u.nextseq.wrapping_sub(b));
-            first = first.min(u.seq.wrapping_sub(b));
-        }
+        let first = fwd.segments[0].seq.wrapping_sub(b);
+        let last = fwd.max_nextseq.wrapping_sub(b);
         let inflight = last.wrapping_sub(first);
         if inflight > 0 && inflight < 2_000_000_000 {
             info.bytes_in_flight = Some(inflight);
