@@ -237,6 +237,8 @@ pub struct Sender {
     dupacks: u32,
     /// Base for which a fast retransmission was already made.
     recovered: Option<u64>,
+    /// In loss recovery until this segment is acknowledged (NewReno's "recover").
+    recover_high: Option<u64>,
     rexmit: VecDeque<(u64, Cause)>,
     last_progress: Option<Instant>,
     started: Option<Instant>,
@@ -262,6 +264,7 @@ impl Sender {
             backoff: 0,
             dupacks: 0,
             recovered: None,
+            recover_high: None,
             rexmit: VecDeque::new(),
             last_progress: None,
             started: None,
@@ -375,6 +378,7 @@ impl Sender {
                 self.dupacks += 1;
                 if self.dupacks >= DUPACK_THRESHOLD && self.recovered != Some(self.base) {
                     self.recovered = Some(self.base);
+                    self.recover_high = Some(self.sent_high);
                     let end = match self.cfg.mode {
                         Mode::SelectiveRepeat => self.base + 1,
                         Mode::GoBackN => self.sent_high,
@@ -392,8 +396,11 @@ impl Sender {
         let sample = newly.clone().last().and_then(|s| s.sent_at);
         if karn_ok && let Some(t) = sample {
             self.rtt.sample(now.saturating_duration_since(t));
-            self.backoff = 0;
         }
+        // New data acknowledged: the path works again, so drop the backoff (as Linux does).
+        // Waiting for a Karn-valid sample instead would keep go-back-n, which retransmits
+        // nearly every segment under loss, at the maximum RTO for good.
+        self.backoff = 0;
         for _ in 0..d {
             if let Some(s) = self.slots.pop_front() {
                 self.stats.bytes_acked += s.data.len() as u64;
@@ -405,6 +412,13 @@ impl Sender {
         self.last_progress = Some(now);
         let base = self.base;
         self.rexmit.retain(|&(abs, _)| abs >= base);
+        // A partial ACK during recovery (NewReno, RFC 6582): the receiver got the
+        // retransmission but misses the next segment sent before it, which is lost too.
+        match self.recover_high {
+            Some(h) if base < h => self.queue_rexmit(base, Cause::Fast),
+            Some(_) => self.recover_high = None,
+            None => {}
+        }
         if self.is_finished() {
             self.finished_at = Some(now);
             self.rexmit.clear();
@@ -449,6 +463,7 @@ impl Sender {
                 self.backoff += 1;
                 bumped = true;
             }
+            self.recover_high = Some(self.sent_high);
             match self.cfg.mode {
                 Mode::SelectiveRepeat => self.queue_rexmit(abs, Cause::Timeout),
                 Mode::GoBackN => {
@@ -860,6 +875,345 @@ pub fn ack_bytes(next: u64, win: u8) -> [u8; segment::HEADER_LEN] {
     }
     .emit(&mut b);
     b
+}
+
+/// The operations a UDP driver needs from an engine ([`Sender`] or [`Receiver`]).
+pub trait Endpoint {
+    fn handle_datagram(&mut self, now: Instant, bytes: &[u8]) -> Handled;
+    fn handle_timeout(&mut self, now: Instant);
+    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize>;
+    fn poll_timeout(&self) -> Option<Instant>;
+}
+
+macro_rules! endpoint {
+    ($t:ty) => {
+        impl Endpoint for $t {
+            fn handle_datagram(&mut self, now: Instant, bytes: &[u8]) -> Handled {
+                <$t>::handle_datagram(self, now, bytes)
+            }
+            fn handle_timeout(&mut self, now: Instant) {
+                <$t>::handle_timeout(self, now)
+            }
+            fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+                <$t>::poll_transmit(self, now, buf)
+            }
+            fn poll_timeout(&self) -> Option<Instant> {
+                <$t>::poll_timeout(self)
+            }
+        }
+    };
+}
+endpoint!(Sender);
+endpoint!(Receiver);
+
+/// The event loop the two programs share: one non-blocking UDP socket, the real clock, the
+/// impairment of received datagrams, and an engine. The engines stay sans-IO; this is the
+/// only place where they meet a socket.
+pub mod udp {
+    use std::io;
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use mio::net::UdpSocket;
+    use mio::{Events, Interest, Poll, Token};
+
+    use super::{Endpoint, Handled};
+    use crate::impair::{ImpairStats, Impairer, Impairment};
+    use crate::segment::{MAX_SEGMENT, Repr};
+
+    /// What the application callback tells the loop.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Control {
+        Continue,
+        Stop,
+    }
+
+    /// Who may talk to us.
+    #[derive(Debug, Clone, Copy)]
+    enum PeerPolicy {
+        /// The socket is connected: the kernel filters sources (sender).
+        Connected,
+        /// Lock onto the source of the first valid DATA (receiver).
+        FirstData(Option<SocketAddr>),
+    }
+
+    /// A UDP socket driving one engine.
+    pub struct Driver {
+        socket: UdpSocket,
+        poll: Poll,
+        events: Events,
+        impair: Option<Impairer<Vec<u8>>>,
+        peer: PeerPolicy,
+        interrupted: Arc<AtomicBool>,
+        /// Datagrams from addresses other than the peer (receiver), ignored.
+        pub foreign: u64,
+        foreign_logged: Vec<SocketAddr>,
+        /// ICMP port unreachable reports seen (the peer is not listening yet).
+        pub refused: u64,
+        rx: Box<[u8]>,
+        tx: Box<[u8]>,
+    }
+
+    const SOCK: Token = Token(0);
+
+    impl Driver {
+        fn new(
+            socket: std::net::UdpSocket,
+            peer: PeerPolicy,
+            impair: Impairment,
+            seed: u64,
+            interrupted: Arc<AtomicBool>,
+        ) -> io::Result<Self> {
+            socket.set_nonblocking(true)?;
+            let mut socket = UdpSocket::from_std(socket);
+            let poll = Poll::new()?;
+            poll.registry()
+                .register(&mut socket, SOCK, Interest::READABLE)?;
+            Ok(Driver {
+                socket,
+                poll,
+                events: Events::with_capacity(16),
+                impair: (!impair.is_none()).then(|| Impairer::new(impair, seed)),
+                peer,
+                interrupted,
+                foreign: 0,
+                foreign_logged: Vec::new(),
+                refused: 0,
+                rx: vec![0u8; 65536].into_boxed_slice(),
+                tx: vec![0u8; MAX_SEGMENT].into_boxed_slice(),
+            })
+        }
+
+        /// A sender's driver: `socket` must already be connected to the receiver.
+        pub fn connected(
+            socket: std::net::UdpSocket,
+            impair: Impairment,
+            seed: u64,
+            interrupted: Arc<AtomicBool>,
+        ) -> io::Result<Self> {
+            Self::new(socket, PeerPolicy::Connected, impair, seed, interrupted)
+        }
+
+        /// A receiver's driver: answers whoever sends the first valid DATA, ignores others.
+        pub fn listening(
+            socket: std::net::UdpSocket,
+            impair: Impairment,
+            seed: u64,
+            interrupted: Arc<AtomicBool>,
+        ) -> io::Result<Self> {
+            Self::new(
+                socket,
+                PeerPolicy::FirstData(None),
+                impair,
+                seed,
+                interrupted,
+            )
+        }
+
+        /// The peer we talk to, once known.
+        pub fn peer(&self) -> Option<SocketAddr> {
+            match self.peer {
+                PeerPolicy::Connected => self.socket.peer_addr().ok(),
+                PeerPolicy::FirstData(p) => p,
+            }
+        }
+
+        pub fn local_addr(&self) -> io::Result<SocketAddr> {
+            self.socket.local_addr()
+        }
+
+        /// What the impairment layer did.
+        pub fn impair_stats(&self) -> ImpairStats {
+            self.impair.as_ref().map(|i| i.stats()).unwrap_or_default()
+        }
+
+        /// Run until `app` says stop. `app` runs after every batch of events: it feeds or
+        /// drains the engine and reports progress; `tick` bounds how long the loop sleeps
+        /// between two calls (for progress bars and outside deadlines).
+        pub fn run<E: Endpoint>(
+            &mut self,
+            ep: &mut E,
+            tick: Option<Duration>,
+            mut app: impl FnMut(&mut E, Instant) -> io::Result<Control>,
+        ) -> io::Result<()> {
+            loop {
+                if self.interrupted.load(Ordering::Relaxed) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Interrupted,
+                        "interrupted by a signal",
+                    ));
+                }
+                let now = Instant::now();
+                self.receive(ep, now)?;
+                if let Some(imp) = &mut self.impair {
+                    while let Some(d) = imp.pop_ready(now) {
+                        ep.handle_datagram(now, &d);
+                    }
+                }
+                if ep.poll_timeout().is_some_and(|t| t <= now) {
+                    ep.handle_timeout(now);
+                }
+                if app(ep, now)? == Control::Stop {
+                    return Ok(());
+                }
+                while let Some(n) = ep.poll_transmit(now, &mut self.tx) {
+                    self.send(n)?;
+                }
+                let mut deadline = ep.poll_timeout();
+                if let Some(t) = self.impair.as_ref().and_then(|i| i.next_ready()) {
+                    deadline = Some(deadline.map_or(t, |d| d.min(t)));
+                }
+                if let Some(t) = tick {
+                    let t = now + t;
+                    deadline = Some(deadline.map_or(t, |d| d.min(t)));
+                }
+                self.wait(deadline)?;
+            }
+        }
+
+        /// Sleep until a datagram arrives or `deadline` passes. epoll counts whole
+        /// milliseconds and mio rounds up, which would make every delayed datagram and
+        /// timer up to 1 ms late: wait whole milliseconds in epoll, then poll the socket
+        /// without blocking (yielding the CPU in between) for the sub-millisecond rest.
+        fn wait(&mut self, deadline: Option<Instant>) -> io::Result<()> {
+            loop {
+                let t = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                let (t, spin) = match t {
+                    Some(t) if t.is_zero() => return Ok(()),
+                    Some(t) if t < Duration::from_millis(1) => (Some(Duration::ZERO), true),
+                    Some(t) => (Some(Duration::from_millis(t.as_millis() as u64)), false),
+                    None => (None, false),
+                };
+                match self.poll.poll(&mut self.events, t) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+                if !spin || !self.events.is_empty() || self.interrupted.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                std::thread::yield_now();
+            }
+        }
+
+        fn receive<E: Endpoint>(&mut self, ep: &mut E, now: Instant) -> io::Result<()> {
+            loop {
+                let (n, from) = match self.socket.recv_from(&mut self.rx) {
+                    Ok(x) => x,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                        self.refused += 1;
+                        if self.refused == 1 {
+                            log::warn!(
+                                "the receiver's port is closed (ICMP port unreachable); retrying"
+                            );
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let bytes = &self.rx[..n];
+                if let PeerPolicy::FirstData(peer) = &mut self.peer {
+                    match peer {
+                        Some(p) if *p != from => {
+                            self.foreign += 1;
+                            if !self.foreign_logged.contains(&from)
+                                && self.foreign_logged.len() < 16
+                            {
+                                self.foreign_logged.push(from);
+                                log::warn!(
+                                    "ignoring datagrams from {from}: this transfer is with {p}"
+                                );
+                            }
+                            continue;
+                        }
+                        Some(_) => {}
+                        None => {
+                            if matches!(Repr::parse_bytes(bytes), Ok(Repr::Data { .. })) {
+                                log::info!("transfer from {from}");
+                                *peer = Some(from);
+                            } else {
+                                self.foreign += 1;
+                                log::debug!(
+                                    "ignoring a {n}-byte datagram from {from}: not a DATA segment"
+                                );
+                                continue;
+                            }
+                        }
+                    }
+                }
+                match &mut self.impair {
+                    Some(imp) => imp.push(now, bytes.to_vec()),
+                    None => {
+                        if ep.handle_datagram(now, bytes) == Handled::Ignored {
+                            log::debug!(
+                                "ignoring a {n}-byte datagram from {from}: {}",
+                                describe(bytes)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+
+        fn send(&mut self, n: usize) -> io::Result<()> {
+            let bytes = &self.tx[..n];
+            let r = match self.peer {
+                PeerPolicy::Connected => self.socket.send(bytes),
+                PeerPolicy::FirstData(Some(p)) => self.socket.send_to(bytes, p),
+                PeerPolicy::FirstData(None) => return Ok(()),
+            };
+            match r {
+                Ok(_) => Ok(()),
+                // A full socket buffer or an unreachable peer loses this datagram like the
+                // network would; the engine's timers repair it.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::ConnectionRefused
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    if e.kind() == io::ErrorKind::ConnectionRefused {
+                        self.refused += 1;
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+    }
+
+    fn describe(bytes: &[u8]) -> String {
+        match Repr::parse_bytes(bytes) {
+            Ok(r) => format!("unexpected {r}"),
+            Err(e) => e.to_string(),
+        }
+    }
+}
+
+/// A goodput for summary lines: `26.1 Mbit/s (3.26 MB/s)`.
+pub fn fmt_rate(bits_per_sec: f64) -> String {
+    let (v, unit) = match bits_per_sec {
+        b if b >= 1e9 => (b / 1e9, "Gbit/s"),
+        b if b >= 1e6 => (b / 1e6, "Mbit/s"),
+        b if b >= 1e3 => (b / 1e3, "kbit/s"),
+        b => (b, "bit/s"),
+    };
+    format!("{v:.1} {unit} ({:.2} MB/s)", bits_per_sec / 8e6)
+}
+
+/// A duration in milliseconds for summary lines, `-` when unknown.
+pub fn fmt_ms(d: Option<Duration>) -> String {
+    match d {
+        Some(d) if d < Duration::from_millis(1) => format!("{:.0} us", d.as_secs_f64() * 1e6),
+        Some(d) => format!("{:.2} ms", d.as_secs_f64() * 1e3),
+        None => "-".into(),
+    }
 }
 
 /// Command-line options shared by `sender` and `receiver` (flatten into their clap structs).

@@ -36,6 +36,7 @@ struct Outcome {
     receiver_complete: bool,
     receiver_done: bool,
     sim_time: Duration,
+    sender_stats: netproto::arq::SenderStats,
 }
 
 fn data(size: usize, seed: u64) -> Vec<u8> {
@@ -108,6 +109,7 @@ fn simulate(input: &[u8], window: u8, mode: Mode, fwd: Link, back: Link, seed: u
         receiver_complete: rx.is_complete(),
         receiver_done: rx.is_done(),
         sim_time: now - t0,
+        sender_stats: tx.stats().clone(),
     }
 }
 
@@ -257,5 +259,34 @@ fn lossless_throughput_is_window_limited() {
             "{mode}: {:?}",
             o.sim_time
         );
+    }
+}
+
+/// Goodput of the engine on the link the real-UDP test uses (`--loss 0.1 --delay 5
+/// --jitter 5` on both sides): print it (`cargo test -- --ignored --nocapture`).
+#[test]
+#[ignore = "report, not a check"]
+fn report_goodput_on_lossy_jittery_link() {
+    let l = Link {
+        loss: 0.1,
+        delay_ms: 5,
+        jitter_ms: 5,
+        duplicate: 0.0,
+    };
+    let ideal = Link { loss: 0.0, ..l };
+    for mode in [Mode::SelectiveRepeat, Mode::GoBackN] {
+        for link in [ideal, l] {
+            let input = data(2_000_000, 9);
+            let o = simulate(&input, 7, mode, link, link, 9);
+            assert_eq!(o.output, input);
+            let t = o.sim_time.saturating_sub(Duration::from_secs(4));
+            eprintln!(
+                "{mode} loss {}: {:?} = {:.0} KB/s {:?}",
+                link.loss,
+                t,
+                2e6 / t.as_secs_f64() / 1e3,
+                o.sender_stats
+            );
+        }
     }
 }

@@ -1,9 +1,329 @@
-//! receiver: sliding-window file transfer over UDP: the receiving side (not built yet).
+//! receiver: receives a file from `sender` over UDP with a sliding window (go-back-n or
+//! selective repeat), writing `<output_file>.part` and renaming it only when complete.
 
+use std::fs::{self, File};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use netproto::arq::udp::{Control, Driver};
+use netproto::arq::{self, Receiver, ReceiverConfig, TransferArgs};
+use netproto::cli::{Exit, Verbosity, main_with};
+
+const EXAMPLES: &str = "\
+Examples:
+  receiver 6000 7 copy.iso                 (then: sender HOST 6000 7 image.iso)
+  receiver --bind :: 6000 7 copy.iso       (IPv6 and IPv4)
+  receiver --mode gbn --loss 0.1 --delay 5 --jitter 5 6000 4 out.bin
+  receiver 6000 7 - | tar x                (write stdout)";
+
+/// Receive a file over UDP with a sliding window (the transport lab's protocol).
+#[derive(Debug, Parser)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    /// UDP port to listen on.
+    listening_port_number: u16,
+    /// Receive window in segments, 1-7 (WIN has 3 bits).
+    #[arg(value_parser = arq::parse_window)]
+    window_size: u8,
+    /// Where to write the file (via OUTPUT.part, renamed when complete); `-` writes stdout.
+    output_file: String,
+    /// Address to listen on (`::` for IPv6 and IPv4).
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0")]
+    bind: IpAddr,
+    #[command(flatten)]
+    transfer: TransferArgs,
+    #[command(flatten)]
+    verbosity: Verbosity,
+}
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(|| {
-        Err(netproto::cli::Exit::failure("receiver is not built yet").into())
-    })
+    main_with(run)
+}
+
+/// The output: stdout, or a `.part` file renamed on success and removed on failure.
+enum Output {
+    Stdout(BufWriter<io::Stdout>),
+    File {
+        w: BufWriter<File>,
+        part: PathBuf,
+        path: PathBuf,
+    },
+}
+
+impl Output {
+    fn open(name: &str) -> anyhow::Result<Output> {
+        if name == "-" {
+            return Ok(Output::Stdout(BufWriter::with_capacity(
+                64 * 1024,
+                io::stdout(),
+            )));
+        }
+        let path = PathBuf::from(name);
+        if path.is_dir() {
+            return Err(Exit::usage(format!(
+                "{name} is a directory: give a file name for the output"
+            ))
+            .into());
+        }
+        let mut part = path.clone().into_os_string();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let f = File::create(&part)
+            .map_err(|e| Exit::failure(format!("cannot create {}: {e}", part.display())))?;
+        Ok(Output::File {
+            w: BufWriter::with_capacity(256 * 1024, f),
+            part,
+            path,
+        })
+    }
+
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.write_all(data),
+            Output::File { w, .. } => w.write_all(data),
+        }
+    }
+
+    /// Flush, sync and move into place.
+    fn commit(self) -> anyhow::Result<()> {
+        match self {
+            Output::Stdout(mut w) => w.flush().context("writing standard output"),
+            Output::File { w, part, path } => {
+                let f = w
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .with_context(|| format!("writing {}", part.display()))?;
+                f.sync_all()
+                    .with_context(|| format!("syncing {}", part.display()))?;
+                fs::rename(&part, &path)
+                    .with_context(|| format!("renaming {} to {}", part.display(), path.display()))
+            }
+        }
+    }
+
+    /// Remove the partial file; says what was done.
+    fn discard(self) -> String {
+        match self {
+            Output::Stdout(mut w) => {
+                let _ = w.flush();
+                "the data written to standard output is incomplete".into()
+            }
+            Output::File { w, part, .. } => {
+                drop(w);
+                match fs::remove_file(&part) {
+                    Ok(()) => format!("removed the partial file {}", part.display()),
+                    Err(e) => format!("could not remove {}: {e}", part.display()),
+                }
+            }
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    args.verbosity.init_logging();
+    let t = &args.transfer;
+    let addr = SocketAddr::new(args.bind, args.listening_port_number);
+    let socket = UdpSocket::bind(addr).map_err(|e| {
+        Exit::failure(format!(
+            "cannot listen on UDP {addr}: {e}{}",
+            if e.kind() == io::ErrorKind::AddrInUse {
+                " (another program uses that port: pick another)"
+            } else {
+                ""
+            }
+        ))
+    })?;
+    let out = Output::open(&args.output_file)?;
+    let seed = t.impair.seed_or_random();
+    log::debug!("impairment seed {seed}");
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&interrupted))?;
+    }
+    let mut driver = Driver::listening(socket, t.impair.impairment(), seed, interrupted)?;
+    let mut cfg = ReceiverConfig::new(args.window_size, t.mode);
+    cfg.idle_timeout = Some(t.idle_timeout());
+    let mut receiver = Receiver::new(cfg)?;
+    log::info!(
+        "listening on UDP {} (window {}, {})",
+        driver.local_addr()?,
+        args.window_size,
+        t.mode
+    );
+
+    let bar = progress_bar(&args.verbosity, t.json);
+    let mut write_error = None;
+    let mut committed = false;
+    let mut pending = Some(out);
+    let res = driver.run(
+        &mut receiver,
+        bar.as_ref().map(|_| Duration::from_millis(100)),
+        |r, _now| {
+            if let Some(o) = pending.as_mut() {
+                while let Some(chunk) = r.read() {
+                    if let Err(e) = o.write(&chunk) {
+                        write_error = Some(e);
+                        return Ok(Control::Stop);
+                    }
+                }
+            }
+            if let Some(b) = &bar {
+                b.set_position(r.stats().bytes);
+            }
+            if r.is_complete() && !committed {
+                committed = true;
+                if let Some(o) = pending.take()
+                    && let Err(e) = o.commit()
+                {
+                    write_error = Some(io::Error::other(format!("{e:#}")));
+                    return Ok(Control::Stop);
+                }
+                log::info!(
+                    "complete: {} bytes in {}; lingering {:.1} s to re-acknowledge the last segment",
+                    r.stats().bytes,
+                    args.output_file,
+                    r.linger().as_secs_f64()
+                );
+            }
+            Ok(if r.is_done() || r.failure().is_some() {
+                Control::Stop
+            } else {
+                Control::Continue
+            })
+        },
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = report(&receiver, &driver, &args);
+    let fail = |why: String, pending: Option<Output>| -> anyhow::Result<ExitCode> {
+        report.emit(&args, false);
+        let cleanup = pending.map(Output::discard).unwrap_or_default();
+        let sep = if cleanup.is_empty() { "" } else { "; " };
+        Err(Exit::failure(format!("{why}{sep}{cleanup}")).into())
+    };
+    if let Some(e) = write_error {
+        return fail(format!("writing {}: {e}", args.output_file), pending);
+    }
+    match res {
+        Err(e) if receiver.is_complete() => {
+            // Interrupted while lingering: the file is complete and in place.
+            log::debug!("stopped while lingering: {e}");
+        }
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+            return fail(
+                format!(
+                    "interrupted after {} bytes were received",
+                    receiver.stats().bytes
+                ),
+                pending,
+            );
+        }
+        Err(e) => return fail(format!("UDP socket: {e}"), pending),
+        Ok(()) => {}
+    }
+    if let Some(f) = receiver.failure() {
+        return fail(
+            format!(
+                "{f} ({} bytes received from {})",
+                receiver.stats().bytes,
+                driver.peer().map_or("-".into(), |p| p.to_string())
+            ),
+            pending,
+        );
+    }
+    report.emit(&args, true);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(v: &Verbosity, json: bool) -> Option<ProgressBar> {
+    if v.quiet || json || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::no_length().with_style(
+        ProgressStyle::with_template("{spinner} {bytes} {binary_bytes_per_sec} {elapsed}").ok()?,
+    );
+    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+    Some(bar)
+}
+
+struct Report {
+    line: String,
+    json: serde_json::Value,
+}
+
+fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
+    let st = r.stats();
+    let elapsed = match (r.first_data_at(), r.completed_at()) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a),
+        (Some(a), None) => Instant::now().saturating_duration_since(a),
+        _ => Duration::ZERO,
+    };
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let goodput = st.bytes as f64 * 8.0 / secs;
+    let imp = d.impair_stats();
+    let line = format!(
+        "received {} bytes in {} segments in {:.3} s: goodput {}; duplicates {}, out of window {}, buffered out of order {}, ACKs sent {}; mode {} window {}{}",
+        st.bytes,
+        st.segments,
+        secs,
+        arq::fmt_rate(goodput),
+        st.duplicates,
+        st.out_of_window,
+        st.buffered,
+        st.acks_sent,
+        r.mode(),
+        args.window_size,
+        if imp.received > 0 {
+            format!(
+                "; impairment dropped {} of {} segments",
+                imp.dropped, imp.received
+            )
+        } else {
+            String::new()
+        }
+    );
+    let json = serde_json::json!({
+        "type": "transfer",
+        "role": "receiver",
+        "source": d.peer().map(|p| p.to_string()),
+        "file": args.output_file,
+        "mode": r.mode(),
+        "window": args.window_size,
+        "elapsed_s": secs,
+        "goodput_bps": goodput,
+        "stats": st,
+        "foreign_datagrams": d.foreign,
+        "impairment": imp,
+    });
+    Report { line, json }
+}
+
+impl Report {
+    fn emit(&self, args: &Args, success: bool) {
+        let mut json = self.json.clone();
+        if let Some(o) = json.as_object_mut() {
+            o.insert("success".into(), success.into());
+        }
+        if !args.verbosity.quiet {
+            eprintln!("{}", self.line);
+        }
+        if args.transfer.json {
+            // The data owns stdout when the output is `-`.
+            if args.output_file == "-" {
+                eprintln!("{json}");
+            } else {
+                println!("{json}");
+            }
+        }
+    }
 }

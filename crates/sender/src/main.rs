@@ -1,7 +1,273 @@
-//! sender: sliding-window file transfer over UDP: the sending side (not built yet).
+//! sender: sends a file to `receiver` over UDP with a sliding window (go-back-n or selective
+//! repeat), reading it 512 bytes at a time as the window advances.
 
+use std::fs::File;
+use std::io::{self, IsTerminal, Read};
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use netproto::arq::udp::{Control, Driver};
+use netproto::arq::{self, Sender, SenderConfig, TransferArgs};
+use netproto::cli::{Exit, Verbosity, main_with};
+
+const EXAMPLES: &str = "\
+Examples:
+  receiver 6000 7 copy.iso &  sender localhost 6000 7 image.iso
+  sender --mode gbn --loss 0.1 --delay 5 --jitter 5 midwood 6000 4 notes.txt
+  tar c dir | sender ::1 6000 7 -        (read stdin)
+  sender --json -q host 6000 7 f | jq .goodput_bps";
+
+/// Send a file over UDP with a sliding window (the transport lab's protocol).
+#[derive(Debug, Parser)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    /// Receiver's host name or address (IPv4 or IPv6).
+    destination_dns_name: String,
+    /// Receiver's UDP port.
+    destination_port_number: u16,
+    /// Sending window in segments, 1-7 (WIN has 3 bits).
+    #[arg(value_parser = arq::parse_window)]
+    window_size: u8,
+    /// File to send; `-` reads standard input.
+    input_file: String,
+    /// Initial retransmission timeout in milliseconds, before the first RTT sample.
+    #[arg(long, value_name = "MS", default_value_t = 1000.0)]
+    rto: f64,
+    #[command(flatten)]
+    transfer: TransferArgs,
+    #[command(flatten)]
+    verbosity: Verbosity,
+}
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(|| Err(netproto::cli::Exit::failure("sender is not built yet").into()))
+    main_with(run)
+}
+
+fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
+    // `[::1]` as well as `::1`.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Exit::failure(format!("cannot resolve `{host}`: {e}")))?;
+    addrs
+        .next()
+        .ok_or_else(|| Exit::failure(format!("`{host}` has no address")).into())
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    args.verbosity.init_logging();
+    if !(args.rto.is_finite() && args.rto > 0.0 && args.rto <= 60_000.0) {
+        return Err(Exit::usage(format!(
+            "--rto {}: give the initial RTO in milliseconds, 0 < MS <= 60000",
+            args.rto
+        ))
+        .into());
+    }
+    let t = &args.transfer;
+    let (mut input, total): (Box<dyn Read>, Option<u64>) = if args.input_file == "-" {
+        (Box::new(io::stdin().lock()), None)
+    } else {
+        let f = File::open(&args.input_file)
+            .map_err(|e| Exit::failure(format!("cannot open {}: {e}", args.input_file)))?;
+        let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        (Box::new(io::BufReader::with_capacity(64 * 1024, f)), len)
+    };
+    let dest = resolve(&args.destination_dns_name, args.destination_port_number)?;
+    let local: SocketAddr = if dest.is_ipv4() {
+        "0.0.0.0:0".parse()?
+    } else {
+        "[::]:0".parse()?
+    };
+    let socket = UdpSocket::bind(local).context("binding the UDP socket")?;
+    socket
+        .connect(dest)
+        .with_context(|| format!("connecting to {dest}"))?;
+    let seed = t.impair.seed_or_random();
+    log::debug!("impairment seed {seed}");
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&interrupted))?;
+    }
+    let mut driver = Driver::connected(socket, t.impair.impairment(), seed, interrupted)?;
+
+    let mut cfg = SenderConfig::new(args.window_size, t.mode);
+    cfg.initial_rto = Duration::from_secs_f64(args.rto / 1000.0);
+    cfg.idle_timeout = Some(t.idle_timeout());
+    let mut sender = Sender::new(cfg)?;
+    log::info!(
+        "sending {} to {dest} (window {}, {})",
+        if args.input_file == "-" {
+            "standard input"
+        } else {
+            &args.input_file
+        },
+        args.window_size,
+        t.mode
+    );
+
+    let bar = progress_bar(total, &args.verbosity, t.json);
+    let start = Instant::now();
+    let mut read_error = None;
+    let res = driver.run(
+        &mut sender,
+        bar.as_ref().map(|_| Duration::from_millis(100)),
+        |s, _now| {
+            if let Err(e) = s.fill_from(&mut input) {
+                read_error = Some(e);
+                return Ok(Control::Stop);
+            }
+            if let Some(b) = &bar {
+                let st = s.stats();
+                b.set_position(st.bytes_acked);
+                b.set_message(format!(
+                    "{} rexmit",
+                    st.retransmits_fast + st.retransmits_timeout
+                ));
+            }
+            Ok(if s.is_finished() || s.failure().is_some() {
+                Control::Stop
+            } else {
+                Control::Continue
+            })
+        },
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let elapsed = sender
+        .finished_at()
+        .unwrap_or_else(Instant::now)
+        .saturating_duration_since(sender.started_at().unwrap_or(start));
+    let report = Report::new(&sender, &driver, elapsed, &args);
+    if let Some(e) = read_error {
+        report.emit(&args, false);
+        return Err(Exit::failure(format!("reading {}: {e}", args.input_file)).into());
+    }
+    if let Err(e) = res {
+        report.emit(&args, false);
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Err(Exit::failure(format!(
+                "interrupted after {} of {} bytes were acknowledged",
+                sender.stats().bytes_acked,
+                sender.bytes_pushed()
+            ))
+            .into());
+        }
+        return Err(anyhow::Error::from(e).context("UDP socket"));
+    }
+    if let Some(f) = sender.failure() {
+        report.emit(&args, false);
+        let st = sender.stats();
+        let hint = if sender.wants_data() == 0 && st.bytes_acked == sender.bytes_pushed() {
+            String::new()
+        } else if driver.refused > 0 && st.acks_received == 0 {
+            format!(" (nothing listens on {dest}: start the receiver first)")
+        } else if st.acks_received == 0 {
+            format!(" (no ACK ever came from {dest}: is the receiver running and reachable?)")
+        } else {
+            format!(
+                " ({} of {} bytes acknowledged; if only the last ACK was lost, the receiver may have the whole file)",
+                st.bytes_acked,
+                sender.bytes_pushed()
+            )
+        };
+        return Err(Exit::failure(format!("{f}{hint}")).into());
+    }
+    report.emit(&args, true);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(total: Option<u64>, v: &Verbosity, json: bool) -> Option<ProgressBar> {
+    if v.quiet || json || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match total {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .ok()?,
+        ),
+        None => ProgressBar::no_length().with_style(
+            ProgressStyle::with_template("{spinner} {bytes} {binary_bytes_per_sec} {msg}").ok()?,
+        ),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+    Some(bar)
+}
+
+struct Report {
+    line: String,
+    json: serde_json::Value,
+}
+
+impl Report {
+    fn new(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
+        let st = s.stats();
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        let goodput = st.bytes_acked as f64 * 8.0 / secs;
+        let ms = |x: Option<Duration>| x.map(|d| d.as_secs_f64() * 1000.0);
+        let imp = d.impair_stats();
+        let line = format!(
+            "sent {} bytes in {} segments in {:.3} s: goodput {}; retransmissions {} (fast {}, timeout {}); dup ACKs {}; RTT srtt {} min {}; mode {} window {}{}",
+            st.bytes_acked,
+            st.segments_acked,
+            secs,
+            arq::fmt_rate(goodput),
+            st.retransmits_fast + st.retransmits_timeout,
+            st.retransmits_fast,
+            st.retransmits_timeout,
+            st.dup_acks,
+            arq::fmt_ms(s.rtt().srtt()),
+            arq::fmt_ms(s.rtt().min()),
+            s.mode(),
+            s.window(),
+            if imp.received > 0 {
+                format!(
+                    "; impairment dropped {} of {} ACKs",
+                    imp.dropped, imp.received
+                )
+            } else {
+                String::new()
+            }
+        );
+        let json = serde_json::json!({
+            "type": "transfer",
+            "role": "sender",
+            "destination": d.peer().map(|p| p.to_string()),
+            "file": args.input_file,
+            "mode": s.mode(),
+            "window": s.window(),
+            "elapsed_s": secs,
+            "goodput_bps": goodput,
+            "stats": st,
+            "srtt_ms": ms(s.rtt().srtt()),
+            "rtt_min_ms": ms(s.rtt().min()),
+            "rtt_samples": s.rtt().samples(),
+            "rto_ms": ms(Some(s.current_rto())),
+            "impairment": imp,
+            "refused": d.refused,
+        });
+        Report { line, json }
+    }
+
+    fn emit(&self, args: &Args, success: bool) {
+        let mut json = self.json.clone();
+        if let Some(o) = json.as_object_mut() {
+            o.insert("success".into(), success.into());
+        }
+        if !args.verbosity.quiet {
+            eprintln!("{}", self.line);
+        }
+        if args.transfer.json {
+            println!("{json}");
+        }
+    }
 }
