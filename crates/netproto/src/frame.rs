@@ -37,8 +37,8 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::{
-    Ethernet2Slice, Icmpv4Slice, Icmpv6Slice, IpNumber, Ipv4HeaderSlice, Ipv6ExtensionSlice,
-    Ipv6ExtensionsSlice, Ipv6HeaderSlice, SingleVlanSlice, TcpHeaderSlice, UdpHeaderSlice,
+    Ethernet2Slice, Icmpv4Slice, Icmpv6Slice, IpNumber, Ipv4HeaderSlice, Ipv6HeaderSlice,
+    SingleVlanSlice, TcpHeaderSlice, UdpHeaderSlice,
 };
 
 /// Link-layer header types (the `network` field of a pcap file header, `LINKTYPE_*` values
@@ -524,7 +524,7 @@ pub enum Net<'a> {
     None,
     Ipv4(Ipv4HeaderSlice<'a>),
     /// IPv6 header and its extension headers (possibly empty).
-    Ipv6(Ipv6HeaderSlice<'a>, Ipv6ExtensionsSlice<'a>),
+    Ipv6(Ipv6HeaderSlice<'a>, Ipv6Exts<'a>),
     Arp(Arp<'a>),
     /// 802.2 LLC (after an 802.3 length field or an SLL protocol of 4).
     Llc(Llc<'a>),
@@ -1006,7 +1006,7 @@ impl<'a> Frame<'a> {
     pub fn ip_proto(&self) -> Option<u8> {
         match &self.net {
             Net::Ipv4(h) => Some(h.protocol().0),
-            Net::Ipv6(h, e) => Some(last_next_header(h, e)),
+            Net::Ipv6(h, e) => Some(e.iter().last().map_or(h.next_header().0, |x| x.next_header)),
             _ => None,
         }
     }
@@ -1372,28 +1372,17 @@ impl<'a> Frame<'a> {
         self.ip_offset = off;
         self.push(LayerKind::Ipv6, off, 40);
         let body = &d[(off + 40).min(d.len())..end.min(d.len())];
-        let (exts, next, _rest, err) = Ipv6ExtensionsSlice::from_slice_lax(h.next_header(), body);
+        let (exts, next, err) = Ipv6Exts::parse(h.next_header().0, body);
         let mut p = off + 40;
         let mut later_fragment = false;
-        for e in exts.clone().into_iter() {
-            let (kind, len) = match &e {
-                Ipv6ExtensionSlice::HopByHop(s) => (LayerKind::Ipv6HopByHop, s.slice().len()),
-                Ipv6ExtensionSlice::Routing(s) => (LayerKind::Ipv6Routing, s.slice().len()),
-                Ipv6ExtensionSlice::Fragment(s) => {
-                    later_fragment |= s.fragment_offset().value() != 0;
-                    (LayerKind::Ipv6Fragment, s.slice().len())
-                }
-                Ipv6ExtensionSlice::DestinationOptions(s) => {
-                    (LayerKind::Ipv6DestOpts, s.slice().len())
-                }
-                Ipv6ExtensionSlice::Authentication(s) => (LayerKind::IpAuth, s.slice().len()),
-            };
-            self.push(kind, p, len);
-            p += len;
+        for e in exts.iter() {
+            later_fragment |= e.kind == LayerKind::Ipv6Fragment && e.fragment_offset() != 0;
+            self.push(e.kind, p, e.bytes.len());
+            p += e.bytes.len();
         }
         self.net = Net::Ipv6(h, exts);
         self.payload_len = end.saturating_sub(p) as u32;
-        if err.is_some() {
+        if err {
             self.fail(
                 LayerKind::Ipv6,
                 p,
@@ -1404,7 +1393,7 @@ impl<'a> Frame<'a> {
         if later_fragment {
             return self.finish(p, end);
         }
-        self.decode_transport(next.0, p, end, true);
+        self.decode_transport(next, p, end, true);
     }
 
     /// Decode the transport header at `off`; `end` is where the IP packet ends (may lie
@@ -1485,18 +1474,114 @@ impl<'a> Frame<'a> {
     }
 }
 
-fn last_next_header(h: &Ipv6HeaderSlice<'_>, e: &Ipv6ExtensionsSlice<'_>) -> u8 {
-    let mut next = h.next_header();
-    for ext in e.clone().into_iter() {
-        next = match ext {
-            Ipv6ExtensionSlice::HopByHop(s)
-            | Ipv6ExtensionSlice::Routing(s)
-            | Ipv6ExtensionSlice::DestinationOptions(s) => s.next_header(),
-            Ipv6ExtensionSlice::Fragment(s) => s.next_header(),
-            Ipv6ExtensionSlice::Authentication(s) => s.next_header(),
-        };
+/// IPv6 extension headers (hop-by-hop, routing, fragment, destination options, AH), walked
+/// here rather than with etherparse: its lax walker hands back slices whose iterator reads
+/// past the end when a header is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ipv6Exts<'a> {
+    bytes: &'a [u8],
+    first: u8,
+}
+
+/// One IPv6 extension header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv6Ext<'a> {
+    pub kind: LayerKind,
+    /// Its own protocol number (0 hop-by-hop, 43 routing, 44 fragment, 60 dest opts, 51 AH).
+    pub number: u8,
+    pub next_header: u8,
+    pub bytes: &'a [u8],
+}
+
+impl Ipv6Ext<'_> {
+    /// Fragment offset in 8-byte units (fragment headers only, else 0).
+    pub fn fragment_offset(&self) -> u16 {
+        if self.kind == LayerKind::Ipv6Fragment {
+            be16(self.bytes, 2) >> 3
+        } else {
+            0
+        }
     }
-    next.0
+}
+
+fn ext_kind(n: u8) -> Option<LayerKind> {
+    Some(match n {
+        0 => LayerKind::Ipv6HopByHop,
+        43 => LayerKind::Ipv6Routing,
+        44 => LayerKind::Ipv6Fragment,
+        60 => LayerKind::Ipv6DestOpts,
+        51 => LayerKind::IpAuth,
+        _ => return None,
+    })
+}
+
+/// Length of the extension header `n` starting at `b`, if it fits.
+fn ext_len(n: u8, b: &[u8]) -> Option<usize> {
+    let l = match n {
+        44 => 8,
+        51 => (usize::from(*b.get(1)?) + 2) * 4,
+        _ => (usize::from(*b.get(1)?) + 1) * 8,
+    };
+    (b.len() >= l && l >= 8).then_some(l)
+}
+
+impl<'a> Ipv6Exts<'a> {
+    /// Walk the chain starting with next-header `first` over `body`: returns the complete
+    /// headers, the protocol after them, and whether a header was cut or invalid.
+    fn parse(first: u8, body: &'a [u8]) -> (Ipv6Exts<'a>, u8, bool) {
+        let mut n = first;
+        let mut off = 0;
+        let mut bad = false;
+        while ext_kind(n).is_some() {
+            let rest = &body[off..];
+            match ext_len(n, rest) {
+                Some(l) => {
+                    n = rest[0];
+                    off += l;
+                }
+                None => {
+                    bad = true;
+                    break;
+                }
+            }
+        }
+        (
+            Ipv6Exts {
+                bytes: &body[..off],
+                first,
+            },
+            n,
+            bad,
+        )
+    }
+
+    /// All extension bytes.
+    pub fn slice(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Ipv6Ext<'a>> + 'a {
+        let mut rest = self.bytes;
+        let mut n = self.first;
+        std::iter::from_fn(move || {
+            let kind = ext_kind(n)?;
+            let l = ext_len(n, rest)?;
+            let (bytes, tail) = rest.split_at(l);
+            let e = Ipv6Ext {
+                kind,
+                number: n,
+                next_header: bytes[0],
+                bytes,
+            };
+            n = bytes[0];
+            rest = tail;
+            Some(e)
+        })
+    }
 }
 
 /// Big-endian u16 at `off`; callers check the length first (0 if short, never a panic).

@@ -368,7 +368,7 @@ fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
     while let Some(r) = rd.next().map_err(|e| Exit::failure(e.to_string()))? {
         n += 1;
         if let Some(w) = writer.as_mut() {
-            w.write(&r);
+            w.write(&r)?;
             if args.packet_buffered {
                 w.flush()?;
             }
@@ -509,7 +509,10 @@ fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         );
     }
     let mut writer = match &args.write {
-        Some(w) => Some(live.savefile(w).map_err(|e| Exit::failure(e.to_string()))?),
+        Some(w) => Some(
+            Writer::create_with_snaplen(w, lt, args.snaplen as u32)
+                .map_err(|e| Exit::failure(e.to_string()))?,
+        ),
         None => None,
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -533,30 +536,47 @@ fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         if deadline.is_some_and(|d| now >= d) {
             break;
         }
-        match live.try_next().map_err(|e| Exit::failure(e.to_string()))? {
-            Some(r) => {
+        let max = args.count.map(|c| (c - n).min(1 << 20) as usize);
+        let mut failed = None;
+        let got = live
+            .dispatch(max, |r| {
+                if failed.is_some() || drawn {
+                    return;
+                }
                 n += 1;
                 if let Some(w) = writer.as_mut() {
-                    w.write(&r);
-                    if args.packet_buffered {
-                        w.flush()?;
+                    let res = w.write(&r).and_then(|()| {
+                        if args.packet_buffered {
+                            w.flush()
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    if let Err(e) = res {
+                        failed = Some(anyhow::Error::from(e));
                     }
                 }
-                if want == Some(n) {
-                    draw(args, n, &r)?;
+                let res = if want == Some(n) {
                     drawn = true;
-                    continue;
+                    draw(args, n, &r)
+                } else {
+                    p.packet(n, &r)
+                };
+                if let Err(e) = res {
+                    failed = Some(e);
                 }
-                p.packet(n, &r)?;
+            })
+            .map_err(|e| Exit::failure(e.to_string()))?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if got == 0 {
+            p.flush()?;
+            let mut wait = Duration::from_millis(250);
+            if let Some(d) = deadline {
+                wait = wait.min(d.saturating_duration_since(now));
             }
-            None => {
-                p.flush()?;
-                let mut wait = Duration::from_millis(250);
-                if let Some(d) = deadline {
-                    wait = wait.min(d.saturating_duration_since(now));
-                }
-                live.wait(wait).map_err(|e| Exit::failure(e.to_string()))?;
-            }
+            live.wait(wait).map_err(|e| Exit::failure(e.to_string()))?;
         }
     }
     let stats = live.stats().ok();

@@ -1,0 +1,364 @@
+//! Live captures on `lo` (root), pipes, and the helpful failures of the lab sheet's
+//! Exercise 4.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use netproto::capture::Reader;
+use netproto::testsupport::{require_peer, require_root, shared_traces, tool};
+
+/// Start `cmd` and wait until it printed "listening on" on stderr; the rest of stderr is
+/// collected by a thread and returned by the join handle.
+fn start_capture(mut cmd: Command) -> (Child, std::thread::JoinHandle<String>) {
+    cmd.stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn capture");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let h = std::thread::spawn(move || {
+        let mut r = BufReader::new(stderr);
+        let mut all = String::new();
+        let mut line = String::new();
+        let mut sent = false;
+        while r.read_line(&mut line).unwrap_or(0) > 0 {
+            if !sent && line.contains("listening on") {
+                let _ = tx.send(());
+                sent = true;
+            }
+            all.push_str(&line);
+            line.clear();
+        }
+        if !sent {
+            let _ = tx.send(());
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("capture started");
+    // libpcap has the socket bound; give the kernel filter a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    (child, h)
+}
+
+/// A TCP exchange on loopback: connect, send, echo, close.
+fn tcp_exchange(port_listener: &TcpListener) {
+    let addr = port_listener.local_addr().unwrap();
+    let mut c = TcpStream::connect(addr).unwrap();
+    let (mut s, _) = port_listener.accept().unwrap();
+    c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut buf = [0u8; 18];
+    s.read_exact(&mut buf).unwrap();
+    s.write_all(b"Hello, World!").unwrap();
+    let mut got = [0u8; 13];
+    c.read_exact(&mut got).unwrap();
+    drop(c);
+    drop(s);
+}
+
+fn records(path: &Path) -> Vec<(u32, Vec<u8>)> {
+    let mut r = Reader::open(path.to_str().unwrap()).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push((rec.len, rec.data.to_vec()));
+    }
+    v
+}
+
+fn wait_exit(child: &mut Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("capture did not end in {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn live_capture_on_lo_is_read_by_tcpdump_and_tshark() {
+    let t = "live_capture_on_lo_is_read_by_tcpdump_and_tshark";
+    if !require_root(t) || !require_peer(t, "tcpdump") || !require_peer(t, "tshark") {
+        return;
+    }
+    let dir = tempdir();
+    let ours = dir.join("sniff.pcap");
+    let theirs = dir.join("tcpdump.pcap");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let filter = format!("tcp port {port}");
+    let count = "6";
+
+    let mut c = Command::new(tool("sniff"));
+    c.args(["-i", "lo", "-c", count, "-w"])
+        .arg(&ours)
+        .arg(&filter);
+    let (mut sniff, sniff_err) = start_capture(c);
+    let mut c = Command::new("tcpdump");
+    c.args(["-i", "lo", "-U", "-c", count, "-w"])
+        .arg(&theirs)
+        .arg(&filter);
+    let (mut td, _td_err) = start_capture(c);
+
+    tcp_exchange(&listener);
+    assert!(wait_exit(&mut sniff, 10).success());
+    assert!(wait_exit(&mut td, 10).success());
+    let err = sniff_err.join().unwrap();
+    assert!(err.contains("6 packets captured"), "{err}");
+    assert!(err.contains("packets dropped by kernel"), "{err}");
+
+    // Same packets, byte for byte, as tcpdump captured them.
+    let a = records(&ours);
+    let b = records(&theirs);
+    assert_eq!(a.len(), 6);
+    assert_eq!(a, b, "sniff's and tcpdump's captures differ");
+
+    // tcpdump reads our file: same count, same bytes (-x dump of each packet).
+    let dump = |p: &Path| {
+        let o = Command::new("tcpdump")
+            .args(["-nn", "-x", "-r"])
+            .arg(p)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let (da, db) = (dump(&ours), dump(&theirs));
+    let strip = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| {
+                if l.starts_with('\t') {
+                    l.to_owned()
+                } else {
+                    l.split_once(' ').map_or(l, |x| x.1).to_owned()
+                }
+            })
+            .collect()
+    };
+    assert_eq!(strip(&da), strip(&db));
+    assert!(da.contains("Flags [S]"), "{da}");
+
+    // tshark reads it too.
+    let o = Command::new("tshark")
+        .arg("-r")
+        .arg(&ours)
+        .args(["-T", "fields", "-e", "tcp.dstport"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 6);
+}
+
+#[test]
+fn live_pipe_into_sniff_read_from_stdin() {
+    let t = "live_pipe_into_sniff_read_from_stdin";
+    if !require_root(t) {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut c = Command::new(tool("sniff"));
+    c.args(["-i", "lo", "-c", "3", "-w", "-"])
+        .arg(format!("tcp port {port}"))
+        .stdout(Stdio::piped());
+    let (mut writer, _err) = start_capture(c);
+    let pipe = writer.stdout.take().unwrap();
+    let reader = Command::new(tool("sniff"))
+        .args(["-q", "--json", "-r", "-"])
+        .stdin(pipe)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tcp_exchange(&listener);
+    assert!(wait_exit(&mut writer, 10).success());
+    let out = reader.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0]["flags"], "S");
+    assert_eq!(lines[1]["flags"], "S.");
+    assert_eq!(lines[2]["flags"], ".");
+    assert_eq!(lines[0]["dport"], port);
+    // A file from `-i lo` is Ethernet: no interface recorded.
+    assert!(lines[0].get("iface").is_none());
+    assert_eq!(lines[3]["type"], "summary");
+}
+
+#[test]
+fn offline_pipe_round_trips() {
+    let Some(dir) = shared_traces("offline_pipe_round_trips") else {
+        return;
+    };
+    for name in ["trace0.pcap", "stp-s1-trace.pcap", "simple-trace.pcap"] {
+        let path = dir.join(name);
+        let direct = Command::new(tool("sniff"))
+            .args(["-q", "--json", "-r"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let cmd = format!(
+            "{s} -q -r {p} -w - | {s} -q --json -r -",
+            s = tool("sniff").display(),
+            p = path.display()
+        );
+        let piped = Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+        assert!(piped.status.success(), "{cmd}");
+        assert!(!direct.stdout.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&direct.stdout),
+            String::from_utf8_lossy(&piped.stdout),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn filter_applies_to_files_and_bad_filters_say_why() {
+    let Some(dir) = shared_traces("filter_applies_to_files_and_bad_filters_say_why") else {
+        return;
+    };
+    let path = dir.join("trace.5connections_opening_closing.pcap");
+    let o = Command::new(tool("sniff"))
+        .args(["-q", "-r"])
+        .arg(&path)
+        .args(["tcp", "port", "34720"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.lines().count() >= 5);
+    assert!(text.lines().all(|l| l.contains(".34720")), "{text}");
+
+    let o = Command::new(tool("sniff"))
+        .args(["-r"])
+        .arg(&path)
+        .args(["tcp", "prt", "80"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("'tcp prt 80'"), "{err}");
+    assert!(err.contains("syntax error"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1);
+}
+
+#[test]
+fn unknown_interface_lists_interfaces() {
+    let t = "unknown_interface_lists_interfaces";
+    if !require_root(t) {
+        return;
+    }
+    let o = Command::new(tool("sniff"))
+        .args(["-i", "nosuch0", "-c", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no such interface 'nosuch0'"), "{err}");
+    assert!(err.contains("lo"), "{err}");
+}
+
+#[test]
+fn unprivileged_capture_names_the_setcap_command() {
+    let t = "unprivileged_capture_names_the_setcap_command";
+    if !require_root(t) || !require_peer(t, "setpriv") {
+        return;
+    }
+    let exe = tool("sniff");
+    let o = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+        ])
+        .arg(&exe)
+        .args(["-i", "lo", "-c", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("CAP_NET_RAW+CAP_NET_ADMIN"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "setcap cap_net_raw,cap_net_admin=eip {}",
+            exe.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn timeout_with_nothing_captured_gives_the_hint() {
+    let t = "timeout_with_nothing_captured_gives_the_hint";
+    if !require_root(t) {
+        return;
+    }
+    let start = Instant::now();
+    let o = Command::new(tool("sniff"))
+        .args(["-i", "lo", "--timeout", "0.5", "tcp", "port", "1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("0 packets captured"), "{err}");
+    assert!(
+        err.contains("hint: the filter 'tcp port 1' matched nothing on lo"),
+        "{err}"
+    );
+    assert!(err.contains("ss -tlnp"), "{err}");
+}
+
+#[test]
+fn sigint_ends_a_capture_with_a_complete_file() {
+    let t = "sigint_ends_a_capture_with_a_complete_file";
+    if !require_root(t) {
+        return;
+    }
+    let dir = tempdir();
+    let file = dir.join("int.pcap");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut c = Command::new(tool("sniff"));
+    c.args(["-i", "lo", "-w"])
+        .arg(&file)
+        .arg(format!("tcp port {port}"));
+    let (mut child, err) = start_capture(c);
+    tcp_exchange(&listener);
+    std::thread::sleep(Duration::from_millis(300));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert!(wait_exit(&mut child, 10).success());
+    let err = err.join().unwrap();
+    let n = records(&file).len();
+    assert!(n >= 8, "{n} packets: {err}");
+    assert!(err.contains(&format!("{n} packets captured")), "{err}");
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "sniff-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
