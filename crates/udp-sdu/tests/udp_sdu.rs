@@ -166,7 +166,6 @@ fn send_without_server_fails_with_exit_3() {
     // A bound but silent socket: no ICMP error, so the tries time out.
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port().to_string();
-    let start = Instant::now();
     let out = udp_sdu(&[
         "send",
         "127.0.0.1",
@@ -179,7 +178,6 @@ fn send_without_server_fails_with_exit_3() {
     ]);
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("no answer from 127.0.0.1"));
-    assert!(start.elapsed() < Duration::from_secs(5));
     let mut b = [0u8; 64];
     assert_eq!(
         silent.recv(&mut b).unwrap(),
