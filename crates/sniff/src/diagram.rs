@@ -14,8 +14,10 @@ const HEX_H: f64 = 16.0;
 const TITLE_H: f64 = 24.0;
 const SHIFT: f64 = 18.0;
 const MARGIN: f64 = 20.0;
-/// Rows drawn per layer at most (variable-length payloads are cut).
-const MAX_ROWS: usize = 6;
+/// Rows drawn per header at most (60 bytes: the largest IPv4/TCP header).
+const MAX_ROWS: usize = 15;
+/// Rows drawn for payload and padding (the rest is summarised).
+const MAX_PAYLOAD_ROWS: usize = 4;
 
 const COLORS: [&str; 6] = [
     "#dbeafe", "#dcfce7", "#fef3c7", "#fce7f3", "#e0e7ff", "#f3f4f6",
@@ -72,7 +74,11 @@ pub fn render(f: &Frame<'_>, n: u64, title: &str) -> String {
 fn draw_layer(out: &mut String, lv: &LayerView, d: &[u8], x0: f64, y0: f64, color: &str) -> f64 {
     let l = lv.layer;
     let rows_needed = (l.len * 8).div_ceil(32).max(1);
-    let rows = rows_needed.min(MAX_ROWS);
+    let cap = match l.kind {
+        netproto::frame::LayerKind::Raw | netproto::frame::LayerKind::Padding => MAX_PAYLOAD_ROWS,
+        _ => MAX_ROWS,
+    };
+    let rows = rows_needed.min(cap);
     let cut = rows_needed > rows;
     let w = 32.0 * BIT_W;
     let h = TITLE_H + rows as f64 * (ROW_H + HEX_H) + if cut { 16.0 } else { 0.0 };

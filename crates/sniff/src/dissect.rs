@@ -466,7 +466,11 @@ pub fn show(f: &Frame<'_>, out: &mut String) {
             } else {
                 format!("@{}.{}", fl.byte(), fl.bit % 8)
             };
-            let _ = writeln!(out, "  {:<7} {:<12}= {}", pos, fl.name, fl.value);
+            if fl.value.is_empty() {
+                let _ = writeln!(out, "  {:<7} {}", pos, fl.name);
+            } else {
+                let _ = writeln!(out, "  {:<7} {:<17} = {}", pos, fl.name, fl.value);
+            }
         }
     }
     if let Some(i) = f.issue() {

@@ -612,3 +612,62 @@ fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Every printer over arbitrary frames: no panic, whatever the bytes.
+    use netproto::capture::{Record, Timestamp};
+    use netproto::frame::{decode, linktype};
+    use proptest::prelude::*;
+
+    const LINKTYPES: [u32; 7] = [
+        linktype::NULL,
+        linktype::ETHERNET,
+        linktype::RAW,
+        linktype::LOOP,
+        linktype::LINUX_SLL,
+        linktype::IPV6,
+        linktype::LINUX_SLL2,
+    ];
+
+    fn print_all(lt: u32, data: &[u8]) {
+        let r = Record {
+            ts: Timestamp { sec: 1, nsec: 0 },
+            caplen: data.len() as u32,
+            len: data.len() as u32 + 10,
+            linktype: lt,
+            data,
+        };
+        let f = decode(lt, data).unwrap();
+        let mut out = Vec::new();
+        let mut lp = crate::line::LinePrinter::new(false);
+        lp.utc_offset = Some(0);
+        lp.line(&mut out, &r, &f);
+        crate::out::summary(&mut out, &f);
+        serde_json::to_writer(&mut out, &crate::out::json_packet(1, &r, &f, None)).unwrap();
+        crate::out::hexdump(&mut out, data, true);
+        let mut s = String::new();
+        crate::dissect::show(&f, &mut s);
+        let svg = crate::diagram::render(&f, 1, "t");
+        assert!(svg.ends_with("</svg>\n"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn printers_never_panic(
+            lt in proptest::sample::select(LINKTYPES.to_vec()),
+            head in proptest::sample::select(vec![
+                vec![],
+                vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2],
+                vec![0x60, 0, 0, 0, 0, 20, 6, 64],
+            ]),
+            data in proptest::collection::vec(any::<u8>(), 0..120),
+        ) {
+            let mut d = head;
+            d.extend_from_slice(&data);
+            print_all(lt, &d);
+            print_all(linktype::RAW, &d);
+        }
+    }
+}
