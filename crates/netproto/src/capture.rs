@@ -127,7 +127,7 @@ impl Reader {
         // libpcap itself treats "-" as stdin and reads it incrementally.
         let cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| {
             let mut message = pcap_msg(&e);
-            if path == "-" && message.contains("truncated dump file") {
+            if path == "-" && message.contains("only got 0") {
                 message = "empty input (did the writer fail?)".into();
             }
             CaptureError::Open {

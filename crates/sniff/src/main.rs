@@ -365,7 +365,19 @@ fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
     let mut p = Printer::new(args, None);
     let want = args.diagram.as_ref().map(|_| args.frame.unwrap_or(1));
     let mut n = 0u64;
-    while let Some(r) = rd.next().map_err(|e| Exit::failure(e.to_string()))? {
+    loop {
+        let r = match rd.next() {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(e) => {
+                // Keep what was read before the damage: print it and complete the output file.
+                p.flush()?;
+                if let Some(mut w) = writer.take() {
+                    w.flush()?;
+                }
+                return Err(Exit::failure(format!("{e} (after {n} packets)")).into());
+            }
+        };
         n += 1;
         if let Some(w) = writer.as_mut() {
             w.write(&r)?;

@@ -225,3 +225,32 @@ fn default_lines_equal_tcpdump_on_tcp_traces() {
         assert_eq!(a.lines().count(), b.lines().count(), "{name}");
     }
 }
+
+#[test]
+fn cut_file_keeps_what_was_read_and_fails_clearly() {
+    let Some(dir) = shared_traces("cut_file_keeps_what_was_read_and_fails_clearly") else {
+        return;
+    };
+    let bytes = std::fs::read(dir.join("trace0.pcap")).unwrap();
+    let cut = std::env::temp_dir().join(format!("sniff-cut-{}.pcap", std::process::id()));
+    std::fs::write(&cut, &bytes[..3000]).unwrap();
+    let o = Command::new(tool("sniff"))
+        .args(["-q", "-r"])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&cut).unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 7);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("truncated dump file"), "{err}");
+    assert!(err.contains("after 7 packets"), "{err}");
+
+    let o = Command::new(tool("sniff"))
+        .args(["-r", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("standard input"));
+}
