@@ -1096,6 +1096,20 @@ impl<'a> Frame<'a> {
         self.fail(layer, offset, IssueKind::Truncated { needed, available });
     }
 
+    /// A transport header that does not fit: cut by the capture when the IP packet goes on
+    /// beyond the captured bytes, malformed when the IP packet itself is too short.
+    fn cut(&mut self, layer: LayerKind, offset: usize, needed: usize, ip_end: usize) {
+        if ip_end > self.data.len() {
+            self.short(layer, offset, needed);
+        } else {
+            self.fail(
+                layer,
+                offset,
+                IssueKind::Malformed("header longer than the IP payload"),
+            );
+        }
+    }
+
     /// Mark `[off, end)` as the payload (raw) and anything captured after `end` as padding.
     fn finish(&mut self, off: usize, end: usize) {
         let end = end.clamp(off.min(self.data.len()), self.data.len());
@@ -1414,7 +1428,7 @@ impl<'a> Frame<'a> {
                 Err(e) => {
                     use etherparse::err::tcp::HeaderSliceError as E;
                     match e {
-                        E::Len(l) => self.short(LayerKind::Tcp, off, l.required_len),
+                        E::Len(l) => self.cut(LayerKind::Tcp, off, l.required_len, end),
                         E::Content(_) => self.fail(
                             LayerKind::Tcp,
                             off,
@@ -1439,7 +1453,7 @@ impl<'a> Frame<'a> {
                     self.finish(off + 8, uend)
                 }
                 Err(_) => {
-                    self.short(LayerKind::Udp, off, 8);
+                    self.cut(LayerKind::Udp, off, 8, end);
                     self.finish(off, end)
                 }
             },
@@ -1452,7 +1466,7 @@ impl<'a> Frame<'a> {
                     self.finish(off + hl, end)
                 }
                 Err(_) => {
-                    self.short(LayerKind::Icmpv4, off, 8);
+                    self.cut(LayerKind::Icmpv4, off, 8, end);
                     self.finish(off, end)
                 }
             },
@@ -1465,7 +1479,7 @@ impl<'a> Frame<'a> {
                     self.finish(off + hl, end)
                 }
                 Err(_) => {
-                    self.short(LayerKind::Icmpv6, off, 8);
+                    self.cut(LayerKind::Icmpv6, off, 8, end);
                     self.finish(off, end)
                 }
             },

@@ -170,3 +170,136 @@ fn ipv6_tcp_trace_fast_path() {
     assert_eq!(o.timestamp, Some((1993877, 0)));
     assert_eq!(t.ip_len, 40 + 40);
 }
+
+fn ipv4_udp() -> Vec<u8> {
+    let mut v = vec![
+        0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, // IPv4
+        0x30, 0x39, 0, 53, 0, 12, 0, 0, // UDP 12345 -> 53, length 12
+    ];
+    v.extend_from_slice(b"abcd");
+    v
+}
+
+#[test]
+fn vlan_tagged_udp() {
+    let mut f = vec![0xff; 6];
+    f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x81, 0x00, 0x20, 0x64, 0x08, 0x00]);
+    f.extend_from_slice(&ipv4_udp());
+    f.extend_from_slice(&[0; 14]); // Ethernet padding
+    let fr = decode(linktype::ETHERNET, &f).unwrap();
+    let names: Vec<_> = fr.layers().iter().map(|l| l.kind.name()).collect();
+    assert_eq!(names, ["Ether", "Dot1Q", "IP", "UDP", "Raw", "Padding"]);
+    let v = fr.vlans().next().unwrap();
+    assert_eq!(v.vlan_identifier().value(), 100);
+    assert_eq!(v.priority_code_point().value(), 1);
+    let u = fr.udp().unwrap();
+    assert_eq!((u.sport, u.dport, u.length), (12345, 53, 12));
+    assert_eq!(u.payload, b"abcd");
+    assert_eq!(fr.proto(), "udp");
+}
+
+#[test]
+fn arp_request() {
+    let mut f = vec![0xff; 6];
+    f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+    f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1]);
+    f.extend_from_slice(&[0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
+    let fr = decode(linktype::ETHERNET, &f).unwrap();
+    let Net::Arp(a) = fr.net() else {
+        panic!("{:?}", fr.layers())
+    };
+    assert_eq!(a.operation(), 1);
+    assert_eq!(
+        a.ipv4_addrs().unwrap(),
+        ([10, 0, 0, 1].into(), [10, 0, 0, 2].into())
+    );
+    assert_eq!(fr.proto(), "arp");
+}
+
+#[test]
+fn bsd_loopback_both_byte_orders() {
+    let mut le = 2u32.to_le_bytes().to_vec();
+    le.extend_from_slice(&ipv4_udp());
+    let fr = decode(linktype::NULL, &le).unwrap();
+    assert_eq!(fr.udp().unwrap().dport, 53);
+    let mut be = 2u32.to_be_bytes().to_vec();
+    be.extend_from_slice(&ipv4_udp());
+    assert_eq!(decode(linktype::LOOP, &be).unwrap().proto(), "udp");
+    assert_eq!(decode(linktype::NULL, &be).unwrap().proto(), "udp");
+}
+
+fn ipv6_with_exts(frag_offset: u16) -> Vec<u8> {
+    let mut tcp = vec![0u8; 20];
+    tcp[0..2].copy_from_slice(&40000u16.to_be_bytes());
+    tcp[2..4].copy_from_slice(&80u16.to_be_bytes());
+    tcp[12] = 0x50;
+    tcp[13] = 0x02;
+    let hbh = [44u8, 0, 1, 4, 0, 0, 0, 0]; // next: fragment; PadN
+    let mut frag = vec![6u8, 0];
+    frag.extend_from_slice(&(frag_offset << 3).to_be_bytes());
+    frag.extend_from_slice(&[0, 0, 0, 7]);
+    let plen = (hbh.len() + frag.len() + tcp.len()) as u16;
+    let mut v = vec![0x60, 0, 0, 0];
+    v.extend_from_slice(&plen.to_be_bytes());
+    v.extend_from_slice(&[0, 64]); // next: hop-by-hop
+    v.extend_from_slice(&[0; 15]);
+    v.push(1);
+    v.extend_from_slice(&[0; 15]);
+    v.push(2);
+    v.extend_from_slice(&hbh);
+    v.extend_from_slice(&frag);
+    v.extend_from_slice(&tcp);
+    v
+}
+
+#[test]
+fn ipv6_extension_headers_then_tcp() {
+    let d = ipv6_with_exts(0);
+    let fr = decode(linktype::IPV6, &d).unwrap();
+    let names: Vec<_> = fr.layers().iter().map(|l| l.kind.name()).collect();
+    assert_eq!(
+        names,
+        ["IPv6", "IPv6ExtHdrHopByHop", "IPv6ExtHdrFragment", "TCP"]
+    );
+    assert_eq!(fr.layers()[3].offset, 56);
+    assert_eq!(fr.ip_proto(), Some(6));
+    let t = fr.tcp().unwrap();
+    assert_eq!((t.sport, t.dport), (40000, 80));
+    assert!(t.flags.syn());
+
+    // A later fragment carries no TCP header: raw bytes, no guess.
+    let d = ipv6_with_exts(185);
+    let fr = decode(linktype::RAW, &d).unwrap();
+    assert!(fr.tcp().is_none());
+    assert_eq!(fr.layers().last().unwrap().kind, LayerKind::Raw);
+}
+
+#[test]
+fn cut_tcp_header_is_an_issue_not_a_panic() {
+    let mut d = ipv4_udp();
+    d[9] = 6; // claim TCP, but only 12 bytes follow
+    let fr = decode(linktype::IPV4, &d).unwrap();
+    assert!(fr.tcp().is_none());
+    let i = fr.issue().unwrap();
+    assert_eq!(i.layer, LayerKind::Tcp);
+    assert_eq!(i.offset, 20);
+    assert!(
+        !fr.truncated(),
+        "the IP packet is short, the capture is whole"
+    );
+    assert_eq!(
+        i.to_string(),
+        "TCP header at offset 20 malformed: header longer than the IP payload"
+    );
+
+    // The same header cut by the snapshot length.
+    d[2..4].copy_from_slice(&60u16.to_be_bytes());
+    let fr = decode(linktype::IPV4, &d).unwrap();
+    assert!(fr.truncated());
+    assert!(
+        fr.issue()
+            .unwrap()
+            .to_string()
+            .contains("TCP header at offset 20 truncated")
+    );
+}
