@@ -254,3 +254,40 @@ fn cut_file_keeps_what_was_read_and_fails_clearly() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("standard input"));
 }
+
+#[test]
+fn pcapng_reads_like_pcap_from_a_file_and_stdin() {
+    let t = "pcapng_reads_like_pcap_from_a_file_and_stdin";
+    let Some(dir) = shared_traces(t) else {
+        return;
+    };
+    if !require_peer(t, "editcap") {
+        return;
+    }
+    let src = dir.join("trace2.pcap");
+    let ng = std::env::temp_dir().join(format!("sniff-ng-{}.pcapng", std::process::id()));
+    let st = Command::new("editcap")
+        .args(["-F", "pcapng"])
+        .arg(&src)
+        .arg(&ng)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let run = |args: &[&str], stdin: Option<&Path>| {
+        let mut c = Command::new(tool("sniff"));
+        c.args(args);
+        if let Some(p) = stdin {
+            c.stdin(std::fs::File::open(p).unwrap());
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{args:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let pcap = run(&["-q", "--json", "-r", src.to_str().unwrap()], None);
+    let from_file = run(&["-q", "--json", "-r", ng.to_str().unwrap()], None);
+    let from_stdin = run(&["-q", "--json", "-r", "-"], Some(&ng));
+    std::fs::remove_file(&ng).unwrap();
+    assert_eq!(pcap.lines().count(), 242);
+    assert_eq!(pcap, from_file);
+    assert_eq!(pcap, from_stdin);
+}
