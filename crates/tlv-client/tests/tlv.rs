@@ -393,3 +393,72 @@ fn help_has_examples() {
     let out = Command::new(SERVER).arg("--help").output().unwrap();
     assert!(text(&out.stdout).contains("tlv-server --bind 127.0.0.1 --port 9999 --value 1234"));
 }
+
+#[test]
+fn python_peers_interoperate() {
+    if !netproto::testsupport::require_peer("python_peers_interoperate", "python3") {
+        return;
+    }
+    // A Python client, as the lab sheet asks students to write it, against tlv-server.
+    let server = Server::start("::1", &["--value", "3000000000"]);
+    let py_client = format!(
+        r#"
+import socket, struct
+s = socket.create_connection(('::1', {port}), timeout=5)
+def recv_exact(n):
+    b = b''
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise SystemExit('closed')
+        b += c
+    return b
+h = recv_exact(1)[0]
+assert h >> 6 == 1, h
+v = int(recv_exact(h & 0x3f))
+s.sendall(struct.pack('!I', v))
+print(v, recv_exact(2).hex())
+"#,
+        port = server.addr.port()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &py_client])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        "3000000000 8100\n",
+        "{}",
+        text(&out.stderr)
+    );
+    // tlv-client against a Python server that sends its TLV in two pieces and checks the
+    // 4 bytes it gets back.
+    let py_server = r#"
+import socket, struct, time
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+l.bind(('127.0.0.1', 0)); l.listen(1)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c.sendall(bytes([0x40 | 5]) + b'12'); time.sleep(0.05); c.sendall(b'345')
+got = b''
+while len(got) < 4:
+    got += c.recv(4 - len(got))
+ok = struct.unpack('!I', got)[0] == 12345
+c.sendall(bytes([0x81, 0 if ok else 1]))
+print(got.hex(), ok, flush=True)
+c.close()
+"#;
+    let mut py = Command::new("python3")
+        .args(["-c", py_server])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(py.stdout.take().unwrap()).lines();
+    let port = lines.next().unwrap().unwrap();
+    let out = client(&["127.0.0.1", &port]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "true\n");
+    assert_eq!(lines.next().unwrap().unwrap(), "00003039 True");
+    py.wait().unwrap();
+}

@@ -323,3 +323,78 @@ fn probe_across_the_lab_with_dont_fragment() {
     assert_eq!(frag["send_limit"], 65507, "{frag}");
     assert_eq!(frag["arrival_limit"], 65507, "{frag}");
 }
+
+/// The RFC 1071 checksum and the message layout written independently, in Python, as a
+/// student of the lab sheet would (struct in network order).
+const PY_SDU: &str = r#"
+import socket, struct, sys
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def message(root):
+    v = root * root
+    st = str(v).encode('ascii')
+    head = struct.pack('!BHBIBB', 0x53, root, 0, v, 1, len(st)) + st
+    return head + struct.pack('!H', csum(head))
+"#;
+
+#[test]
+fn python_peer_interoperates_with_serve_and_send() {
+    if !netproto::testsupport::require_peer(
+        "python_peer_interoperates_with_serve_and_send",
+        "python3",
+    ) {
+        return;
+    }
+    // A Python client against `udp-sdu serve`.
+    let server = Server::start("serve", "127.0.0.1");
+    let client = format!(
+        "{PY_SDU}\nfamily, host, port = socket.AF_INET, '127.0.0.1', {}\n\
+         s = socket.socket(family, socket.SOCK_DGRAM); s.settimeout(5)\n\
+         for root in (1234, 0, 65535):\n    s.sendto(message(root), (host, port)); print(s.recv(16).hex())\n\
+         bad = bytearray(message(1234)); bad[0] = 0x52\n\
+         s.sendto(bytes(bad), (host, port)); print(s.recv(16).hex())\n\
+         print(message(1234).hex())\n",
+        server.addr.port()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &client])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "ff\nff\nff\n55\n5304d20000173c44010731353232373536ccfb\n",
+        "Python's message for root 1234 is the docs/protocols.md example"
+    );
+    // `udp-sdu send` against a Python server that checks every field itself.
+    let py_server = format!(
+        "{PY_SDU}\ns = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n\
+         s.bind(('::1', 0)); print(s.getsockname()[1], flush=True)\n\
+         for _ in range(2):\n    m, peer = s.recvfrom(100)\n\
+         \x20   root = struct.unpack('!H', m[1:3])[0]\n\
+         \x20   ok = m == message(root)\n\
+         \x20   print(m.hex(), ok, flush=True)\n\
+         \x20   s.sendto(b'\\xff' if ok else b'\\x55', peer)\n"
+    );
+    let mut py = Command::new("python3")
+        .args(["-c", &py_server])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(py.stdout.take().unwrap()).lines();
+    let port = lines.next().unwrap().unwrap();
+    let out = udp_sdu(&["send", "::1", &port, "4321"]);
+    assert_eq!(text(&out.stdout), "accepted\n", "{}", text(&out.stderr));
+    assert!(lines.next().unwrap().unwrap().ends_with(" True"));
+    let out = udp_sdu(&["send", "::1", &port, "4321", "--corrupt", "ascii"]);
+    assert_eq!(text(&out.stdout), "rejected\n", "{}", text(&out.stderr));
+    assert!(lines.next().unwrap().unwrap().ends_with(" False"));
+    py.wait().unwrap();
+}
