@@ -74,13 +74,13 @@ impl Checksum {
 /// The Internet checksum of `data` (one's complement of the one's-complement sum).
 #[inline]
 pub fn checksum(data: &[u8]) -> u16 {
-    Checksum::new().add(data).finish()
+    !sum_words(data)
 }
 
 /// The folded one's-complement sum of `data`.
 #[inline]
 pub fn sum(data: &[u8]) -> u16 {
-    Checksum::new().add(data).sum()
+    sum_words(data)
 }
 
 /// True when `data`, which includes its stored checksum field, sums to 0xFFFF (RFC 1071:
@@ -119,47 +119,65 @@ fn sum_words(data: &[u8]) -> u16 {
 /// Sum one block in native byte order, then bring the result to big-endian word order.
 #[inline]
 fn sum_block(data: &[u8]) -> u16 {
+    sum_block_as::<{ cfg!(target_endian = "big") }>(data)
+}
+
+/// [`sum_block`] with the word loads of a big-endian (`BIG`) or little-endian machine. Only
+/// the native one runs in production; the tests run both, so the big-endian path is checked
+/// on little-endian hosts too.
+#[inline(always)]
+fn sum_block_as<const BIG: bool>(data: &[u8]) -> u16 {
     let mut acc = [0u64; 4];
     let mut chunks = data.chunks_exact(32);
     for c in &mut chunks {
         // Four independent accumulators let the CPU (and the vectoriser) overlap the adds.
         for (i, a) in acc.iter_mut().enumerate() {
-            *a += split(read8(&c[i * 8..]));
+            *a += split(read8::<BIG>(&c[i * 8..]));
         }
     }
     let mut s = acc[0] + acc[1] + acc[2] + acc[3];
     let mut rest = chunks.remainder();
     while rest.len() >= 8 {
-        s += split(read8(rest));
+        s += split(read8::<BIG>(rest));
         rest = &rest[8..];
     }
     // The tail (< 8 bytes) keeps its positions: 4, 2, then 1 byte, the last one padded
-    // with a zero byte after it, in native order like the words above.
+    // with a zero byte after it, in the same byte order as the words above.
     if rest.len() >= 4 {
-        s += u64::from(u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]));
+        let w = [rest[0], rest[1], rest[2], rest[3]];
+        s += u64::from(if BIG {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        });
         rest = &rest[4..];
     }
     if rest.len() >= 2 {
-        s += u64::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        let w = [rest[0], rest[1]];
+        s += u64::from(if BIG {
+            u16::from_be_bytes(w)
+        } else {
+            u16::from_le_bytes(w)
+        });
         rest = &rest[2..];
     }
     if let Some(&b) = rest.first() {
-        s += u64::from(u16::from_ne_bytes([b, 0]));
+        s += u64::from(if BIG { u16::from(b) << 8 } else { u16::from(b) });
     }
     let folded = fold(s);
-    if cfg!(target_endian = "little") {
-        folded.swap_bytes()
-    } else {
-        folded
-    }
+    if BIG { folded } else { folded.swap_bytes() }
 }
 
-/// The first 8 bytes of `b` (the caller guarantees at least 8) as a native-order word.
+/// The first 8 bytes of `b` (the caller guarantees at least 8) as a word in `BIG` order.
 #[inline(always)]
-fn read8(b: &[u8]) -> u64 {
+fn read8<const BIG: bool>(b: &[u8]) -> u64 {
     let mut w = [0u8; 8];
     w.copy_from_slice(&b[..8]);
-    u64::from_ne_bytes(w)
+    if BIG {
+        u64::from_be_bytes(w)
+    } else {
+        u64::from_le_bytes(w)
+    }
 }
 
 /// Both 32-bit halves of a word, added: < 2^33, so no carry is lost in a u64.
@@ -234,6 +252,21 @@ mod tests {
             let mut c = Checksum::new();
             c.add(&data[..a]).add(&data[a..]);
             assert_eq!(c.sum(), want, "split at {a}");
+        }
+    }
+
+    #[test]
+    fn both_byte_orders_give_the_same_sum() {
+        // The big-endian path is the native one on s390x/PowerPC: check it here too.
+        for n in 0..200usize {
+            let data: Vec<u8> = (0..n).map(|i| (i * 151 + 3) as u8).collect();
+            let want = reference_sum(&data);
+            assert_eq!(sum_block_as::<true>(&data), want, "big-endian, length {n}");
+            assert_eq!(
+                sum_block_as::<false>(&data),
+                want,
+                "little-endian, length {n}"
+            );
         }
     }
 
