@@ -101,6 +101,7 @@ fn run() -> anyhow::Result<ExitCode> {
         return Err(Exit::usage("--max-connections must be at least 1").into());
     }
 
+    raise_fd_limit(args.max_connections);
     let addr = SocketAddr::new(args.bind, args.port);
     let listeners = bind_all(addr, workers, args.reuse_port)?;
     let local = listeners[0].local_addr()?;
@@ -262,4 +263,36 @@ fn explain_bind(addr: SocketAddr, reuse_port: bool) -> String {
         s.push_str("; port shared with other --reuse-port instances");
     }
     s
+}
+
+/// Raise the soft open-file limit so that `--max-connections` can be reached (Debian's default
+/// soft limit is 1024); warn when even the hard limit is too low.
+#[allow(unsafe_code)]
+fn raise_fd_limit(max_conns: usize) {
+    // Listeners, epoll, wakers, stdio and a spare per worker: a small margin is enough.
+    let want = max_conns as u64 + 64;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the rlimit struct we own; RLIMIT_NOFILE is a valid resource.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= want {
+        return;
+    }
+    let new = libc::rlimit {
+        rlim_cur: want.min(lim.rlim_max),
+        rlim_max: lim.rlim_max,
+    };
+    // SAFETY: setrlimit only reads the rlimit struct we own; a soft limit up to the hard limit
+    // is always allowed.
+    let ok = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0;
+    let now = if ok { new.rlim_cur } else { lim.rlim_cur };
+    if now < want {
+        log::warn!(
+            "the open-file limit ({now}) allows about {} connections, fewer than \
+             --max-connections {max_conns}; raise it (ulimit -Hn, LimitNOFILE=) or lower \
+             --max-connections",
+            now.saturating_sub(64)
+        );
+    }
 }

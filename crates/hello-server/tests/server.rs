@@ -527,3 +527,17 @@ fn usage_errors_exit_2_and_quiet_has_no_access_log() {
     thread::sleep(Duration::from_millis(300));
     assert_eq!(s.log().len(), 1, "{:?}", s.log());
 }
+
+#[test]
+fn five_hundred_clients_at_once() {
+    let s = Server::start(&["-q"]);
+    let mut conns: Vec<TcpStream> = (0..500).map(|_| s.connect()).collect();
+    for c in &mut conns {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    }
+    for c in &mut conns {
+        let head = read_exact_n(c, OK_HEAD.len() + 29 - 1 + 2 + 13);
+        assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        assert!(head.ends_with(b"\r\n\r\nHello, World!"));
+    }
+}
