@@ -957,6 +957,8 @@ pub mod udp {
     }
 
     const SOCK: Token = Token(0);
+    /// How long a wait polls without sleeping before it blocks in epoll.
+    pub const SPIN: Duration = Duration::from_micros(50);
 
     impl Driver {
         fn new(
@@ -1073,15 +1075,23 @@ pub mod udp {
             }
         }
 
-        /// Sleep until a datagram arrives or `deadline` passes. epoll counts whole
-        /// milliseconds and mio rounds up, which would make every delayed datagram and
-        /// timer up to 1 ms late: wait whole milliseconds in epoll, then poll the socket
-        /// without blocking (yielding the CPU in between) for the sub-millisecond rest.
+        /// Sleep until a datagram arrives or `deadline` passes.
+        ///
+        /// Two refinements over a plain epoll wait: (1) epoll counts whole milliseconds and
+        /// mio rounds up, which would make every delayed datagram and timer up to 1 ms late,
+        /// so the sub-millisecond rest is spent polling without blocking; (2) on loopback
+        /// the peer answers within microseconds, and a sleep/wake-up pair per datagram
+        /// would cost more than the answer itself, so the first [`SPIN`] of every wait
+        /// also polls without blocking (yielding the CPU in between).
         fn wait(&mut self, deadline: Option<Instant>) -> io::Result<()> {
+            let start = Instant::now();
             loop {
-                let t = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                let now = Instant::now();
+                let t = deadline.map(|d| d.saturating_duration_since(now));
+                let spinning = now < start + SPIN;
                 let (t, spin) = match t {
                     Some(t) if t.is_zero() => return Ok(()),
+                    _ if spinning => (Some(Duration::ZERO), true),
                     Some(t) if t < Duration::from_millis(1) => (Some(Duration::ZERO), true),
                     Some(t) => (Some(Duration::from_millis(t.as_millis() as u64)), false),
                     None => (None, false),
