@@ -83,7 +83,10 @@ fn side(c: &Conn, d: usize) -> String {
 }
 
 /// Run the analysis and collect findings for every connection (or only `only`).
-pub fn findings(file: &str, only: Option<u32>) -> anyhow::Result<(Vec<Finding>, Analyzer)> {
+pub fn findings(
+    file: &str,
+    only: Option<u32>,
+) -> anyhow::Result<(Vec<Finding>, Analyzer, input::InputStats)> {
     let mut an = Analyzer::new();
     let mut ev: HashMap<u32, Evidence> = HashMap::new();
     let stats = input::for_each_tcp(file, |s| {
@@ -385,11 +388,11 @@ pub fn findings(file: &str, only: Option<u32>) -> anyhow::Result<(Vec<Finding>, 
             );
         }
     }
-    Ok((out, an))
+    Ok((out, an, stats))
 }
 
 pub fn run(file: &str, only: Option<u32>, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
-    let (fs, an) = findings(file, only)?;
+    let (fs, an, stats) = findings(file, only)?;
     // The overall culprit: the category explaining the most time.
     let mut weight: HashMap<&str, f64> = HashMap::new();
     for f in &fs {
@@ -465,5 +468,6 @@ pub fn run(file: &str, only: Option<u32>, fmt: Format, out: &mut impl Write) -> 
             writeln!(out, "verdict: {summary}")?;
         }
     }
-    Ok(())
+    out.flush()?;
+    stats.check()
 }

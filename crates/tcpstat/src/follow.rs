@@ -263,7 +263,7 @@ pub fn run(
     };
     // With --detect and no -o, only the description is printed.
     let write_stream = !(a.detect && a.output.is_none());
-    input::for_each_tcp(file, |s| {
+    let st = input::for_each_tcp(file, |s| {
         let info = an.handle(s);
         if info.conn != n {
             return Ok(Flow::Continue);
@@ -314,6 +314,7 @@ pub fn run(
         Ok(Flow::Continue)
     })?;
     if !found {
+        st.check()?;
         return Err(netproto::cli::Exit::new(
             1,
             format!(
@@ -394,7 +395,8 @@ pub fn run(
             }
         }
     }
-    Ok(())
+    stdout.flush()?;
+    st.check()
 }
 
 fn unreachable_pair() -> (std::net::SocketAddr, std::net::SocketAddr) {

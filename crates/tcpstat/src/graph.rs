@@ -72,7 +72,7 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
     let mut an = Analyzer::new();
     let mut pts = Vec::new();
     let mut t0 = None;
-    input::for_each_tcp(file, |s| {
+    let st = input::for_each_tcp(file, |s| {
         let p = an.handle(s);
         if p.conn != n {
             return Ok(Next::Continue);
@@ -95,6 +95,7 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
         Ok(Next::Continue)
     })?;
     if pts.is_empty() {
+        st.check()?;
         return Err(netproto::cli::Exit::new(
             1,
             format!(
@@ -137,7 +138,7 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
         a.kind,
         pts.len()
     )?;
-    Ok(())
+    st.check()
 }
 
 type R<T> = anyhow::Result<T>;

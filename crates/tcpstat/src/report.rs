@@ -167,6 +167,7 @@ fn summary_json(an: &Analyzer, st: &InputStats) -> Value {
         "bytes": st.bytes,
         "connections": an.conns.len(),
         "duration": st.first_ts.map(|t| secs(st.last_ts - t)),
+        "damaged": st.damage,
     })
 }
 
@@ -349,7 +350,8 @@ pub fn conns(
             )?;
         }
     }
-    Ok(())
+    out.flush()?;
+    st.check()
 }
 
 /// tcpdump-style flag letters.
@@ -511,5 +513,6 @@ pub fn packets(
     if fmt == Format::Json {
         writeln!(out, "{}", summary_json(&an, &st))?;
     }
-    Ok(())
+    out.flush()?;
+    st.check()
 }

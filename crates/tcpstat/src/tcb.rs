@@ -136,7 +136,7 @@ fn build(c: &Conn, h: usize, frame: u64, sender: SocketAddr) -> serde_json::Valu
 pub fn run(file: &str, a: &TcbArgs, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
     let mut an = Analyzer::new();
     let mut hit = None;
-    input::for_each_tcp(file, |s| {
+    let st = input::for_each_tcp(file, |s| {
         let info = an.handle(s);
         if s.frame == a.frame {
             hit = Some((info.conn, s.src));
@@ -145,6 +145,7 @@ pub fn run(file: &str, a: &TcbArgs, fmt: Format, out: &mut impl Write) -> anyhow
         Ok(Next::Continue)
     })?;
     let Some((cid, sender)) = hit else {
+        st.check()?;
         return Err(netproto::cli::Exit::new(
             1,
             format!(
