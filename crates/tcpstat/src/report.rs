@@ -356,7 +356,7 @@ pub fn conns(
 
 /// tcpdump-style flag letters.
 pub fn tcp_flags(f: u8) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(8);
     for (bit, c) in [
         (th::SYN, 'S'),
         (th::FIN, 'F'),
@@ -421,6 +421,7 @@ pub fn packets(
         )?;
     }
     let mut line = String::with_capacity(256);
+    let mut ends: Vec<[String; 2]> = Vec::new();
     let (an, st) = analyze_file(file, |s, p, _| {
         let t0 = *t0.get_or_insert(s.ts_ns);
         if only.is_some_and(|n| n != p.conn) {
@@ -472,14 +473,24 @@ pub fn packets(
             Format::Human => {
                 use std::fmt::Write as _;
                 line.clear();
+                // Addresses are formatted once per connection and direction, times with
+                // integer arithmetic: this loop runs for every packet of big captures.
+                let c = p.conn as usize;
+                if ends.len() <= c {
+                    ends.resize(c + 1, [String::new(), String::new()]);
+                }
+                if ends[c][p.dir].is_empty() {
+                    ends[c][p.dir] = format!("{} > {}", s.src, s.dst);
+                }
+                let rel = (p.ts_ns - t0).max(0);
                 let _ = write!(
                     line,
-                    "{:>6} {:>11.6} #{:<3} {} > {} [{}] seq {} ack {} win {} len {}",
+                    "{:>6} {:>4}.{:06} #{:<3} {} [{}] seq {} ack {} win {} len {}",
                     p.frame,
-                    secs(p.ts_ns - t0),
+                    rel / 1_000_000_000,
+                    (rel % 1_000_000_000) / 1000,
                     p.conn,
-                    s.src,
-                    s.dst,
+                    ends[c][p.dir],
                     tcp_flags(s.flags),
                     p.rel_seq,
                     p.rel_ack,
