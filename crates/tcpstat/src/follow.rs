@@ -29,6 +29,14 @@ pub struct Reasm {
     pub delivered: u64,
     pub gaps: Vec<(u64, u64, u64)>,
     pub dup_bytes: u64,
+    /// Write tshark's marker `[N bytes missing in capture file]` (NUL-terminated) at each gap.
+    pub mark_gaps: bool,
+}
+
+fn marker(len: u64) -> Vec<u8> {
+    let mut m = format!("[{len} bytes missing in capture file]").into_bytes();
+    m.push(0);
+    m
 }
 
 impl Reasm {
@@ -84,6 +92,9 @@ impl Reasm {
             let lost = off + s.payload_len as u64 - self.next;
             self.gaps.push((frame, self.next, lost));
             self.next += lost;
+            if self.mark_gaps {
+                emit(frame, &marker(lost))?;
+            }
         }
         self.drain(emit)
     }
@@ -120,8 +131,12 @@ impl Reasm {
     ) -> std::io::Result<()> {
         while let Some((&off, (frame, _))) = self.ooo.first_key_value() {
             if off > self.next {
-                self.gaps.push((*frame, self.next, off - self.next));
+                let (frame, lost) = (*frame, off - self.next);
+                self.gaps.push((frame, self.next, lost));
                 self.next = off;
+                if self.mark_gaps {
+                    emit(frame, &marker(lost))?;
+                }
             }
             self.drain(emit)?;
         }
@@ -252,6 +267,9 @@ pub fn run(
     };
     let mut an = Analyzer::new();
     let mut re = [Reasm::default(), Reasm::default()];
+    for r in &mut re {
+        r.mark_gaps = a.mark_gaps;
+    }
     let mut heads: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut found = false;
     let mut endpoints = None;

@@ -103,6 +103,10 @@ pub struct FollowArgs {
     /// Name the content: HTTP headers, file type by magic number.
     #[arg(long)]
     pub detect: bool,
+    /// Write tshark's `[N bytes missing in capture file]` marker (NUL-terminated) where the
+    /// capture lacks bytes, as `tshark -z follow,tcp,raw` does (default: skip them).
+    #[arg(long)]
+    pub mark_gaps: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
