@@ -23,7 +23,8 @@ impl Pcap {
         Pcap(v)
     }
 
-    /// One TCP segment from `from` to the other end at `ms` milliseconds.
+    /// One TCP segment from the client (or the server) at `ms` milliseconds.
+    #[allow(clippy::too_many_arguments)]
     fn tcp(&mut self, ms: u64, client: bool, flags: u8, seq: u32, ack: u32, win: u16, len: usize) {
         let (src, dst) = if client { (C, S) } else { (S, C) };
         let opts: &[u8] = if flags & 0x02 != 0 {
