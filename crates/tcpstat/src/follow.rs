@@ -29,7 +29,8 @@ pub struct Reasm {
     pub delivered: u64,
     pub gaps: Vec<(u64, u64, u64)>,
     pub dup_bytes: u64,
-    /// Write tshark's marker `[N bytes missing in capture file]` (NUL-terminated) at each gap.
+    /// Write tshark's marker `[N bytes missing in capture file]` (NUL-terminated) at each hole
+    /// between captured segments.
     pub mark_gaps: bool,
 }
 
@@ -90,11 +91,9 @@ impl Reasm {
         }
         if missing_tail > 0 && off + s.payload_len as u64 > self.next {
             let lost = off + s.payload_len as u64 - self.next;
+            // tshark writes no marker for bytes cut by the snapshot length either.
             self.gaps.push((frame, self.next, lost));
             self.next += lost;
-            if self.mark_gaps {
-                emit(frame, &marker(lost))?;
-            }
         }
         self.drain(emit)
     }

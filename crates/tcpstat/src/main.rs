@@ -6,6 +6,7 @@ mod diagnose;
 mod follow;
 mod graph;
 mod input;
+mod live;
 mod report;
 mod tcb;
 
@@ -24,6 +25,7 @@ Examples:
   tcpstat follow -r trace0.pcap --conn 0 --dir server --detect
   tcpstat graph -r trace0.pcap --conn 0 --kind tsg -o tsg.svg
   tcpstat diagnose -r trace9.pcap
+  tcpstat -i lo --filter 'tcp port 5000' --interval 2   live summary every 2 s
   sniff -w - 'tcp port 5000' | tcpstat -r -";
 
 #[derive(Parser, Debug)]
@@ -57,6 +59,23 @@ struct Common {
     /// Only this connection (tshark's tcp.stream number).
     #[arg(long, value_name = "N", global = true)]
     conn: Option<u32>,
+    /// Live: capture on IFACE (`any`, `lo`, ...) and print a summary every --interval seconds.
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "file"
+    )]
+    iface: Option<String>,
+    /// Live: seconds between summaries.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, requires = "iface")]
+    interval: f64,
+    /// Live: stop after SECS seconds (default: run until interrupted).
+    #[arg(long, value_name = "SECS", requires = "iface")]
+    duration: Option<f64>,
+    /// Live: BPF capture filter, as in tcpdump (e.g. 'tcp port 5000').
+    #[arg(long, value_name = "EXPR", requires = "iface")]
+    filter: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,17 +171,30 @@ fn run() -> anyhow::Result<ExitCode> {
         }
     };
     cli.verbosity.init_logging();
-    let Some(file) = cli.common.file.clone() else {
-        return Err(
-            Exit::usage("no input: give a capture with -r FILE (or -r - for stdin)").into(),
-        );
-    };
     let fmt = if cli.common.json {
         Format::Json
     } else if cli.common.csv {
         Format::Csv
     } else {
         Format::Human
+    };
+    if let Some(iface) = &cli.common.iface {
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        let args = live::LiveArgs {
+            iface,
+            filter: cli.common.filter.clone(),
+            interval: cli.common.interval,
+            duration: cli.common.duration,
+        };
+        live::run(&args, fmt, &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(file) = cli.common.file.clone() else {
+        return Err(Exit::usage(
+            "no input: give a capture with -r FILE (-r - for stdin), or capture live with -i IFACE",
+        )
+        .into());
     };
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

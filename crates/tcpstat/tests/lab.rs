@@ -85,3 +85,61 @@ fn lossy_lab_capture_conforms_to_tshark() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn live_mode_reports_a_loopback_connection() {
+    let name = "live_mode_reports_a_loopback_connection";
+    if !require_root(name) {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let live = Command::new(tool("tcpstat"))
+        .args([
+            "-i",
+            "lo",
+            "--json",
+            "--interval",
+            "1",
+            "--duration",
+            "3",
+            "--filter",
+        ])
+        .arg(format!("tcp port {port}"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let t = std::thread::spawn(move || {
+        use std::io::Read;
+        let (mut a, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        a.read_to_end(&mut buf).unwrap();
+        buf.len()
+    });
+    {
+        use std::io::Write;
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(&[7u8; 50_000]).unwrap();
+    }
+    assert_eq!(t.join().unwrap(), 50_000);
+    let out = live.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let seen: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(seen.iter().all(|v| v["type"] == "interval"), "{text}");
+    let bytes: u64 = seen.iter().map(|v| v["bytes"].as_u64().unwrap()).sum();
+    assert!(bytes > 50_000, "{text}");
+    let server = format!("127.0.0.1:{port}");
+    assert!(
+        seen.iter().any(|v| v["active"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["server"] == server.as_str())),
+        "{text}"
+    );
+}
