@@ -39,6 +39,8 @@ pub struct Outcome {
     send_limit: usize,
     arrival_limit: usize,
     path_mtu: Option<u32>,
+    /// The path MTU the kernel knew before the probe (DF only): the local link's.
+    mtu_before: Option<u32>,
     datagrams: u32,
     elapsed: Duration,
 }
@@ -58,17 +60,32 @@ impl Outcome {
                 )
             } else {
                 format!(
-                    "{n} = {} (path MTU) − 40 (IPv6 header) − 8 (UDP header)",
-                    n + 48
+                    "{n} = {} − 40 (IPv6 header) − 8 (UDP header)",
+                    self.mtu_words(n + 48)
                 )
             }
         } else if n + 28 == 65535 {
             format!("{n} = 65535 (largest IPv4 total length) − 20 (IPv4 header) − 8 (UDP header)")
         } else {
             format!(
-                "{n} = {} (path MTU) − 20 (IPv4 header) − 8 (UDP header)",
-                n + 28
+                "{n} = {} − 20 (IPv4 header) − 8 (UDP header)",
+                self.mtu_words(n + 28)
             )
+        }
+    }
+
+    /// "1500 (path MTU)", or "1400 (path MTU learned from ICMP; the local link's is 1500)".
+    fn mtu_words(&self, mtu: usize) -> String {
+        match self.mtu_before {
+            Some(before) if (before as usize) > mtu => {
+                let icmp = if self.ipv6() {
+                    "ICMPv6 \"packet too big\""
+                } else {
+                    "ICMP \"fragmentation needed\""
+                };
+                format!("{mtu} (path MTU, learned from {icmp}; the local link's is {before})")
+            }
+            _ => format!("{mtu} (path MTU)"),
         }
     }
 
@@ -128,6 +145,7 @@ impl Outcome {
             "send_limit": self.send_limit,
             "arrival_limit": self.arrival_limit,
             "path_mtu": self.path_mtu,
+            "local_mtu": self.mtu_before,
             "explanation": self.explain_send_limit(),
             "datagrams": self.datagrams,
             "elapsed_ms": self.elapsed.as_millis() as u64,
@@ -144,13 +162,26 @@ struct Prober<'a> {
 
 impl Prober<'_> {
     /// Send `size` bytes. Ok(false) when the kernel refuses the size (EMSGSIZE).
+    ///
+    /// An EMSGSIZE may also be a pending error: an ICMP "fragmentation needed" / "packet
+    /// too big" for an earlier datagram, reported once on the next call of a connected
+    /// socket. Only a second EMSGSIZE in a row is the kernel refusing this size.
     fn send(&mut self, size: usize) -> anyhow::Result<bool> {
-        self.datagrams += 1;
-        match self.sock.send(&self.buf[..size]) {
-            Ok(_) => Ok(true),
-            Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => Ok(false),
-            Err(e) => Err(self.net_error(e).into()),
+        for attempt in 0..2 {
+            match self.sock.send(&self.buf[..size]) {
+                Ok(_) => {
+                    self.datagrams += 1;
+                    return Ok(true);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {
+                    if attempt == 1 {
+                        return Ok(false);
+                    }
+                }
+                Err(e) => return Err(self.net_error(e).into()),
+            }
         }
+        Ok(false)
     }
 
     fn net_error(&self, e: io::Error) -> Exit {
@@ -191,6 +222,11 @@ impl Prober<'_> {
                     Ok(_) => {}
                     Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                         break;
+                    }
+                    // ICMP "too big" for a datagram on its way: the kernel lowered its path
+                    // MTU; this size's echo may still come.
+                    Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {
+                        log::debug!("ICMP: a datagram was too big for the path");
                     }
                     Err(e) => return Err(self.net_error(e).into()),
                 }
@@ -254,7 +290,12 @@ pub fn probe(opts: &Options) -> anyhow::Result<Outcome> {
         ))
         .into());
     }
-    let send_limit = p.search(0, 65536, |p, n| p.send(n))?;
+    let mtu_before = if opts.dont_fragment {
+        sockopt::path_mtu(&p.sock, ipv6).ok()
+    } else {
+        None
+    };
+    let mut send_limit = p.search(0, 65536, |p, n| p.send(n))?;
     log::debug!("send limit {send_limit}");
     let arrival_limit = if p.arrives(send_limit)? {
         send_limit
@@ -262,6 +303,13 @@ pub fn probe(opts: &Options) -> anyhow::Result<Outcome> {
         p.search(0, send_limit, |p, n| p.arrives(n))?
     };
     let path_mtu = if opts.dont_fragment {
+        // Datagrams larger than a link further on brought back ICMP errors during the
+        // searches and the kernel lowered its path MTU: search again against the new one.
+        let again = p.search(0, 65536, |p, n| p.send(n))?;
+        if again != send_limit {
+            log::debug!("send limit {send_limit} -> {again} after path MTU discovery");
+            send_limit = again;
+        }
         sockopt::path_mtu(&p.sock, ipv6).ok()
     } else {
         None
@@ -270,8 +318,9 @@ pub fn probe(opts: &Options) -> anyhow::Result<Outcome> {
         target: opts.target,
         dont_fragment: opts.dont_fragment,
         send_limit,
-        arrival_limit,
+        arrival_limit: arrival_limit.min(send_limit),
         path_mtu,
+        mtu_before,
         datagrams: p.datagrams,
         elapsed: start.elapsed(),
     })

@@ -324,6 +324,58 @@ fn probe_across_the_lab_with_dont_fragment() {
     assert_eq!(frag["arrival_limit"], 65507, "{frag}");
 }
 
+#[test]
+fn probe_discovers_a_smaller_mtu_behind_the_router() {
+    if !netproto::testsupport::require_root("probe_discovers_a_smaller_mtu_behind_the_router") {
+        return;
+    }
+    let lab = netproto::testsupport::Lab::up("router");
+    // r1's link towards pc2 carries only 1400 bytes: pc1's own link says 1500, so only
+    // ICMP "fragmentation needed" / "packet too big" from r1 can tell the probe.
+    let set = Command::new("ip")
+        .args(["-n", &lab.netns("r1"), "link", "set", "eth1", "mtu", "1400"])
+        .status()
+        .unwrap();
+    assert!(set.success());
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut echo = Kill(
+        lab.command("pc2", BIN)
+            .args(["echo", "9000"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(echo.0.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on UDP"), "{line}");
+    for (host, limit, icmp) in [
+        ("10.0.2.2", 1372, "ICMP \"fragmentation needed\""),
+        ("fd00:2::2", 1352, "ICMPv6 \"packet too big\""),
+    ] {
+        let out = lab
+            .command("pc1", BIN)
+            .args(["probe", host, "9000", "--dont-fragment", "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["send_limit"], limit, "{j}");
+        assert_eq!(j["arrival_limit"], limit, "{j}");
+        assert_eq!(j["path_mtu"], 1400, "{j}");
+        assert_eq!(j["local_mtu"], 1500, "{j}");
+        let why = j["explanation"].as_str().unwrap();
+        assert!(why.contains(icmp), "{why}");
+    }
+}
+
 /// The RFC 1071 checksum and the message layout written independently, in Python, as a
 /// student of the lab sheet would (struct in network order).
 const PY_SDU: &str = r#"
