@@ -270,33 +270,42 @@ fn probe_without_echo_fails_with_exit_3() {
     assert!(text(&out.stderr).contains("is `udp-sdu echo"));
 }
 
+/// `udp-sdu echo 9000` inside a lab host, killed on drop (before the lab goes down, even when
+/// an assertion fails).
+struct EchoIn(Child);
+
+impl EchoIn {
+    fn start(lab: &netproto::testsupport::Lab, host: &str) -> EchoIn {
+        let mut echo = EchoIn(
+            lab.command(host, BIN)
+                .args(["echo", "9000"])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        BufReader::new(echo.0.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("listening on UDP"), "{line}");
+        echo
+    }
+}
+
+impl Drop for EchoIn {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn probe_across_the_lab_with_dont_fragment() {
     if !netproto::testsupport::require_root("probe_across_the_lab_with_dont_fragment") {
         return;
     }
     let lab = netproto::testsupport::Lab::up("two-hosts");
-    // Killed on drop, before the lab goes down, even when an assertion fails.
-    struct Kill(Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut echo = Kill(
-        lab.command("brooklyn", BIN)
-            .args(["echo", "9000"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    // Wait for "listening on".
-    let mut line = String::new();
-    BufReader::new(echo.0.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening on UDP"), "{line}");
+    let _echo = EchoIn::start(&lab, "brooklyn");
     let probe = |host: &str, df: bool| -> serde_json::Value {
         let mut c = lab.command("midwood", BIN);
         c.args(["probe", host, "9000", "--json"]);
@@ -337,25 +346,7 @@ fn probe_discovers_a_smaller_mtu_behind_the_router() {
         .status()
         .unwrap();
     assert!(set.success());
-    struct Kill(Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut echo = Kill(
-        lab.command("pc2", BIN)
-            .args(["echo", "9000"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(echo.0.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening on UDP"), "{line}");
+    let _echo = EchoIn::start(&lab, "pc2");
     for (host, limit, icmp) in [
         ("10.0.2.2", 1372, "ICMP \"fragmentation needed\""),
         ("fd00:2::2", 1352, "ICMPv6 \"packet too big\""),
