@@ -385,8 +385,12 @@ impl LinePrinter {
         }
         if !t.options.0.is_empty() {
             out.extend_from_slice(b", options [");
-            tcp_options(out, t, v.sack_base);
-            out.push(b']');
+            match tcp_options(out, t, v.sack_base) {
+                Options::Ok => out.push(b']'),
+                // tcpdump ends the line at a malformed option.
+                Options::Bad => return out.push(b']'),
+                Options::Cut => return out.extend_from_slice(b" [|tcp]"),
+            }
         }
         out.extend_from_slice(b", length ");
         text::dec(out, u64::from(len));
@@ -435,8 +439,17 @@ fn http_first_line(p: &[u8]) -> Option<&[u8]> {
     Some(&p[..end])
 }
 
+/// How an option list ended.
+pub enum Options {
+    Ok,
+    /// A length byte that does not fit the header (tcpdump prints `[bad opt]` and stops).
+    Bad,
+    /// An option running past the captured bytes (tcpdump prints ` [|tcp]` and stops).
+    Cut,
+}
+
 /// tcpdump's option notation: `mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7`.
-pub fn tcp_options(out: &mut Vec<u8>, t: &TcpSegment<'_>, sack_base: u32) {
+pub fn tcp_options(out: &mut Vec<u8>, t: &TcpSegment<'_>, sack_base: u32) -> Options {
     for (i, o) in t.options.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -487,12 +500,18 @@ pub fn tcp_options(out: &mut Vec<u8>, t: &TcpSegment<'_>, sack_base: u32) {
                     }
                 }
             }
-            TcpOption::Malformed { kind, .. } => {
-                out.extend_from_slice(b"bad opt ");
-                text::dec(out, u64::from(kind));
+            TcpOption::Malformed { .. } => {
+                // tcpdump checks the option against the captured bytes first, then against
+                // the header length.
+                if t.payload.is_empty() {
+                    return Options::Cut;
+                }
+                out.extend_from_slice(b"[bad opt]");
+                return Options::Bad;
             }
         }
     }
+    Options::Ok
 }
 
 fn stp_flags(out: &mut Vec<u8>, flags: u8) {
