@@ -76,17 +76,8 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) if e.use_stderr() => {
-            e.print()?;
-            return Ok(ExitCode::from(netproto::cli::code::USAGE));
-        }
-        Err(e) => {
-            e.print()?;
-            return Ok(ExitCode::SUCCESS);
-        }
-    };
+    // clap prints usage errors and exits 2 (netlab's usage code), --help/--version exit 0.
+    let args = Args::parse();
     args.verbosity.init_logging();
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
