@@ -84,13 +84,18 @@ enum Command {
         json: bool,
     },
     /// Verify square messages and answer 0xff (accepted) or 0x55 (rejected), forever.
-    #[command(after_help = "Example:\n  udp-sdu serve 9001\n  udp-sdu serve --bind ::1 9001")]
+    #[command(
+        after_help = "Examples:\n  udp-sdu serve 9001\n  udp-sdu serve --bind ::1 9001\n  udp-sdu -q serve 9001 --json | jq -c 'select(.verdict == \"rejected\")'"
+    )]
     Serve {
         /// Address to listen on (default: every IPv6 and IPv4 address).
         #[arg(long, value_name = "ADDR")]
         bind: Option<IpAddr>,
         /// UDP port (0 = any; the chosen port is logged).
         port: u16,
+        /// Also print one JSON object per datagram on stdout (NDJSON, "type":"datagram").
+        #[arg(long)]
+        json: bool,
     },
     /// Send the square message for ROOT and print the server's verdict.
     #[command(
@@ -176,7 +181,7 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { bind, port } => square::serve(&bind_socket(bind, port)?),
+        Command::Serve { bind, port, json } => square::serve(&bind_socket(bind, port)?, json),
         Command::Send {
             host,
             port,
@@ -238,13 +243,14 @@ pub(crate) fn bind_socket(bind: Option<IpAddr>, port: u16) -> anyhow::Result<Udp
     Ok(sock)
 }
 
-/// Answer every datagram on `sock` with what `answer(datagram, peer)` returns, forever.
+/// Answer every datagram on `sock` with what `answer(datagram, peer)` returns, forever (or
+/// until `answer` fails: only writing to a closed stdout does).
 /// The peer is shown canonically (IPv4 clients of a dual-stack socket as IPv4). Errors are
 /// logged and never stop the loop; the buffer takes any UDP payload, so a datagram too long
 /// for the protocol is seen whole, never silently truncated.
 pub(crate) fn serve_datagrams(
     sock: &UdpSocket,
-    mut answer: impl FnMut(&[u8], SocketAddr) -> Vec<u8>,
+    mut answer: impl FnMut(&[u8], SocketAddr) -> std::io::Result<Vec<u8>>,
 ) -> anyhow::Result<ExitCode> {
     let mut buf = vec![0u8; 65536];
     loop {
@@ -256,7 +262,7 @@ pub(crate) fn serve_datagrams(
             }
         };
         let shown = SocketAddr::new(peer.ip().to_canonical(), peer.port());
-        let reply = answer(&buf[..n], shown);
+        let reply = answer(&buf[..n], shown)?;
         if let Err(e) = sock.send_to(&reply, peer) {
             log::warn!("{shown}: cannot answer: {e}");
         }

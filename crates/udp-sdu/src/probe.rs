@@ -21,7 +21,7 @@ const RECV_BUF: usize = 65536;
 pub fn echo(sock: &UdpSocket) -> anyhow::Result<ExitCode> {
     crate::serve_datagrams(sock, |data, peer| {
         log::debug!("{peer}: {} bytes", data.len());
-        (data.len() as u32).to_be_bytes().to_vec()
+        Ok((data.len() as u32).to_be_bytes().to_vec())
     })
 }
 

@@ -2,29 +2,40 @@
 
 use netproto::cli::{Exit, code};
 use netproto::sdu::{self, ACCEPTED, Corruption, Packet, REJECTED, Repr};
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// `udp-sdu serve`: verify every datagram, answer 0xff or 0x55, log a line each. Forever.
-pub fn serve(sock: &UdpSocket) -> anyhow::Result<ExitCode> {
+/// `udp-sdu serve`: verify every datagram, answer 0xff or 0x55, log a line each (and with
+/// `json`, print an NDJSON record on stdout). Forever.
+pub fn serve(sock: &UdpSocket, json: bool) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout();
     crate::serve_datagrams(sock, |data, peer| {
         let n = data.len();
-        match Packet::new_unchecked(data).verify() {
-            Ok(r) => {
-                log::info!(
-                    "{peer} {n} bytes: accepted (root {}, {})",
-                    r.root,
-                    r.value()
-                );
-                vec![ACCEPTED]
-            }
-            Err(e) => {
-                log::info!("{peer} {n} bytes: rejected, {} check: {e}", e.check());
-                vec![REJECTED]
-            }
+        let verdict = Packet::new_unchecked(data).verify();
+        match &verdict {
+            Ok(r) => log::info!(
+                "{peer} {n} bytes: accepted (root {}, {})",
+                r.root,
+                r.value()
+            ),
+            Err(e) => log::info!("{peer} {n} bytes: rejected, {} check: {e}", e.check()),
         }
+        if json {
+            let record = serde_json::json!({
+                "type": "datagram",
+                "peer": peer.to_string(),
+                "size": n,
+                "verdict": if verdict.is_ok() { "accepted" } else { "rejected" },
+                "root": verdict.as_ref().ok().map(|r| r.root),
+                "check": verdict.as_ref().err().map(|e| e.check()),
+                "error": verdict.as_ref().err().map(|e| e.to_string()),
+            });
+            // A closed stdout (`serve --json | head`) ends the server, exit 0 (broken pipe).
+            writeln!(out, "{record}").and_then(|()| out.flush())?;
+        }
+        Ok(vec![if verdict.is_ok() { ACCEPTED } else { REJECTED }])
     })
 }
 

@@ -145,6 +145,51 @@ fn serve_answers_raw_datagrams_and_survives_garbage() {
 }
 
 #[test]
+fn serve_json_prints_one_record_per_datagram_and_ends_on_closed_stdout() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1", "0", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Logs stay on stderr (the port comes from the first line), records on stdout.
+    let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = log.next().unwrap().unwrap();
+    let port = first.rsplit(':').next().unwrap().to_string();
+    std::thread::spawn(move || log.for_each(drop));
+    assert_eq!(
+        text(&udp_sdu(&["send", "127.0.0.1", &port, "1234"]).stdout),
+        "accepted\n"
+    );
+    udp_sdu(&["send", "127.0.0.1", &port, "9", "--corrupt", "len"]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let a: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(a["type"], "datagram");
+    assert_eq!(a["verdict"], "accepted");
+    assert_eq!(a["size"], 19);
+    assert_eq!(a["root"], 1234);
+    assert_eq!(a["check"], serde_json::Value::Null);
+    let r: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(r["verdict"], "rejected");
+    assert_eq!(r["check"], "len");
+    assert_eq!(r["error"], "Len is 3, but 81 has 2 decimal digits");
+    // Reader gone: the next datagram's record hits a broken pipe and serve exits 0.
+    drop(lines);
+    udp_sdu(&[
+        "send",
+        "127.0.0.1",
+        &port,
+        "3",
+        "--timeout",
+        "200",
+        "--retries",
+        "0",
+    ]);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
 fn verbose_send_shows_hex_with_field_names() {
     let server = Server::start("serve", "127.0.0.1");
     let port = server.addr.port().to_string();
