@@ -238,7 +238,8 @@ pub fn findings(
         // Application: think time of the server (the client's own pauses between requests are
         // the user's or the browser's, not a fault).
         let slow = (rtt_ms.unwrap_or(1.0) * 10.0).max(200.0);
-        for d in 0..1 {
+        {
+            let d = 0;
             let late: Vec<&(i64, u64, u64)> = e.think[d]
                 .iter()
                 .filter(|(t, _, _)| *t as f64 / 1e6 > slow)

@@ -113,3 +113,115 @@ fn every_prefix_of_a_trace_is_handled_without_panic() {
         }
     }
 }
+
+fn tcpstat(args: &[&str]) -> String {
+    let out = Command::new(tool("tcpstat")).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "tcpstat {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn trace_questions_are_answered() {
+    let Some(dir) = shared_traces("trace_questions_are_answered") else {
+        return;
+    };
+    let t = |name: &str| dir.join(name).to_string_lossy().into_owned();
+
+    // trace9: the application, because the receiver keeps its window closed.
+    let out = tcpstat(&["diagnose", "--json", "-r", &t("trace9.pcap")]);
+    let recs: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = recs.iter().find(|r| r["type"] == "summary").unwrap();
+    assert_eq!(summary["culprit"], "application", "{out}");
+    let zw = recs
+        .iter()
+        .find(|r| r["type"] == "finding" && r["text"].as_str().unwrap().contains("zero window"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(zw["culprit"], "application");
+    assert_eq!(
+        zw["frames"][0], 18,
+        "the first zero window is frame 18: {zw}"
+    );
+
+    // The five refused connections.
+    let out = tcpstat(&["--json", "-r", &t("trace.5connections.pcap")]);
+    let states: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["type"] == "connection")
+        .map(|r| r["state"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(states, vec!["REJ"; 5]);
+
+    // The TCB of 130.104.78.8 after it sent its SSH banner (frame 32).
+    let out = tcpstat(&[
+        "tcb",
+        "--json",
+        "-r",
+        &t("trace.sirius.info.ucl.ac.be.pcap"),
+        "--frame",
+        "32",
+        "--host",
+        "130.104.78.8",
+    ]);
+    let tcb: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(tcb["state"], "ESTABLISHED");
+    assert_eq!(tcb["local"], "130.104.78.8:22");
+    assert_eq!(tcb["rel"]["snd_nxt"], 21);
+    assert_eq!(tcb["rel"]["snd_una"], 1);
+    assert_eq!(tcb["snd_wnd"], 524_280, "65535 << 3");
+
+    // The file of trace0 is RFC 793.
+    let out = tcpstat(&[
+        "follow",
+        "-q",
+        "--detect",
+        "-r",
+        &t("trace0.pcap"),
+        "--conn",
+        "0",
+    ]);
+    assert!(
+        out.contains("RFC: 793") && out.contains("168178 bytes"),
+        "{out}"
+    );
+
+    // One fast and one timeout retransmission in trace3, with their reasons.
+    let out = tcpstat(&["packets", "--json", "-r", &t("trace3.pcap")]);
+    let kind = |frame: u64| {
+        out.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|r| r["frame"] == frame)
+            .map(|r| r["retrans_kind"].clone())
+            .unwrap()
+    };
+    assert_eq!(kind(74), "fast");
+    assert_eq!(kind(76), "timeout");
+
+    // A time-sequence graph as SVG with its legend.
+    let svg = std::env::temp_dir().join(format!("tcpstat-tsg-{}.svg", std::process::id()));
+    tcpstat(&[
+        "graph",
+        "-r",
+        &t("trace3.pcap"),
+        "--conn",
+        "0",
+        "--kind",
+        "tsg",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.starts_with("<svg")
+            && text.contains("retransmission")
+            && text.contains("duplicate ACK")
+    );
+    let _ = std::fs::remove_file(&svg);
+}
