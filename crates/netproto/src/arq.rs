@@ -1104,6 +1104,8 @@ pub mod udp {
                 if !spin || !self.events.is_empty() || self.interrupted.load(Ordering::Relaxed) {
                     return Ok(());
                 }
+                // Yield: the peer process may need this very core to answer (measured: a pure
+                // spin on a loaded 2-core machine cut loopback goodput from 38 to 6 MB/s).
                 std::thread::yield_now();
             }
         }
