@@ -229,3 +229,38 @@ fn window_out_of_range_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("3 bits"));
 }
+
+#[test]
+fn ipv6_to_stdout() {
+    let port = UdpSocket::bind("[::1]:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_receiver"))
+        .args(["--json", "--bind", "::1", &port.to_string(), "2", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let sock = UdpSocket::bind("[::1]:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    sock.send_to(&data(0, 2, &chunk(0)), ("::1", port)).unwrap();
+    sock.send_to(&data(1, 2, b"tail"), ("::1", port)).unwrap();
+    let mut b = [0u8; 16];
+    let mut acks = Vec::new();
+    for _ in 0..2 {
+        let (n, _) = sock.recv_from(&mut b).unwrap();
+        acks.push(b[..n].to_vec());
+    }
+    assert_eq!(acks, vec![ack(1, 2).to_vec(), ack(2, 2).to_vec()]);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let mut expect = chunk(0);
+    expect.extend(b"tail");
+    // The data owns stdout; the JSON record goes to stderr.
+    assert_eq!(o.stdout, expect);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(r#""type":"transfer""#), "{stderr}");
+}
