@@ -16,7 +16,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use pcap::{Active, Capture, Linktype, Offline, Packet, Precision};
+use pcap::{Active, Capture, Linktype, Packet, Precision};
 
 use crate::frame::linktype;
 
@@ -105,10 +105,45 @@ fn shown(path: &str, std: &str) -> String {
 }
 
 /// Streams records from a pcap or pcapng file, or stdin (`-`).
+///
+/// Both formats are parsed here rather than by libpcap: records are handed out as slices of
+/// one large read buffer (no per-record `fread` and copy, which was most of the time of a
+/// trace analysis), a pcapng file may mix link types (each record carries its own), and memory
+/// stays at the buffer size whatever the file size. BPF filters are still libpcap's, compiled
+/// for the link type and run on each record (`pcap_offline_filter`).
 pub struct Reader {
-    cap: Capture<Offline>,
+    src: Box<dyn io::Read>,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+    format: Format,
     linktype: u32,
     path: String,
+    records: u64,
+    filter: Option<Filter>,
+}
+
+struct Filter {
+    expr: String,
+    /// Programs compiled so far, per link type.
+    programs: Vec<(u32, pcap::BpfProgram)>,
+}
+
+enum Format {
+    /// Classic pcap: byte order swapped?, nanosecond timestamps?
+    Pcap { swapped: bool, nano: bool },
+    /// pcapng: byte order of the current section, and per interface (link type, seconds
+    /// per tick as a numerator/denominator of nanoseconds).
+    Pcapng { swapped: bool, ifaces: Vec<Iface> },
+}
+
+#[derive(Clone, Copy)]
+struct Iface {
+    linktype: u32,
+    /// Timestamp units: `ticks * 1e9 / per_sec` nanoseconds.
+    per_sec: u64,
 }
 
 impl std::fmt::Debug for Reader {
@@ -120,55 +155,442 @@ impl std::fmt::Debug for Reader {
     }
 }
 
+/// Read buffer of a [`Reader`]; records larger than this grow it.
+const READ_BUFFER: usize = 1 << 20;
+/// Largest record or block accepted (a corrupt length must not allocate gigabytes).
+const MAX_RECORD: usize = 64 << 20;
+
+const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+
 impl Reader {
     /// Open `path` (`-` = stdin). Timestamps keep nanosecond precision when the file has it.
     pub fn open(path: &str) -> Result<Reader, CaptureError> {
         let name = shown(path, "standard input");
-        // libpcap itself treats "-" as stdin and reads it incrementally.
-        let cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| {
-            let mut message = pcap_msg(&e);
-            if path == "-" && message.contains("only got 0") {
-                message = "empty input (did the writer fail?)".into();
-            }
-            CaptureError::Open {
+        let src: Box<dyn io::Read> = if path == "-" {
+            Box::new(io::stdin())
+        } else {
+            Box::new(std::fs::File::open(path).map_err(|e| CaptureError::Open {
                 path: name.clone(),
-                message,
-            }
-        })?;
-        let linktype = cap.get_datalink().0 as u32;
-        Ok(Reader {
-            cap,
-            linktype,
-            path: name,
-        })
+                message: e.to_string(),
+            })?)
+        };
+        Self::from_reader(src, &name)
     }
 
-    /// The file's link type.
+    /// Read a capture from any byte stream (`name` is used in messages).
+    pub fn from_reader(src: Box<dyn io::Read>, name: &str) -> Result<Reader, CaptureError> {
+        let mut r = Reader {
+            src,
+            buf: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
+            eof: false,
+            format: Format::Pcap {
+                swapped: false,
+                nano: false,
+            },
+            linktype: 0,
+            path: name.to_owned(),
+            records: 0,
+            filter: None,
+        };
+        let open_err = |message: String| CaptureError::Open {
+            path: name.to_owned(),
+            message,
+        };
+        if !r.fill(24).map_err(|e| open_err(e.to_string()))? {
+            let message = if r.end == 0 {
+                "empty input (did the writer fail?)".to_owned()
+            } else {
+                format!(
+                    "truncated dump file: {} bytes, too short for a header",
+                    r.end
+                )
+            };
+            return Err(open_err(message));
+        }
+        let b = &r.buf[..24];
+        let magic_le = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let (swapped, nano) = match magic_le {
+            0xa1b2_c3d4 => (false, false),
+            0xa1b2_3c4d => (false, true),
+            0xd4c3_b2a1 => (true, false),
+            0x4d3c_b2a1 => (true, true),
+            PCAPNG_SHB => {
+                r.format = Format::Pcapng {
+                    swapped: false,
+                    ifaces: Vec::new(),
+                };
+                // Read blocks up to the first interface description for linktype().
+                r.pcapng_prime().map_err(|e| open_err(e.message()))?;
+                return Ok(r);
+            }
+            _ => {
+                return Err(open_err(
+                    "unknown file format (not pcap or pcapng)".to_owned(),
+                ));
+            }
+        };
+        let rd32 = |o: usize| u32_at(b, o, swapped);
+        r.linktype = rd32(20) & 0xffff;
+        r.format = Format::Pcap { swapped, nano };
+        r.start = 24;
+        Ok(r)
+    }
+
+    /// The file's link type (pcapng: the first interface's).
     pub fn linktype(&self) -> u32 {
         self.linktype
     }
 
-    /// Apply a BPF filter (compiled by libpcap for this link type, optimised).
+    /// Apply a BPF filter (compiled by libpcap for each link type met, optimised).
     pub fn set_filter(&mut self, expr: &str) -> Result<(), CaptureError> {
-        self.cap
-            .filter(expr, true)
-            .map_err(|e| CaptureError::Filter {
-                expr: expr.to_owned(),
-                message: pcap_msg(&e),
-            })
+        let mut f = Filter {
+            expr: expr.to_owned(),
+            programs: Vec::new(),
+        };
+        // Compile now so that a bad expression fails before any output.
+        compile(&mut f, self.linktype)?;
+        self.filter = Some(f);
+        Ok(())
     }
 
     /// The next record, `None` at the end. A file cut mid-record is an error naming the file.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
-        match self.cap.next_packet() {
-            Ok(p) => Ok(Some(record(&p, self.linktype, 1))),
-            Err(pcap::Error::NoMorePackets) => Ok(None),
-            Err(e) => Err(CaptureError::Read {
-                path: self.path.clone(),
-                message: pcap_msg(&e),
-            }),
+        loop {
+            let Some((off, ts, len, caplen, linktype)) =
+                self.next_raw().map_err(|e| CaptureError::Read {
+                    path: self.path.clone(),
+                    message: e.message(),
+                })?
+            else {
+                return Ok(None);
+            };
+            self.records += 1;
+            if let Some(f) = self.filter.as_mut() {
+                let prog = compile(f, linktype)?;
+                if !prog.filter(&self.buf[off..off + caplen]) {
+                    continue;
+                }
+            }
+            return Ok(Some(Record {
+                ts,
+                caplen: caplen as u32,
+                len,
+                linktype,
+                data: &self.buf[off..off + caplen],
+            }));
         }
+    }
+
+    /// Make at least `n` unread bytes available; false at a clean end of input before that.
+    fn fill(&mut self, n: usize) -> io::Result<bool> {
+        if self.end - self.start >= n {
+            return Ok(true);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() < n {
+            self.buf.resize(n.next_power_of_two(), 0);
+        }
+        while self.end < n && !self.eof {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end - self.start >= n)
+    }
+
+    /// Offset of the next record's data in `buf`, its timestamp, lengths and link type.
+    fn next_raw(&mut self) -> Result<Option<RawRecord>, ReadError> {
+        match self.format {
+            Format::Pcap { swapped, nano } => {
+                if !self.fill(16)? {
+                    return self.clean_end(16);
+                }
+                let h = &self.buf[self.start..self.start + 16];
+                let sec = u32_at(h, 0, swapped);
+                let frac = u32_at(h, 4, swapped);
+                let caplen = u32_at(h, 8, swapped) as usize;
+                let len = u32_at(h, 12, swapped);
+                if caplen > MAX_RECORD {
+                    return Err(ReadError::Corrupt(format!(
+                        "record {} claims {caplen} captured bytes",
+                        self.records + 1
+                    )));
+                }
+                if !self.fill(16 + caplen)? {
+                    return Err(ReadError::Cut(format!(
+                        "truncated dump file: record {} needs {caplen} captured bytes, only {} left",
+                        self.records + 1,
+                        (self.end - self.start).saturating_sub(16)
+                    )));
+                }
+                let off = self.start + 16;
+                self.start = off + caplen;
+                let ts = Timestamp {
+                    sec: i64::from(sec),
+                    nsec: if nano {
+                        frac
+                    } else {
+                        frac.saturating_mul(1000)
+                    },
+                };
+                Ok(Some((off, ts, len, caplen, self.linktype)))
+            }
+            Format::Pcapng { .. } => self.pcapng_next(),
+        }
+    }
+
+    fn clean_end<T>(&self, _need: usize) -> Result<Option<T>, ReadError> {
+        let left = self.end - self.start;
+        if left == 0 {
+            Ok(None)
+        } else {
+            Err(ReadError::Cut(format!(
+                "truncated dump file: {left} bytes after record {} are not a whole record",
+                self.records
+            )))
+        }
+    }
+
+    /// Read pcapng blocks until the first interface description (for `linktype()`).
+    fn pcapng_prime(&mut self) -> Result<(), ReadError> {
+        loop {
+            let Some((btype, total)) = self.pcapng_block()? else {
+                return Err(ReadError::Corrupt("pcapng file without interfaces".into()));
+            };
+            let had = self.ifaces_len();
+            self.pcapng_meta(btype, total)?;
+            self.start += total;
+            if self.ifaces_len() > had {
+                return Ok(());
+            }
+        }
+    }
+
+    fn ifaces_len(&self) -> usize {
+        match &self.format {
+            Format::Pcapng { ifaces, .. } => ifaces.len(),
+            Format::Pcap { .. } => 0,
+        }
+    }
+
+    /// Next block header at `start`: (type, total length), with the whole block buffered.
+    fn pcapng_block(&mut self) -> Result<Option<(u32, usize)>, ReadError> {
+        if !self.fill(12)? {
+            return self.clean_end(12);
+        }
+        let h = &self.buf[self.start..self.start + 12];
+        let raw_type = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+        if raw_type == PCAPNG_SHB {
+            // A new section sets its own byte order from its magic.
+            let bom = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
+            let swapped = match bom {
+                0x1a2b_3c4d => false,
+                0x4d3c_2b1a => true,
+                _ => return Err(ReadError::Corrupt("bad pcapng byte-order magic".into())),
+            };
+            if let Format::Pcapng { swapped: s, ifaces } = &mut self.format {
+                *s = swapped;
+                ifaces.clear();
+            }
+        }
+        let swapped = match self.format {
+            Format::Pcapng { swapped, .. } => swapped,
+            Format::Pcap { swapped, .. } => swapped,
+        };
+        let h = &self.buf[self.start..self.start + 12];
+        let btype = u32_at(h, 0, swapped);
+        let total = u32_at(h, 4, swapped) as usize;
+        if total < 12 || total % 4 != 0 || total > MAX_RECORD {
+            return Err(ReadError::Corrupt(format!(
+                "pcapng block of type {btype:#x} has length {total}"
+            )));
+        }
+        if !self.fill(total)? {
+            return Err(ReadError::Cut(format!(
+                "truncated dump file: pcapng block of {total} bytes cut after {}",
+                self.end - self.start
+            )));
+        }
+        Ok(Some((btype, total)))
+    }
+
+    /// Section and interface blocks: remember interfaces.
+    fn pcapng_meta(&mut self, btype: u32, total: usize) -> Result<(), ReadError> {
+        if btype != 1 {
+            return Ok(());
+        }
+        let Format::Pcapng { swapped, ifaces } = &mut self.format else {
+            return Ok(());
+        };
+        let b = &self.buf[self.start..self.start + total];
+        if total < 20 {
+            return Err(ReadError::Corrupt("short pcapng interface block".into()));
+        }
+        let linktype = u32::from(u16_at(b, 8, *swapped));
+        let mut per_sec = 1_000_000u64;
+        // Options: code(2) len(2) value padded to 4, from offset 16 to total - 4.
+        let mut o = 16;
+        while o + 4 <= total - 4 {
+            let code = u16_at(b, o, *swapped);
+            let len = usize::from(u16_at(b, o + 2, *swapped));
+            if code == 0 {
+                break;
+            }
+            if code == 9 && len >= 1 && o + 4 < total {
+                let v = b[o + 4];
+                let exp = u32::from(v & 0x7f);
+                per_sec = if v & 0x80 == 0 {
+                    10u64.checked_pow(exp).unwrap_or(u64::MAX)
+                } else {
+                    2u64.checked_pow(exp).unwrap_or(u64::MAX)
+                };
+            }
+            o += 4 + len.div_ceil(4) * 4;
+        }
+        if ifaces.is_empty() {
+            self.linktype = linktype;
+        }
+        ifaces.push(Iface { linktype, per_sec });
+        Ok(())
+    }
+
+    fn pcapng_next(&mut self) -> Result<Option<RawRecord>, ReadError> {
+        loop {
+            let Some((btype, total)) = self.pcapng_block()? else {
+                return Ok(None);
+            };
+            let block = self.start;
+            self.start += total;
+            let Format::Pcapng { swapped, ifaces } = &self.format else {
+                return Ok(None);
+            };
+            let swapped = *swapped;
+            let b = &self.buf[block..block + total];
+            match btype {
+                // Enhanced packet block.
+                6 => {
+                    if total < 32 {
+                        return Err(ReadError::Corrupt("short pcapng packet block".into()));
+                    }
+                    let ifid = u32_at(b, 8, swapped) as usize;
+                    let Some(iface) = ifaces.get(ifid).copied() else {
+                        return Err(ReadError::Corrupt(format!(
+                            "packet for undeclared interface {ifid}"
+                        )));
+                    };
+                    let ticks = (u64::from(u32_at(b, 12, swapped)) << 32)
+                        | u64::from(u32_at(b, 16, swapped));
+                    let caplen = u32_at(b, 20, swapped) as usize;
+                    let len = u32_at(b, 24, swapped);
+                    if 28 + caplen > total - 4 {
+                        return Err(ReadError::Corrupt(format!(
+                            "packet block of {total} bytes claims {caplen} captured bytes"
+                        )));
+                    }
+                    let ts = ticks_to_ts(ticks, iface.per_sec);
+                    return Ok(Some((block + 28, ts, len, caplen, iface.linktype)));
+                }
+                // Simple packet block: interface 0, no timestamp.
+                3 => {
+                    let Some(iface) = ifaces.first().copied() else {
+                        return Err(ReadError::Corrupt("packet before any interface".into()));
+                    };
+                    let len = u32_at(b, 8, swapped);
+                    let caplen = (len as usize).min(total - 16);
+                    return Ok(Some((
+                        block + 12,
+                        Timestamp::default(),
+                        len,
+                        caplen,
+                        iface.linktype,
+                    )));
+                }
+                _ => {
+                    self.start = block;
+                    self.pcapng_meta(btype, total)?;
+                    self.start = block + total;
+                }
+            }
+        }
+    }
+}
+
+/// Where a record's bytes start in the buffer, its timestamp, wire length, captured length
+/// and link type.
+type RawRecord = (usize, Timestamp, u32, usize, u32);
+
+fn compile(f: &mut Filter, linktype: u32) -> Result<&pcap::BpfProgram, CaptureError> {
+    if let Some(i) = f.programs.iter().position(|(lt, _)| *lt == linktype) {
+        return Ok(&f.programs[i].1);
+    }
+    let err = |message: String| CaptureError::Filter {
+        expr: f.expr.clone(),
+        message,
+    };
+    // libpcap's compiler takes DLT values; pcap files carry LINKTYPE values.
+    let dlt = if linktype == linktype::RAW {
+        12
+    } else {
+        linktype
+    };
+    let dead = Capture::dead(Linktype(dlt as i32)).map_err(|e| err(pcap_msg(&e)))?;
+    let prog = dead.compile(&f.expr, true).map_err(|e| err(pcap_msg(&e)))?;
+    f.programs.push((linktype, prog));
+    Ok(&f.programs[f.programs.len() - 1].1)
+}
+
+fn ticks_to_ts(ticks: u64, per_sec: u64) -> Timestamp {
+    let per_sec = per_sec.max(1);
+    let sec = ticks / per_sec;
+    let rem = ticks % per_sec;
+    let nsec = (u128::from(rem) * 1_000_000_000 / u128::from(per_sec)) as u32;
+    Timestamp {
+        sec: sec as i64,
+        nsec,
+    }
+}
+
+fn u32_at(b: &[u8], o: usize, swapped: bool) -> u32 {
+    let v = u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    if swapped { v.swap_bytes() } else { v }
+}
+
+fn u16_at(b: &[u8], o: usize, swapped: bool) -> u16 {
+    let v = u16::from_le_bytes([b[o], b[o + 1]]);
+    if swapped { v.swap_bytes() } else { v }
+}
+
+/// Why reading a record failed.
+enum ReadError {
+    Io(io::Error),
+    /// The input ends inside a record.
+    Cut(String),
+    /// A length or header makes no sense.
+    Corrupt(String),
+}
+
+impl ReadError {
+    fn message(&self) -> String {
+        match self {
+            ReadError::Io(e) => e.to_string(),
+            ReadError::Cut(m) | ReadError::Corrupt(m) => m.clone(),
+        }
+    }
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        ReadError::Io(e)
     }
 }
 
@@ -237,6 +659,12 @@ impl Writer {
         h[4..6].copy_from_slice(&2u16.to_le_bytes());
         h[6..8].copy_from_slice(&4u16.to_le_bytes());
         h[16..20].copy_from_slice(&snaplen.to_le_bytes());
+        // Live handles report DLT values: DLT_RAW (12 here, 14 on OpenBSD) is LINKTYPE_RAW in a
+        // file.
+        let linktype = match linktype {
+            linktype::RAW_12 | linktype::RAW_14 => linktype::RAW,
+            other => other,
+        };
         h[20..24].copy_from_slice(&linktype.to_le_bytes());
         io::Write::write_all(&mut out, &h).map_err(err)?;
         Ok(Writer { out, path: name })

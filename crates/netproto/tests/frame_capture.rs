@@ -1,0 +1,232 @@
+//! netproto::capture's reader on hand-built files: both pcap byte orders and timestamp
+//! precisions, pcapng with several interfaces and link types, cut files, BPF filters, and the
+//! writer's output read back.
+
+use std::io::Cursor;
+
+use netproto::capture::{Reader, Record, Timestamp, Writer};
+use netproto::frame::linktype;
+
+/// Raw IPv4 + UDP 1000 -> 2000 with 4 payload bytes, or TCP when `tcp`.
+fn ip_packet(tcp: bool) -> Vec<u8> {
+    let mut v = vec![
+        0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
+    if tcp {
+        v[9] = 6;
+        v.extend_from_slice(&[
+            0x03, 0xe8, 0x07, 0xd0, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 1, 0,
+        ]);
+        v.extend_from_slice(&[0, 0, 0, 0]);
+    } else {
+        v.extend_from_slice(&[0x03, 0xe8, 0x07, 0xd0, 0, 12, 0, 0, b'a', b'b', b'c', b'd']);
+    }
+    let n = v.len() as u16;
+    v[2..4].copy_from_slice(&n.to_be_bytes());
+    v
+}
+
+fn pcap(big_endian: bool, nano: bool, recs: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
+    let w32 = |v: &mut Vec<u8>, x: u32| {
+        if big_endian {
+            v.extend_from_slice(&x.to_be_bytes())
+        } else {
+            v.extend_from_slice(&x.to_le_bytes())
+        }
+    };
+    let mut v = Vec::new();
+    w32(&mut v, if nano { 0xa1b2_3c4d } else { 0xa1b2_c3d4 });
+    let (maj, min) = if big_endian {
+        ([0, 2], [0, 4])
+    } else {
+        ([2, 0], [4, 0])
+    };
+    v.extend_from_slice(&maj);
+    v.extend_from_slice(&min);
+    w32(&mut v, 0);
+    w32(&mut v, 0);
+    w32(&mut v, 65535);
+    w32(&mut v, linktype::RAW);
+    for (sec, frac, d) in recs {
+        w32(&mut v, *sec);
+        w32(&mut v, *frac);
+        w32(&mut v, d.len() as u32);
+        w32(&mut v, d.len() as u32);
+        v.extend_from_slice(d);
+    }
+    v
+}
+
+fn read_all(
+    bytes: Vec<u8>,
+    filter: Option<&str>,
+) -> Result<Vec<(Timestamp, u32, Vec<u8>)>, String> {
+    let mut r =
+        Reader::from_reader(Box::new(Cursor::new(bytes)), "test").map_err(|e| e.to_string())?;
+    if let Some(f) = filter {
+        r.set_filter(f).map_err(|e| e.to_string())?;
+    }
+    let mut out = Vec::new();
+    while let Some(rec) = r.next().map_err(|e| e.to_string())? {
+        out.push((rec.ts, rec.linktype, rec.data.to_vec()));
+    }
+    Ok(out)
+}
+
+#[test]
+fn pcap_both_byte_orders_and_precisions() {
+    let recs = vec![(10, 5, ip_packet(false)), (11, 999_999, ip_packet(true))];
+    for be in [false, true] {
+        let got = read_all(pcap(be, false, &recs), None).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0].0,
+            Timestamp {
+                sec: 10,
+                nsec: 5000
+            }
+        );
+        assert_eq!(
+            got[1].0,
+            Timestamp {
+                sec: 11,
+                nsec: 999_999_000
+            }
+        );
+        assert_eq!(got[1].1, linktype::RAW);
+        assert_eq!(got[1].2, ip_packet(true));
+    }
+    let got = read_all(pcap(false, true, &recs), None).unwrap();
+    assert_eq!(got[0].0, Timestamp { sec: 10, nsec: 5 });
+}
+
+#[test]
+fn filter_selects_records() {
+    let recs = vec![
+        (1, 0, ip_packet(false)),
+        (2, 0, ip_packet(true)),
+        (3, 0, ip_packet(false)),
+    ];
+    let got = read_all(pcap(false, false, &recs), Some("udp port 2000")).unwrap();
+    assert_eq!(got.iter().map(|r| r.0.sec).collect::<Vec<_>>(), [1, 3]);
+    let err = read_all(pcap(false, false, &recs), Some("udp prot 2000")).unwrap_err();
+    assert!(err.contains("'udp prot 2000'"), "{err}");
+}
+
+#[test]
+fn cut_and_garbage_inputs_fail_clearly() {
+    let recs = vec![(1, 0, ip_packet(false)), (2, 0, ip_packet(true))];
+    let mut b = pcap(false, false, &recs);
+    b.truncate(b.len() - 5);
+    let err = read_all(b, None).unwrap_err();
+    assert!(err.contains("truncated dump file: record 2"), "{err}");
+    let err = read_all(b"hello, this is not a capture file".to_vec(), None).unwrap_err();
+    assert!(err.contains("unknown file format"), "{err}");
+    let err = read_all(Vec::new(), None).unwrap_err();
+    assert!(err.contains("empty input"), "{err}");
+    // A record header claiming gigabytes is refused, not allocated.
+    let mut b = pcap(false, false, &[]);
+    b.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0]);
+    assert!(read_all(b, None).unwrap_err().contains("claims"));
+}
+
+fn block(btype: u32, body: &[u8]) -> Vec<u8> {
+    let total = 12 + body.len().div_ceil(4) * 4;
+    let mut v = Vec::new();
+    v.extend_from_slice(&btype.to_le_bytes());
+    v.extend_from_slice(&(total as u32).to_le_bytes());
+    v.extend_from_slice(body);
+    v.resize(total - 4, 0);
+    v.extend_from_slice(&(total as u32).to_le_bytes());
+    v
+}
+
+#[test]
+fn pcapng_interfaces_with_their_own_link_types_and_resolutions() {
+    let mut f = block(
+        0x0A0D_0D0A,
+        &[
+            0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ],
+    );
+    // Interface 0: Ethernet, default microseconds.
+    f.extend(block(1, &[1, 0, 0, 0, 0, 0, 4, 0]));
+    // Interface 1: raw IP, if_tsresol = 9 (nanoseconds), then opt_endofopt.
+    f.extend(block(
+        1,
+        &[101, 0, 0, 0, 0, 0, 4, 0, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0],
+    ));
+    let epb = |ifid: u32, ticks: u64, data: &[u8]| {
+        let mut b = Vec::new();
+        b.extend_from_slice(&ifid.to_le_bytes());
+        b.extend_from_slice(&((ticks >> 32) as u32).to_le_bytes());
+        b.extend_from_slice(&(ticks as u32).to_le_bytes());
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(data);
+        block(6, &b)
+    };
+    f.extend(epb(1, 1_500_000_000_123, &ip_packet(true)));
+    // An unknown block is skipped.
+    f.extend(block(0x0bad, &[1, 2, 3, 4]));
+    let mut eth = vec![0u8; 12];
+    eth.extend_from_slice(&[0x08, 0x00]);
+    eth.extend_from_slice(&ip_packet(false));
+    f.extend(epb(0, 2_000_000, &eth));
+    let mut r = Reader::from_reader(Box::new(Cursor::new(f.clone())), "ng").unwrap();
+    assert_eq!(r.linktype(), linktype::ETHERNET, "the first interface's");
+    let first: Record<'_> = r.next().unwrap().unwrap();
+    assert_eq!(first.linktype, linktype::RAW);
+    assert_eq!(
+        first.ts,
+        Timestamp {
+            sec: 1500,
+            nsec: 123
+        }
+    );
+    assert_eq!(first.decode().unwrap().tcp().unwrap().dport, 2000);
+    let second = r.next().unwrap().unwrap();
+    assert_eq!(second.linktype, linktype::ETHERNET);
+    assert_eq!(second.ts, Timestamp { sec: 2, nsec: 0 });
+    assert_eq!(second.decode().unwrap().udp().unwrap().payload, b"abcd");
+    assert!(r.next().unwrap().is_none());
+
+    // A filter is compiled for each link type met.
+    let got = read_all(f, Some("tcp")).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1, linktype::RAW);
+}
+
+#[test]
+fn writer_output_reads_back() {
+    let path = std::env::temp_dir().join(format!("frame-capture-{}.pcap", std::process::id()));
+    let p = path.to_str().unwrap();
+    let data = ip_packet(true);
+    let mut w = Writer::create(p, linktype::RAW).unwrap();
+    w.write(&Record {
+        ts: Timestamp {
+            sec: 7,
+            nsec: 123_456_789,
+        },
+        caplen: data.len() as u32,
+        len: 1000,
+        linktype: linktype::RAW,
+        data: &data,
+    })
+    .unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let mut r = Reader::open(p).unwrap();
+    let rec = r.next().unwrap().unwrap();
+    assert_eq!(
+        rec.ts,
+        Timestamp {
+            sec: 7,
+            nsec: 123_456_000
+        }
+    );
+    assert_eq!((rec.caplen, rec.len), (data.len() as u32, 1000));
+    assert_eq!(rec.data, &data[..]);
+    assert!(r.next().unwrap().is_none());
+    std::fs::remove_file(&path).unwrap();
+}
