@@ -39,6 +39,17 @@ impl Drop for Kill {
     }
 }
 
+/// A child stopped with a signal (via kill(1)) and waited for.
+struct StopWith(Child, &'static str);
+impl Drop for StopWith {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args([self.1, &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
 fn wait_listening(port: u16) {
     for _ in 0..500 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -326,4 +337,76 @@ fn usage_errors_exit_2() {
     let help = text(&out.stdout);
     assert!(help.contains("Exit status:\n  0  the server answered 2xx"));
     assert!(help.contains("3  network error"));
+}
+
+#[test]
+fn against_nginx_and_flask() {
+    let dir = std::env::temp_dir().join(format!("hello-client-peers-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    if require_peer("against_nginx_and_flask", "nginx") {
+        let port = free_port();
+        let d = dir.display();
+        std::fs::write(
+            dir.join("nginx.conf"),
+            format!(
+                "worker_processes 1; daemon off; pid {d}/nginx.pid; error_log {d}/logs/error.log;\n\
+                 events {{}}\n\
+                 http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
+                 fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+                 server {{ listen 127.0.0.1:{port};\n\
+                 location = / {{ default_type text/plain; return 200 \"Hello, World!\"; }} }} }}\n"
+            ),
+        )
+        .unwrap();
+        let nginx = Command::new("nginx")
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .arg("-e")
+            .arg(dir.join("logs/error.log"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // SIGQUIT, not SIGKILL: the master then takes its worker down with it.
+        let _nginx = StopWith(nginx, "-QUIT");
+        wait_listening(port);
+        let out = client(&["--repeat", "2", &format!("127.0.0.1:{port}")]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "200 OK\nHello, World!\n".repeat(2));
+        let out = client(&[&format!("127.0.0.1:{port}/nope")]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stdout).starts_with("404 Not Found\n<html>"));
+    }
+    if require_peer("against_nginx_and_flask", "flask") {
+        std::fs::write(
+            dir.join("app.py"),
+            "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef hello():\n    return 'Hello, World!'\n",
+        )
+        .unwrap();
+        let port = free_port();
+        let _flask = Kill(
+            Command::new("python3")
+                .args([
+                    "-m",
+                    "flask",
+                    "--app",
+                    "app",
+                    "run",
+                    "--port",
+                    &port.to_string(),
+                ])
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_listening(port);
+        let out = client(&["--repeat", "2", &format!("http://127.0.0.1:{port}/")]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "200 OK\nHello, World!\n".repeat(2));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
