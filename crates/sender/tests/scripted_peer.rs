@@ -62,7 +62,7 @@ fn segments_exactly() {
     let child = Command::new(env!("CARGO_BIN_EXE_sender"))
         .args([
             "--rto",
-            "1000",
+            "3000",
             "--json",
             "127.0.0.1",
             &port.to_string(),
@@ -78,7 +78,7 @@ fn segments_exactly() {
     // Window 2: segments 0 and 1 (WIN = 2 in byte 0: 0x0a), then nothing.
     assert_eq!(p.recv(s), data(0, 2, chunk(0)));
     assert_eq!(&p.recv(s)[..4], &[0x0a, 1, 2, 0]);
-    p.silent(Duration::from_millis(150));
+    p.silent(Duration::from_millis(300));
     // ACK 1 slides the window by one: segment 2.
     p.send(&ack(1, 2));
     assert_eq!(p.recv(s), data(2, 2, chunk(2)));
