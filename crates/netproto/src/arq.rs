@@ -82,7 +82,7 @@ pub enum Error {
 /// Why a transfer ended without success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
-    #[error("no progress for {0:?}: the peer stopped answering")]
+    #[error("no progress for {0:?}")]
     Idle(Duration),
 }
 

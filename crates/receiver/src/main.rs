@@ -234,7 +234,7 @@ fn run() -> anyhow::Result<ExitCode> {
     if let Some(f) = receiver.failure() {
         return fail(
             format!(
-                "{f} ({} bytes received from {})",
+                "{f}: the sender stopped sending ({} bytes received from {})",
                 receiver.stats().bytes,
                 driver.peer().map_or("-".into(), |p| p.to_string())
             ),

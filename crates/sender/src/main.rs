@@ -165,15 +165,13 @@ fn run() -> anyhow::Result<ExitCode> {
     if let Some(f) = sender.failure() {
         report.emit(&args, false);
         let st = sender.stats();
-        let hint = if sender.wants_data() == 0 && st.bytes_acked == sender.bytes_pushed() {
-            String::new()
-        } else if driver.refused > 0 && st.acks_received == 0 {
-            format!(" (nothing listens on {dest}: start the receiver first)")
+        let hint = if driver.refused > 0 && st.acks_received == 0 {
+            format!(": nothing listens on {dest} (start the receiver first)")
         } else if st.acks_received == 0 {
-            format!(" (no ACK ever came from {dest}: is the receiver running and reachable?)")
+            format!(": no ACK ever came from {dest} (is the receiver running and reachable?)")
         } else {
             format!(
-                " ({} of {} bytes acknowledged; if only the last ACK was lost, the receiver may have the whole file)",
+                ": the receiver stopped answering ({} of {} bytes acknowledged; if only the last ACK was lost, it may have the whole file)",
                 st.bytes_acked,
                 sender.bytes_pushed()
             )
