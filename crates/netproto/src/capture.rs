@@ -155,7 +155,8 @@ impl std::fmt::Debug for Reader {
     }
 }
 
-/// Read buffer of a [`Reader`]; records larger than this grow it.
+/// Read buffer of a [`Reader`] once the input outgrows the first 64 KiB; records larger than
+/// this grow it.
 const READ_BUFFER: usize = 1 << 20;
 /// Largest record or block accepted (a corrupt length must not allocate gigabytes).
 const MAX_RECORD: usize = 64 << 20;
@@ -181,7 +182,8 @@ impl Reader {
     pub fn from_reader(src: Box<dyn io::Read>, name: &str) -> Result<Reader, CaptureError> {
         let mut r = Reader {
             src,
-            buf: vec![0; READ_BUFFER],
+            // Small first: most inputs that fit are small; grown on the first refill.
+            buf: vec![0; 64 << 10],
             start: 0,
             end: 0,
             eof: false,
@@ -293,6 +295,10 @@ impl Reader {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
+            // The input is larger than the buffer: read it in big chunks from now on.
+            if self.buf.len() < READ_BUFFER {
+                self.buf.resize(READ_BUFFER, 0);
+            }
         }
         if self.buf.len() < n {
             self.buf.resize(n.next_power_of_two(), 0);
