@@ -206,3 +206,66 @@ impl Drop for Lab {
         let _ = self.script(&["down"]);
     }
 }
+
+/// A server process started by a test whose first stderr line ends with its bound address
+/// (`... listening on 127.0.0.1:40123`); the rest of its stderr is collected for `wait_log`.
+/// Killed on drop.
+pub struct LoggedServer {
+    child: std::process::Child,
+    /// The address the server announced.
+    pub addr: std::net::SocketAddr,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LoggedServer {
+    /// Spawn `cmd` with stderr piped and wait for its announcement line.
+    pub fn spawn(mut cmd: Command) -> LoggedServer {
+        use std::io::{BufRead, BufReader};
+        let mut child = cmd
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn server");
+        let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+        let first = lines
+            .next()
+            .expect("server printed nothing")
+            .expect("read server stderr");
+        let addr = first
+            .rsplit(' ')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("no address at the end of {first:?}"));
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for l in lines.map_while(Result::ok) {
+                sink.lock().expect("log lock").push(l);
+            }
+        });
+        LoggedServer { child, addr, log }
+    }
+
+    /// The first log line containing `needle`, waiting up to 10 s for it.
+    pub fn wait_log(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let log = self.log.lock().expect("log lock");
+            if let Some(l) = log.iter().find(|l| l.contains(needle)) {
+                return l.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no log line with {needle:?} in {log:?}"
+            );
+            drop(log);
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for LoggedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -3,61 +3,23 @@
 //! the client (unknown type, short value, garbage, silence, early close, one byte per segment).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use netproto::testsupport::LoggedServer;
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tlv-client");
 const SERVER: &str = env!("CARGO_BIN_EXE_tlv-server");
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
-}
+/// tlv-server on an ephemeral port, its log collected (shared helper in netproto::testsupport).
+struct Server;
 
 impl Server {
-    fn start(bind: &str, extra: &[&str]) -> Server {
-        let mut child = Command::new(SERVER)
-            .args(["--bind", bind, "--port", "0"])
-            .args(extra)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let addr: SocketAddr = first.rsplit(' ').next().unwrap().parse().unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for l in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(l);
-            }
-        });
-        Server { child, addr, log }
-    }
-
-    fn wait_log(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(l) = self.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
-                return l.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} in {:?}",
-                self.log.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn start(bind: &str, extra: &[&str]) -> LoggedServer {
+        let mut cmd = Command::new(SERVER);
+        cmd.args(["--bind", bind, "--port", "0"]).args(extra);
+        LoggedServer::spawn(cmd)
     }
 }
 
@@ -97,7 +59,7 @@ fn client_and_server_ipv4_and_ipv6() {
 }
 
 /// A raw client: read the server's TLV, then do `then`, return everything the server sent.
-fn raw_exchange(server: &Server, then: impl FnOnce(&mut TcpStream, u32)) -> Vec<u8> {
+fn raw_exchange(server: &LoggedServer, then: impl FnOnce(&mut TcpStream, u32)) -> Vec<u8> {
     let mut s = TcpStream::connect(server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut head = [0u8; 1];

@@ -3,65 +3,23 @@
 //! two-hosts lab with don't-fragment (1472 / 1452 on its 1500-byte veth link).
 
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use netproto::testsupport::LoggedServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-sdu");
 
 /// A server process (`echo` or `serve`) on an ephemeral port; its log lines are collected.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
-}
+/// A server process (`echo` or `serve`) on an ephemeral port; its log lines are collected.
+struct Server;
 
 impl Server {
-    fn start(cmd: &str, bind: &str) -> Server {
-        let mut child = Command::new(BIN)
-            .args([cmd, "--bind", bind, "0"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let addr: SocketAddr = first
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap_or_else(|e| panic!("{first:?}: {e}"));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for l in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(l);
-            }
-        });
-        Server { child, addr, log }
-    }
-
-    fn wait_log(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Some(l) = self.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
-                return l.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no log line with {needle:?} in {:?}",
-                self.log.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn start(cmd: &str, bind: &str) -> LoggedServer {
+        let mut c = Command::new(BIN);
+        c.args([cmd, "--bind", bind, "0"]);
+        LoggedServer::spawn(c)
     }
 }
 
