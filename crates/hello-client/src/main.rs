@@ -85,14 +85,7 @@ fn run() -> anyhow::Result<ExitCode> {
     say(format!("pid {}", std::process::id()));
     let addrs: Vec<SocketAddr> = match (target.host.as_str(), target.port).to_socket_addrs() {
         Ok(a) => a.collect(),
-        Err(e) => {
-            return Err(Exit::failure(format!(
-                "unknown host '{}': the name does not resolve ({e}); check the spelling, \
-                 /etc/hosts or DNS, or give an IP address such as 192.168.56.101",
-                target.host
-            ))
-            .into());
-        }
+        Err(e) => return Err(Exit::failure(explain_resolve(&target.host, &e)).into()),
     };
     let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
     say(format!(
@@ -164,6 +157,14 @@ fn run() -> anyhow::Result<ExitCode> {
     } else {
         code::NEGATIVE
     }))
+}
+
+/// Why a name did not resolve, in plain words.
+fn explain_resolve(host: &str, e: &io::Error) -> String {
+    format!(
+        "unknown host '{host}': the name does not resolve ({e}); check the spelling, /etc/hosts \
+         or DNS, or give an IP address such as 192.168.56.101"
+    )
 }
 
 /// Connect to the first address that answers; explain the failure of the last one otherwise.
@@ -343,6 +344,17 @@ mod tests {
         assert!(m.starts_with("connection refused by 192.168.56.101:5000: nothing listens"));
         assert!(m.contains("127.0.0.1 (loopback only"));
         assert!(m.contains("--bind 0.0.0.0"));
+    }
+
+    #[test]
+    fn unknown_host_names_the_checks() {
+        let e = io::Error::other("failed to lookup address information: Name or service not known");
+        let m = explain_resolve("brookyln", &e);
+        assert!(
+            m.starts_with("unknown host 'brookyln': the name does not resolve ("),
+            "{m}"
+        );
+        assert!(m.contains("/etc/hosts or DNS"), "{m}");
     }
 
     #[test]
