@@ -541,3 +541,26 @@ fn five_hundred_clients_at_once() {
         assert!(head.ends_with(b"\r\n\r\nHello, World!"));
     }
 }
+
+#[test]
+fn stop_finishes_queued_responses_whole() {
+    let mut s = Server::start(&["--workers", "1", "-q"]);
+    let mut c = s.connect();
+    // Answers pile up unread, in the kernel and in the server's queue.
+    c.write_all(&b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(3000))
+        .unwrap();
+    thread::sleep(Duration::from_millis(300));
+    s.signal("-TERM");
+    let got = read_to_end(&mut c);
+    let one = OK_HEAD.len() + 28 + 2 + 13;
+    assert!(!got.is_empty());
+    assert_eq!(
+        got.len() % one,
+        0,
+        "a response was cut: {} bytes",
+        got.len()
+    );
+    assert!(got.ends_with(b"\r\n\r\nHello, World!"));
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
