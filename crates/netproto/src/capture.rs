@@ -300,10 +300,13 @@ impl Reader {
                 self.buf.resize(READ_BUFFER, 0);
             }
         }
-        if self.buf.len() < n {
-            self.buf.resize(n.next_power_of_two(), 0);
-        }
         while self.end < n && !self.eof {
+            if self.end == self.buf.len() {
+                // Grow with the data that really arrives, so that a corrupt length on a short
+                // input costs no more memory than the input.
+                let grown = (self.buf.len() * 2).min(n.next_power_of_two());
+                self.buf.resize(grown, 0);
+            }
             match self.src.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
                 Ok(k) => self.end += k,
