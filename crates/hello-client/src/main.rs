@@ -11,7 +11,6 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use netproto::cli::{Exit, Verbosity, code};
 
 use response::{Framing, Response};
@@ -57,7 +56,7 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     // clap prints usage errors and exits 2 (netlab's usage code), --help/--version exit 0.
-    let args = Args::parse();
+    let args: Args = netproto::cli::parse();
     args.verbosity.init_logging();
     let verbose = args.verbosity.verbose > 0;
     let secs = |v: f64, name: &str| {

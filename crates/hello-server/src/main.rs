@@ -16,7 +16,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Parser;
 use netproto::cli::{Exit, Verbosity};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -77,7 +76,7 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     // clap prints usage errors and exits 2 (netlab's usage code), --help/--version exit 0.
-    let args = Args::parse();
+    let args: Args = netproto::cli::parse();
     args.verbosity.init_logging();
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)

@@ -162,14 +162,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            e.print()?;
-            return Ok(ExitCode::from(code));
-        }
-    };
+    let cli: Cli = netproto::cli::parse();
     cli.verbosity.init_logging();
     let fmt = if cli.common.json {
         Format::Json

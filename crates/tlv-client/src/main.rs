@@ -46,7 +46,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args: Args = netproto::cli::parse();
     args.verbosity.init_logging();
     let deadline = Instant::now() + args.timeout;
     let host = args.host.trim_start_matches('[').trim_end_matches(']');

@@ -155,7 +155,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+    let cli: Cli = netproto::cli::parse();
     cli.verbosity.init_logging();
     match cli.command {
         Command::Echo { bind, port } => probe::echo(&bind_socket(bind, port)?),

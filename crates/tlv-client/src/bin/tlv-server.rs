@@ -57,7 +57,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args: Args = netproto::cli::parse();
     args.verbosity.init_logging();
     let listener = listen(args.bind, args.port)?;
     log::info!("listening on TCP {}", listener.local_addr()?);
