@@ -966,10 +966,11 @@ fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     } else if flags & (th::SYN | th::FIN) != 0 {
         nextseq = nextseq.wrapping_add(1);
     }
-    // A RST the receiver would discard (forged, out of window) must not move the sequence
-    // space the next RSTs are judged against.
+    // A RST never moves RCV.NXT at its receiver (RFC 5961: one in the window but not exact only
+    // draws a challenge ACK), so it must not move the sequence space later RSTs are judged against.
     if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0)
-        && ta & (af::ZERO_WINDOW_PROBE | af::RST_OUT_OF_WINDOW) == 0
+        && ta & af::ZERO_WINDOW_PROBE == 0
+        && flags & th::RST == 0
     {
         if fwd.nextseq != 0 && gt(nextseq, fwd.nextseq) {
             let adv = nextseq.wrapping_sub(fwd.nextseq) as u64;
@@ -1269,8 +1270,11 @@ mod tests {
         let r = sim.pkt(200, true, th::RST, 900_000, 0, 0, 0);
         assert_ne!(r.flags & af::RST_OUT_OF_WINDOW, 0);
         assert_eq!(sim.an.conns[0].state().0, "RSTO");
-        // The forged RST does not shift the window: a RST at exactly RCV.NXT is accepted.
-        let r = sim.pkt(201, true, th::RST, 1001, 0, 0, 0);
+        // Neither the forged RST nor one in the window moves it: a RST in the window and then
+        // one at exactly RCV.NXT are both accepted.
+        let r = sim.pkt(201, true, th::RST, 3001, 0, 0, 0);
+        assert_eq!(r.flags & af::RST_OUT_OF_WINDOW, 0);
+        let r = sim.pkt(202, true, th::RST, 1001, 0, 0, 0);
         assert_eq!(r.flags & af::RST_OUT_OF_WINDOW, 0);
         let mut sim = Sim::new();
         handshake(&mut sim);
