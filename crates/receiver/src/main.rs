@@ -128,7 +128,7 @@ impl Output {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args: Args = netproto::cli::parse();
     args.verbosity.init_logging();
     let t = &args.transfer;
     let addr = SocketAddr::new(args.bind, args.listening_port_number);

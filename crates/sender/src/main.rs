@@ -61,7 +61,7 @@ fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args: Args = netproto::cli::parse();
     args.verbosity.init_logging();
     if !(args.rto.is_finite() && args.rto > 0.0 && args.rto <= 60_000.0) {
         return Err(Exit::usage(format!(
