@@ -259,6 +259,7 @@ impl Reader {
 
     /// The next record, `None` at the end. A file cut mid-record is an error naming the file.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
         loop {
             let Some((off, ts, len, caplen, linktype)) =
@@ -318,9 +319,32 @@ impl Reader {
     }
 
     /// Offset of the next record's data in `buf`, its timestamp, lengths and link type.
+    #[inline]
     fn next_raw(&mut self) -> Result<Option<RawRecord>, ReadError> {
         match self.format {
             Format::Pcap { swapped, nano } => {
+                // Fast path: the whole record is already in the buffer (nearly always).
+                if self.end - self.start >= 16 {
+                    let h = &self.buf[self.start..self.start + 16];
+                    let caplen = u32_at(h, 8, swapped) as usize;
+                    let off = self.start + 16;
+                    if caplen <= self.end - off && caplen <= MAX_RECORD {
+                        let sec = u32_at(h, 0, swapped);
+                        let frac = u32_at(h, 4, swapped);
+                        let len = u32_at(h, 12, swapped);
+                        self.start = off + caplen;
+                        let nsec = if nano {
+                            frac
+                        } else {
+                            frac.saturating_mul(1000)
+                        };
+                        let ts = Timestamp {
+                            sec: i64::from(sec),
+                            nsec,
+                        };
+                        return Ok(Some((off, ts, len, caplen, self.linktype)));
+                    }
+                }
                 if !self.fill(16)? {
                     return self.clean_end(16);
                 }

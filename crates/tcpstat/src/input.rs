@@ -73,12 +73,20 @@ pub enum Decoded<'a> {
 }
 
 /// Decode one captured frame with netproto's shared decoder.
+#[inline]
 pub fn to_sample(linktype: u32, data: &[u8], wire_len: u32, frame: u64, ts: i64) -> Decoded<'_> {
-    let Ok(fr) = frame::decode(linktype, data) else {
-        return Decoded::Undecodable;
-    };
-    let Some(t) = fr.tcp() else {
-        return Decoded::NotTcp;
+    // The common case (IPv4 + TCP) without building the frame's layer list.
+    let t = match frame::tcp_fast(linktype, data) {
+        Some(t) => t,
+        None => {
+            let Ok(fr) = frame::decode(linktype, data) else {
+                return Decoded::Undecodable;
+            };
+            match fr.tcp() {
+                Some(t) => t,
+                None => return Decoded::NotTcp,
+            }
+        }
     };
     Decoded::Tcp(TcpSample {
         frame,
@@ -98,7 +106,8 @@ pub fn to_sample(linktype: u32, data: &[u8], wire_len: u32, frame: u64, ts: i64)
         payload_len: t.payload_len,
         payload: t.payload,
         wire_len,
-        truncated: t.truncated || fr.truncated(),
+        // TcpSegment::truncated is the frame's own flag (the IP packet goes on past the capture).
+        truncated: t.truncated,
     })
 }
 
@@ -134,7 +143,9 @@ pub fn for_each_tcp(
         let ts = rec.ts.sec.saturating_mul(1_000_000_000) + rec.ts.nsec as i64;
         st.first_ts.get_or_insert(ts);
         st.last_ts = ts;
-        let sample = match to_sample(linktype, rec.data, rec.len, st.frames, ts) {
+        // Bound by reference: moving the sample out of the enum cost a memcpy per packet.
+        let decoded = to_sample(linktype, rec.data, rec.len, st.frames, ts);
+        let sample = match &decoded {
             Decoded::Tcp(s) => s,
             Decoded::NotTcp => {
                 st.non_tcp += 1;
@@ -149,7 +160,7 @@ pub fn for_each_tcp(
         if sample.truncated {
             st.truncated += 1;
         }
-        if f(&sample)? == Flow::Stop {
+        if f(sample)? == Flow::Stop {
             break;
         }
     }
