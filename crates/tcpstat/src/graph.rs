@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::analysis::{Analyzer, af, th};
@@ -182,6 +183,54 @@ where
     }
 }
 
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The frame every graph shares: caption, margins, axes from 0 to `tmax` (plus 2 %) and `ymax`,
+/// `y_area` pixels for the y labels, the axis descriptions `desc` (x, y), and the mesh drawn,
+/// with its fine grid only when `fine_grid`.
+fn chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: String,
+    y_area: u32,
+    (tmax, ymax): (f64, f64),
+    (x_desc, y_desc): (&str, &str),
+    fine_grid: bool,
+) -> R<Chart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut ch = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax)
+        .map_err(err)?;
+    let mut mesh = ch.configure_mesh();
+    mesh.x_desc(x_desc).y_desc(y_desc);
+    if !fine_grid {
+        mesh.light_line_style(WHITE.mix(0.0));
+    }
+    mesh.draw().map_err(err)?;
+    Ok(ch)
+}
+
+/// The legend box of the series that have a label, at `position`.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    ch: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+) -> R<()>
+where
+    DB::ErrorType: 'static,
+{
+    ch.configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
 const RETRANS: u32 = af::RETRANSMISSION | af::FAST_RETRANSMISSION | af::SPURIOUS_RETRANSMISSION;
 
 fn tsg<DB: DrawingBackend>(
@@ -201,19 +250,17 @@ where
             .map(|p| p.seq + p.len as f64)
             .chain(acks.iter().map(|p| p.ack + p.win)),
     );
-    let mut ch = ChartBuilder::on(root)
-        .caption(format!("Time-sequence graph — {title}"), ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(90)
-        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax * 1.05)
-        .map_err(err)?;
-    ch.configure_mesh()
-        .x_desc("time since the first packet (s)")
-        .y_desc("relative sequence number (bytes)")
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(err)?;
+    let mut ch = chart(
+        root,
+        format!("Time-sequence graph — {title}"),
+        90,
+        (tmax, ymax * 1.05),
+        (
+            "time since the first packet (s)",
+            "relative sequence number (bytes)",
+        ),
+        false,
+    )?;
     // Advertised window edge and ACK line (steps), from the receiver.
     let mut ackline = Vec::new();
     let mut winline = Vec::new();
@@ -295,13 +342,7 @@ where
             + Text::new(s.to_string(), (6, -16), ("sans-serif", 16))
     }))
     .map_err(err)?;
-    ch.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    legend(&mut ch, SeriesLabelPosition::UpperLeft)
 }
 
 fn rtt<DB: DrawingBackend>(
@@ -321,18 +362,14 @@ where
         .filter_map(|p| p.rtt_ms.map(|r| (p.t, r)))
         .collect();
     let (_, ymax) = range(s.iter().map(|x| x.1));
-    let mut ch = ChartBuilder::on(root)
-        .caption(format!("RTT (Karn's rule) — {title}"), ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax * 1.1)
-        .map_err(err)?;
-    ch.configure_mesh()
-        .x_desc("time since the first packet (s)")
-        .y_desc("RTT (ms)")
-        .draw()
-        .map_err(err)?;
+    let mut ch = chart(
+        root,
+        format!("RTT (Karn's rule) — {title}"),
+        70,
+        (tmax, ymax * 1.1),
+        ("time since the first packet (s)", "RTT (ms)"),
+        true,
+    )?;
     ch.draw_series(LineSeries::new(s.clone(), BLUE.mix(0.4)))
         .map_err(err)?;
     ch.draw_series(
@@ -342,12 +379,7 @@ where
     .map_err(err)?
     .label(format!("RTT sample ({} samples)", s.len()))
     .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
-    ch.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    legend(&mut ch, SeriesLabelPosition::MiddleRight)
 }
 
 fn tput<DB: DrawingBackend>(
@@ -379,18 +411,17 @@ where
     };
     let (all, good) = (to_bps(&all), to_bps(&good));
     let (_, ymax) = range(all.iter().map(|x| x.1));
-    let mut ch = ChartBuilder::on(root)
-        .caption(format!("Throughput — {title}"), ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax * 1.1)
-        .map_err(err)?;
-    ch.configure_mesh()
-        .x_desc(format!("time since the first packet (s), {:.3} s bins", w))
-        .y_desc("Mbit/s")
-        .draw()
-        .map_err(err)?;
+    let mut ch = chart(
+        root,
+        format!("Throughput — {title}"),
+        70,
+        (tmax, ymax * 1.1),
+        (
+            &format!("time since the first packet (s), {:.3} s bins", w),
+            "Mbit/s",
+        ),
+        true,
+    )?;
     ch.draw_series(LineSeries::new(all, RED.stroke_width(1)))
         .map_err(err)?
         .label("throughput (all payload)")
@@ -399,12 +430,7 @@ where
         .map_err(err)?
         .label("goodput (without retransmissions)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-    ch.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    legend(&mut ch, SeriesLabelPosition::MiddleRight)
 }
 
 fn window<DB: DrawingBackend>(
@@ -433,21 +459,14 @@ where
         .map(|p| (p.t, p.frame))
         .collect();
     let (_, ymax) = range(win.iter().chain(bif.iter()).map(|x| x.1));
-    let mut ch = ChartBuilder::on(root)
-        .caption(
-            format!("Receiver window and bytes in flight — {title}"),
-            ("sans-serif", 22),
-        )
-        .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(90)
-        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax * 1.1)
-        .map_err(err)?;
-    ch.configure_mesh()
-        .x_desc("time since the first packet (s)")
-        .y_desc("bytes")
-        .draw()
-        .map_err(err)?;
+    let mut ch = chart(
+        root,
+        format!("Receiver window and bytes in flight — {title}"),
+        90,
+        (tmax, ymax * 1.1),
+        ("time since the first packet (s)", "bytes"),
+        true,
+    )?;
     let mut steps = Vec::new();
     for &(t, w) in &win {
         if let Some(&(_, y)) = steps.last() {
@@ -474,10 +493,5 @@ where
     .map_err(err)?
     .label("zero window")
     .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, RED.filled()));
-    ch.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    legend(&mut ch, SeriesLabelPosition::MiddleRight)
 }
