@@ -910,12 +910,13 @@ endpoint!(Receiver);
 /// impairment of received datagrams, and an engine. The engines stay sans-IO; this is the
 /// only place where they meet a socket.
 pub mod udp {
-    use std::io;
+    use std::io::{self, IsTerminal};
     use std::net::SocketAddr;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
 
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use mio::net::UdpSocket;
     use mio::{Events, Interest, Poll, Token};
 
@@ -928,6 +929,17 @@ pub mod udp {
     pub enum Control {
         Continue,
         Stop,
+    }
+
+    impl Control {
+        /// `Stop` once `done`, else `Continue`.
+        pub fn stop_if(done: bool) -> Control {
+            if done {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        }
     }
 
     /// Who may talk to us.
@@ -1012,6 +1024,24 @@ pub mod udp {
                 seed,
                 interrupted,
             )
+        }
+
+        /// [`Driver::connected`] that stops with `Interrupted` on SIGINT or SIGTERM.
+        pub fn connected_until_signal(
+            socket: std::net::UdpSocket,
+            impair: Impairment,
+            seed: u64,
+        ) -> io::Result<Self> {
+            Self::connected(socket, impair, seed, signal_flag()?)
+        }
+
+        /// [`Driver::listening`] that stops with `Interrupted` on SIGINT or SIGTERM.
+        pub fn listening_until_signal(
+            socket: std::net::UdpSocket,
+            impair: Impairment,
+            seed: u64,
+        ) -> io::Result<Self> {
+            Self::listening(socket, impair, seed, signal_flag()?)
         }
 
         /// The peer we talk to, once known.
@@ -1204,6 +1234,87 @@ pub mod udp {
         match Repr::parse_bytes(bytes) {
             Ok(r) => format!("unexpected {r}"),
             Err(e) => e.to_string(),
+        }
+    }
+
+    /// A flag that SIGINT and SIGTERM set.
+    fn signal_flag() -> io::Result<Arc<AtomicBool>> {
+        let flag = Arc::new(AtomicBool::new(false));
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(sig, Arc::clone(&flag))?;
+        }
+        Ok(flag)
+    }
+
+    /// The transfer's progress bar on stderr (10 Hz), or `None` when quiet, printing JSON or
+    /// stderr is not a terminal. `length` gives a bar, `None` a spinner.
+    pub fn progress_bar(
+        length: Option<u64>,
+        template: &str,
+        quiet: bool,
+        json: bool,
+    ) -> Option<ProgressBar> {
+        if quiet || json || !io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = match length {
+            Some(n) => ProgressBar::new(n),
+            None => ProgressBar::no_length(),
+        }
+        .with_style(ProgressStyle::with_template(template).ok()?);
+        bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+        Some(bar)
+    }
+
+    /// `"; impairment dropped X of Y <what>"` for the summary line, empty without impairment.
+    pub fn impairment_note(imp: &ImpairStats, what: &str) -> String {
+        if imp.received > 0 {
+            format!(
+                "; impairment dropped {} of {} {what}",
+                imp.dropped, imp.received
+            )
+        } else {
+            String::new()
+        }
+    }
+
+    /// `(seconds, bits per second)` for `bytes` delivered in `elapsed` (never divides by 0).
+    pub fn goodput(bytes: u64, elapsed: Duration) -> (f64, f64) {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        (secs, bytes as f64 * 8.0 / secs)
+    }
+
+    /// Where the NDJSON record goes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum JsonTo {
+        /// Not printed (no `--json`).
+        Nowhere,
+        Stdout,
+        /// When the data owns stdout.
+        Stderr,
+    }
+
+    /// The final summary: a human line and an NDJSON record (`success` added on emit).
+    pub struct Report {
+        pub line: String,
+        pub json: serde_json::Value,
+    }
+
+    impl Report {
+        /// Print the line on stderr unless `quiet`, and the record where `json` says.
+        pub fn emit(&self, success: bool, quiet: bool, json: JsonTo) {
+            let mut record = self.json.clone();
+            if let Some(o) = record.as_object_mut() {
+                o.insert("success".into(), success.into());
+            }
+            if !quiet {
+                eprintln!("{}", self.line);
+            }
+            match json {
+                JsonTo::Nowhere => {}
+                JsonTo::Stdout => println!("{record}"),
+                JsonTo::Stderr => eprintln!("{record}"),
+            }
         }
     }
 }

@@ -2,18 +2,15 @@
 //! selective repeat), writing `<output_file>.part` and renaming it only when complete.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netproto::arq::udp::{Control, Driver};
+use netproto::arq::udp::{self, Control, Driver, JsonTo, Report};
 use netproto::arq::{self, Receiver, ReceiverConfig, TransferArgs};
 use netproto::cli::{Exit, Verbosity, main_with};
 
@@ -145,11 +142,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let out = Output::open(&args.output_file)?;
     let seed = t.impair.seed_or_random();
     log::debug!("impairment seed {seed}");
-    let interrupted = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&interrupted))?;
-    }
-    let mut driver = Driver::listening(socket, t.impair.impairment(), seed, interrupted)?;
+    let mut driver = Driver::listening_until_signal(socket, t.impair.impairment(), seed)?;
     let mut cfg = ReceiverConfig::new(args.window_size, t.mode);
     cfg.idle_timeout = Some(t.idle_timeout());
     let mut receiver = Receiver::new(cfg)?;
@@ -160,7 +153,12 @@ fn run() -> anyhow::Result<ExitCode> {
         t.mode
     );
 
-    let bar = progress_bar(&args.verbosity, t.json);
+    let bar = udp::progress_bar(
+        None,
+        "{spinner} {bytes} {binary_bytes_per_sec} {elapsed}",
+        args.verbosity.quiet,
+        t.json,
+    );
     let mut write_error = None;
     let mut committed = false;
     let mut pending = Some(out);
@@ -194,19 +192,22 @@ fn run() -> anyhow::Result<ExitCode> {
                     r.linger().as_secs_f64()
                 );
             }
-            Ok(if r.is_done() || r.failure().is_some() {
-                Control::Stop
-            } else {
-                Control::Continue
-            })
+            Ok(Control::stop_if(r.is_done() || r.failure().is_some()))
         },
     );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     let report = report(&receiver, &driver, &args);
+    let json_to = match (t.json, args.output_file == "-") {
+        (false, _) => JsonTo::Nowhere,
+        (true, false) => JsonTo::Stdout,
+        // The data owns stdout when the output is `-`.
+        (true, true) => JsonTo::Stderr,
+    };
+    let emit = |success| report.emit(success, args.verbosity.quiet, json_to);
     let fail = |why: String, pending: Option<Output>| -> anyhow::Result<ExitCode> {
-        report.emit(&args, false);
+        emit(false);
         let cleanup = pending.map(Output::discard).unwrap_or_default();
         let sep = if cleanup.is_empty() { "" } else { "; " };
         Err(Exit::failure(format!("{why}{sep}{cleanup}")).into())
@@ -241,24 +242,8 @@ fn run() -> anyhow::Result<ExitCode> {
             pending,
         );
     }
-    report.emit(&args, true);
+    emit(true);
     Ok(ExitCode::SUCCESS)
-}
-
-fn progress_bar(v: &Verbosity, json: bool) -> Option<ProgressBar> {
-    if v.quiet || json || !io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::no_length().with_style(
-        ProgressStyle::with_template("{spinner} {bytes} {binary_bytes_per_sec} {elapsed}").ok()?,
-    );
-    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
-    Some(bar)
-}
-
-struct Report {
-    line: String,
-    json: serde_json::Value,
 }
 
 fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
@@ -268,8 +253,7 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
         (Some(a), None) => Instant::now().saturating_duration_since(a),
         _ => Duration::ZERO,
     };
-    let secs = elapsed.as_secs_f64().max(1e-9);
-    let goodput = st.bytes as f64 * 8.0 / secs;
+    let (secs, goodput) = udp::goodput(st.bytes, elapsed);
     let imp = d.impair_stats();
     let line = format!(
         "received {} bytes in {} segments in {:.3} s: goodput {}; duplicates {}, out of window {}, buffered out of order {}, ACKs sent {}; mode {} window {}{}",
@@ -283,14 +267,7 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
         st.acks_sent,
         r.mode(),
         args.window_size,
-        if imp.received > 0 {
-            format!(
-                "; impairment dropped {} of {} segments",
-                imp.dropped, imp.received
-            )
-        } else {
-            String::new()
-        }
+        udp::impairment_note(&imp, "segments")
     );
     let json = serde_json::json!({
         "type": "transfer",
@@ -306,24 +283,4 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
         "impairment": imp,
     });
     Report { line, json }
-}
-
-impl Report {
-    fn emit(&self, args: &Args, success: bool) {
-        let mut json = self.json.clone();
-        if let Some(o) = json.as_object_mut() {
-            o.insert("success".into(), success.into());
-        }
-        if !args.verbosity.quiet {
-            eprintln!("{}", self.line);
-        }
-        if args.transfer.json {
-            // The data owns stdout when the output is `-`.
-            if args.output_file == "-" {
-                eprintln!("{json}");
-            } else {
-                println!("{json}");
-            }
-        }
-    }
 }

@@ -2,17 +2,14 @@
 //! repeat), reading it 512 bytes at a time as the window advances.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, Read};
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netproto::arq::udp::{Control, Driver};
+use netproto::arq::udp::{self, Control, Driver, JsonTo, Report};
 use netproto::arq::{self, Sender, SenderConfig, TransferArgs};
 use netproto::cli::{Exit, Verbosity, main_with};
 
@@ -91,11 +88,7 @@ fn run() -> anyhow::Result<ExitCode> {
         .with_context(|| format!("connecting to {dest}"))?;
     let seed = t.impair.seed_or_random();
     log::debug!("impairment seed {seed}");
-    let interrupted = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&interrupted))?;
-    }
-    let mut driver = Driver::connected(socket, t.impair.impairment(), seed, interrupted)?;
+    let mut driver = Driver::connected_until_signal(socket, t.impair.impairment(), seed)?;
 
     let mut cfg = SenderConfig::new(args.window_size, t.mode);
     cfg.initial_rto = Duration::from_secs_f64(args.rto / 1000.0);
@@ -112,7 +105,16 @@ fn run() -> anyhow::Result<ExitCode> {
         t.mode
     );
 
-    let bar = progress_bar(total, &args.verbosity, t.json);
+    let bar = udp::progress_bar(
+        total,
+        if total.is_some() {
+            "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}"
+        } else {
+            "{spinner} {bytes} {binary_bytes_per_sec} {msg}"
+        },
+        args.verbosity.quiet,
+        t.json,
+    );
     let start = Instant::now();
     let mut read_error = None;
     let res = driver.run(
@@ -131,11 +133,7 @@ fn run() -> anyhow::Result<ExitCode> {
                     st.retransmits_fast + st.retransmits_timeout
                 ));
             }
-            Ok(if s.is_finished() || s.failure().is_some() {
-                Control::Stop
-            } else {
-                Control::Continue
-            })
+            Ok(Control::stop_if(s.is_finished() || s.failure().is_some()))
         },
     );
     if let Some(b) = &bar {
@@ -145,13 +143,19 @@ fn run() -> anyhow::Result<ExitCode> {
         .finished_at()
         .unwrap_or_else(Instant::now)
         .saturating_duration_since(sender.started_at().unwrap_or(start));
-    let report = Report::new(&sender, &driver, elapsed, &args);
+    let report = report(&sender, &driver, elapsed, &args);
+    let json_to = if t.json {
+        JsonTo::Stdout
+    } else {
+        JsonTo::Nowhere
+    };
+    let emit = |success| report.emit(success, args.verbosity.quiet, json_to);
     if let Some(e) = read_error {
-        report.emit(&args, false);
+        emit(false);
         return Err(Exit::failure(format!("reading {}: {e}", args.input_file)).into());
     }
     if let Err(e) = res {
-        report.emit(&args, false);
+        emit(false);
         if e.kind() == io::ErrorKind::Interrupted {
             return Err(Exit::failure(format!(
                 "interrupted after {} of {} bytes were acknowledged",
@@ -163,7 +167,7 @@ fn run() -> anyhow::Result<ExitCode> {
         return Err(anyhow::Error::from(e).context("UDP socket"));
     }
     if let Some(f) = sender.failure() {
-        report.emit(&args, false);
+        emit(false);
         let st = sender.stats();
         let hint = if driver.refused > 0 && st.acks_received == 0 {
             format!(": nothing listens on {dest} (start the receiver first)")
@@ -178,94 +182,47 @@ fn run() -> anyhow::Result<ExitCode> {
         };
         return Err(Exit::failure(format!("{f}{hint}")).into());
     }
-    report.emit(&args, true);
+    emit(true);
     Ok(ExitCode::SUCCESS)
 }
 
-fn progress_bar(total: Option<u64>, v: &Verbosity, json: bool) -> Option<ProgressBar> {
-    if v.quiet || json || !io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = match total {
-        Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template(
-                "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-            )
-            .ok()?,
-        ),
-        None => ProgressBar::no_length().with_style(
-            ProgressStyle::with_template("{spinner} {bytes} {binary_bytes_per_sec} {msg}").ok()?,
-        ),
-    };
-    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
-    Some(bar)
-}
-
-struct Report {
-    line: String,
-    json: serde_json::Value,
-}
-
-impl Report {
-    fn new(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
-        let st = s.stats();
-        let secs = elapsed.as_secs_f64().max(1e-9);
-        let goodput = st.bytes_acked as f64 * 8.0 / secs;
-        let ms = |x: Option<Duration>| x.map(|d| d.as_secs_f64() * 1000.0);
-        let imp = d.impair_stats();
-        let line = format!(
-            "sent {} bytes in {} segments in {:.3} s: goodput {}; retransmissions {} (fast {}, timeout {}); dup ACKs {}; RTT srtt {} min {}; mode {} window {}{}",
-            st.bytes_acked,
-            st.segments_acked,
-            secs,
-            arq::fmt_rate(goodput),
-            st.retransmits_fast + st.retransmits_timeout,
-            st.retransmits_fast,
-            st.retransmits_timeout,
-            st.dup_acks,
-            arq::fmt_ms(s.rtt().srtt()),
-            arq::fmt_ms(s.rtt().min()),
-            s.mode(),
-            s.window(),
-            if imp.received > 0 {
-                format!(
-                    "; impairment dropped {} of {} ACKs",
-                    imp.dropped, imp.received
-                )
-            } else {
-                String::new()
-            }
-        );
-        let json = serde_json::json!({
-            "type": "transfer",
-            "role": "sender",
-            "destination": d.peer().map(|p| p.to_string()),
-            "file": args.input_file,
-            "mode": s.mode(),
-            "window": s.window(),
-            "elapsed_s": secs,
-            "goodput_bps": goodput,
-            "stats": st,
-            "srtt_ms": ms(s.rtt().srtt()),
-            "rtt_min_ms": ms(s.rtt().min()),
-            "rtt_samples": s.rtt().samples(),
-            "rto_ms": ms(Some(s.current_rto())),
-            "impairment": imp,
-            "refused": d.refused,
-        });
-        Report { line, json }
-    }
-
-    fn emit(&self, args: &Args, success: bool) {
-        let mut json = self.json.clone();
-        if let Some(o) = json.as_object_mut() {
-            o.insert("success".into(), success.into());
-        }
-        if !args.verbosity.quiet {
-            eprintln!("{}", self.line);
-        }
-        if args.transfer.json {
-            println!("{json}");
-        }
-    }
+fn report(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
+    let st = s.stats();
+    let (secs, goodput) = udp::goodput(st.bytes_acked, elapsed);
+    let ms = |x: Option<Duration>| x.map(|d| d.as_secs_f64() * 1000.0);
+    let imp = d.impair_stats();
+    let line = format!(
+        "sent {} bytes in {} segments in {:.3} s: goodput {}; retransmissions {} (fast {}, timeout {}); dup ACKs {}; RTT srtt {} min {}; mode {} window {}{}",
+        st.bytes_acked,
+        st.segments_acked,
+        secs,
+        arq::fmt_rate(goodput),
+        st.retransmits_fast + st.retransmits_timeout,
+        st.retransmits_fast,
+        st.retransmits_timeout,
+        st.dup_acks,
+        arq::fmt_ms(s.rtt().srtt()),
+        arq::fmt_ms(s.rtt().min()),
+        s.mode(),
+        s.window(),
+        udp::impairment_note(&imp, "ACKs")
+    );
+    let json = serde_json::json!({
+        "type": "transfer",
+        "role": "sender",
+        "destination": d.peer().map(|p| p.to_string()),
+        "file": args.input_file,
+        "mode": s.mode(),
+        "window": s.window(),
+        "elapsed_s": secs,
+        "goodput_bps": goodput,
+        "stats": st,
+        "srtt_ms": ms(s.rtt().srtt()),
+        "rtt_min_ms": ms(s.rtt().min()),
+        "rtt_samples": s.rtt().samples(),
+        "rto_ms": ms(Some(s.current_rto())),
+        "impairment": imp,
+        "refused": d.refused,
+    });
+    Report { line, json }
 }
