@@ -4,25 +4,12 @@
 use libfuzzer_sys::fuzz_target;
 use netproto::frame::{decode, linktype};
 
-const LINKTYPES: [u32; 10] = [
-    linktype::NULL,
-    linktype::ETHERNET,
-    linktype::RAW_12,
-    linktype::RAW_14,
-    linktype::RAW,
-    linktype::LOOP,
-    linktype::LINUX_SLL,
-    linktype::IPV4,
-    linktype::IPV6,
-    linktype::LINUX_SLL2,
-];
-
 fuzz_target!(|input: &[u8]| {
     // First byte picks the link type, the rest is the frame.
     let Some((&sel, data)) = input.split_first() else {
         return;
     };
-    let lt = LINKTYPES[usize::from(sel) % LINKTYPES.len()];
+    let lt = linktype::ALL[usize::from(sel) % linktype::ALL.len()];
     let f = decode(lt, data).expect("supported link type");
     let mut end = 0;
     for l in f.layers() {
@@ -36,6 +23,13 @@ fuzz_target!(|input: &[u8]| {
         }
         let _ = t.options.summary();
     }
-    let _ = (f.src_ip(), f.dst_ip(), f.ports(), f.proto(), f.ip_proto(), f.udp());
+    let _ = (
+        f.src_ip(),
+        f.dst_ip(),
+        f.ports(),
+        f.proto(),
+        f.ip_proto(),
+        f.udp(),
+    );
     let _ = f.issue().map(|i| i.to_string());
 });

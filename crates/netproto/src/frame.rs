@@ -65,12 +65,14 @@ pub mod linktype {
     /// Linux cooked capture v2: adds the interface index.
     pub const LINUX_SLL2: u32 = 276;
 
+    /// Every link type [`super::decode`] understands (tests and fuzzers iterate over it).
+    pub const ALL: [u32; 10] = [
+        NULL, ETHERNET, RAW_12, RAW_14, RAW, LOOP, LINUX_SLL, IPV4, IPV6, LINUX_SLL2,
+    ];
+
     /// True for every link type [`super::decode`] understands.
     pub fn is_supported(lt: u32) -> bool {
-        matches!(
-            lt,
-            NULL | ETHERNET | RAW_12 | RAW_14 | RAW | LOOP | LINUX_SLL | IPV4 | IPV6 | LINUX_SLL2
-        )
+        ALL.contains(&lt)
     }
 
     /// libpcap's name for a link type (`EN10MB`, `LINUX_SLL2`, …), as tcpdump prints it.

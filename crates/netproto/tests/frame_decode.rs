@@ -6,19 +6,6 @@ use netproto::frame::{LayerKind, Net, TcpOption, Transport, decode, linktype};
 use netproto::testsupport::shared_traces;
 use proptest::prelude::*;
 
-const LINKTYPES: [u32; 10] = [
-    linktype::NULL,
-    linktype::ETHERNET,
-    linktype::RAW_12,
-    linktype::RAW_14,
-    linktype::RAW,
-    linktype::LOOP,
-    linktype::LINUX_SLL,
-    linktype::IPV4,
-    linktype::IPV6,
-    linktype::LINUX_SLL2,
-];
-
 /// Invariants every decoded frame keeps, whatever the bytes.
 fn check(lt: u32, data: &[u8]) {
     let f = decode(lt, data).expect("supported link type");
@@ -58,7 +45,7 @@ proptest! {
 
     #[test]
     fn decode_never_panics_on_arbitrary_bytes(
-        lt in proptest::sample::select(LINKTYPES.to_vec()),
+        lt in proptest::sample::select(linktype::ALL.to_vec()),
         data in proptest::collection::vec(any::<u8>(), 0..200),
     ) {
         check(lt, &data);

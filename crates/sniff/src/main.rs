@@ -632,16 +632,6 @@ mod fuzz {
     use netproto::frame::{decode, linktype};
     use proptest::prelude::*;
 
-    const LINKTYPES: [u32; 7] = [
-        linktype::NULL,
-        linktype::ETHERNET,
-        linktype::RAW,
-        linktype::LOOP,
-        linktype::LINUX_SLL,
-        linktype::IPV6,
-        linktype::LINUX_SLL2,
-    ];
-
     fn print_all(lt: u32, data: &[u8]) {
         let r = Record {
             ts: Timestamp { sec: 1, nsec: 0 },
@@ -668,7 +658,7 @@ mod fuzz {
         #![proptest_config(ProptestConfig::with_cases(3000))]
         #[test]
         fn printers_never_panic(
-            lt in proptest::sample::select(LINKTYPES.to_vec()),
+            lt in proptest::sample::select(linktype::ALL.to_vec()),
             head in proptest::sample::select(vec![
                 vec![],
                 vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2],
