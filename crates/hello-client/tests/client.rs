@@ -50,6 +50,17 @@ impl Drop for StopWith {
     }
 }
 
+/// Start a peer server with its output silenced and wait until it accepts on `port`.
+fn serve(cmd: &mut Command, port: u16) -> Child {
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_listening(port);
+    child
+}
+
 fn wait_listening(port: u16) {
     for _ in 0..500 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -69,7 +80,7 @@ fn against_python_http_server() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("hello.txt"), "Hi from http.server\n").unwrap();
     let port = free_port();
-    let _server = Kill(
+    let _server = Kill(serve(
         Command::new("python3")
             .args([
                 "-m",
@@ -78,13 +89,9 @@ fn against_python_http_server() {
                 "127.0.0.1",
                 &port.to_string(),
             ])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_listening(port);
+            .current_dir(&dir),
+        port,
+    ));
 
     let out = client(&[&format!("http://127.0.0.1:{port}/hello.txt")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -358,20 +365,16 @@ fn against_nginx_and_flask() {
             ),
         )
         .unwrap();
-        let nginx = Command::new("nginx")
+        let mut nginx = Command::new("nginx");
+        nginx
             .arg("-p")
             .arg(&dir)
             .arg("-c")
             .arg(dir.join("nginx.conf"))
             .arg("-e")
-            .arg(dir.join("logs/error.log"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .arg(dir.join("logs/error.log"));
         // SIGQUIT, not SIGKILL: the master then takes its worker down with it.
-        let _nginx = StopWith(nginx, "-QUIT");
-        wait_listening(port);
+        let _nginx = StopWith(serve(&mut nginx, port), "-QUIT");
         let out = client(&["--repeat", "2", &format!("127.0.0.1:{port}")]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert_eq!(text(&out.stdout), "200 OK\nHello, World!\n".repeat(2));
@@ -386,7 +389,7 @@ fn against_nginx_and_flask() {
         )
         .unwrap();
         let port = free_port();
-        let _flask = Kill(
+        let _flask = Kill(serve(
             Command::new("python3")
                 .args([
                     "-m",
@@ -397,13 +400,9 @@ fn against_nginx_and_flask() {
                     "--port",
                     &port.to_string(),
                 ])
-                .current_dir(&dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        wait_listening(port);
+                .current_dir(&dir),
+            port,
+        ));
         let out = client(&["--repeat", "2", &format!("http://127.0.0.1:{port}/")]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert_eq!(text(&out.stdout), "200 OK\nHello, World!\n".repeat(2));
