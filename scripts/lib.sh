@@ -26,8 +26,34 @@ apt_ensure() {
     fi
 }
 
-# pip_ensure MODULE PACKAGE — install a Python package from PyPI when the module is missing.
+# pip_ensure MODULE PACKAGE — install a Python package from PyPI when the module is missing
+# (pip itself from Debian's python3-pip when this python3 has none).
 pip_ensure() {
     python3 -c "import $1" 2>/dev/null && return 0
+    python3 -m pip --version >/dev/null 2>&1 || apt_ensure python3-pip || return 1
     python3 -m pip install -q "$2" >&2 || python3 -m pip install -q --break-system-packages "$2" >&2
+}
+
+# peers_ensure FILE — install every peer FILE lists (`COMMAND SOURCE` lines, `#` comments):
+# the Debian packages in one apt call, then the `pip:PACKAGE` ones. Returns 1 when any peer is
+# still missing afterwards, naming it.
+peers_ensure() {
+    local debs=() pips=() cmd src missing=()
+    while read -r cmd src _; do
+        case "$cmd" in ""|"#"*) continue ;; esac
+        case "$src" in
+            pip:*) pips+=("${src#pip:}") ;;
+            *) debs+=("$src") ;;
+        esac
+    done < "$1"
+    apt_ensure $(printf '%s\n' "${debs[@]}" | sort -u) || true
+    for src in "${pips[@]}"; do pip_ensure "$src" "$src" || true; done
+    hash -r
+    while read -r cmd src _; do
+        case "$cmd" in ""|"#"*) continue ;; esac
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd ($src)")
+    done < "$1"
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "netlab: peers still missing: ${missing[*]}" >&2
+    return 1
 }

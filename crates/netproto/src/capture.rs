@@ -535,6 +535,12 @@ impl Reader {
                 }
                 // Simple packet block: interface 0, no timestamp.
                 3 => {
+                    // Type, length, original length and the trailing length: 16 bytes at least.
+                    if total < 16 {
+                        return Err(ReadError::Corrupt(format!(
+                            "simple packet block of {total} bytes (at least 16)"
+                        )));
+                    }
                     let Some(iface) = ifaces.first().copied() else {
                         return Err(ReadError::Corrupt("packet before any interface".into()));
                     };

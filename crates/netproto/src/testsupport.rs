@@ -10,12 +10,38 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-fn required(var: &str) -> bool {
-    std::env::var(var).is_ok_and(|v| v == "1")
+/// What a test needs from the machine, each with the variable that forbids skipping it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Root (namespaces, capture): `NETLAB_REQUIRE_ROOT=1`.
+    Root,
+    /// `../shared/traces/cnp3` beside the checkout: `NETLAB_REQUIRE_SHARED=1`.
+    Shared,
+    /// A peer program or a facility of the host (IPv6 loopback): `NETLAB_REQUIRE_PEERS=1`.
+    Peers,
 }
 
-fn skip_or_panic(var: &str, test: &str, why: &str) {
-    if required(var) {
+impl Need {
+    /// The environment variable that turns this skip into a failure.
+    pub fn var(self) -> &'static str {
+        match self {
+            Need::Root => "NETLAB_REQUIRE_ROOT",
+            Need::Shared => "NETLAB_REQUIRE_SHARED",
+            Need::Peers => "NETLAB_REQUIRE_PEERS",
+        }
+    }
+
+    /// True when CI (or the developer) set this need's variable to 1.
+    pub fn required(self) -> bool {
+        std::env::var(self.var()).is_ok_and(|v| v == "1")
+    }
+}
+
+/// The one way a test skips: a visible `SKIP test: why` line, or a panic when `need`'s
+/// variable is set. Every skip in the workspace's tests goes through here (a test checks it).
+pub fn skip(need: Need, test: &str, why: &str) {
+    let var = need.var();
+    if need.required() {
         panic!("{test}: {why}, and {var}=1 forbids skipping");
     }
     eprintln!("SKIP {test}: {why} (set {var}=1 to make this a failure)");
@@ -48,11 +74,7 @@ pub fn require_root(test: &str) -> bool {
     if is_root() {
         return true;
     }
-    skip_or_panic(
-        "NETLAB_REQUIRE_ROOT",
-        test,
-        "needs root (network namespaces)",
-    );
+    skip(Need::Root, test, "needs root (network namespaces)");
     false
 }
 
@@ -62,8 +84,8 @@ pub fn shared_traces(test: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir.canonicalize().unwrap_or(dir));
     }
-    skip_or_panic(
-        "NETLAB_REQUIRE_SHARED",
+    skip(
+        Need::Shared,
         test,
         "../shared/traces/cnp3 is not beside the checkout",
     );
@@ -71,17 +93,70 @@ pub fn shared_traces(test: &str) -> Option<PathBuf> {
 }
 
 /// True when `cmd` is on PATH; otherwise a SKIP line (panic with `NETLAB_REQUIRE_PEERS=1`).
+/// `cmd` must be listed in `scripts/peers`, the list `scripts/test` installs from: a test that
+/// names an unlisted peer fails at once, so a fresh machine never lacks what a test needs.
 pub fn require_peer(test: &str, cmd: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(cmd).is_file()));
+    let listed = peers();
+    assert!(
+        listed.iter().any(|p| p.command == cmd),
+        "{test}: peer `{cmd}` is not listed in scripts/peers, so scripts/test does not install it: add a line `{cmd} PACKAGE`"
+    );
+    let found = on_path(cmd);
     if !found {
-        skip_or_panic(
-            "NETLAB_REQUIRE_PEERS",
+        skip(
+            Need::Peers,
             test,
             &format!("peer `{cmd}` is not installed (scripts/test installs it)"),
         );
     }
     found
+}
+
+/// True when `cmd` is an executable file in one of PATH's directories.
+pub fn on_path(cmd: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(cmd).is_file()))
+}
+
+/// True when this host has an IPv6 loopback (binding `[::1]:0` works); otherwise a SKIP line
+/// (panic with `NETLAB_REQUIRE_PEERS=1`: CI's hosts have IPv6).
+pub fn require_ipv6(test: &str) -> bool {
+    let ok = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !ok {
+        skip(Need::Peers, test, "this host has no IPv6 loopback (::1)");
+    }
+    ok
+}
+
+/// One line of `scripts/peers`: a command the tests run and how `scripts/test` installs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    /// The program's name on PATH.
+    pub command: String,
+    /// A Debian package (`tcpdump`) or a PyPI one (`pip:flask`).
+    pub source: String,
+}
+
+/// Every peer `scripts/peers` lists (its comments and blank lines left out).
+pub fn peers() -> Vec<Peer> {
+    let path = workspace_root().join("scripts/peers");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    parse_peers(&text)
+}
+
+/// `scripts/peers`' format: `COMMAND SOURCE` per line, `#` starts a comment.
+pub fn parse_peers(text: &str) -> Vec<Peer> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some(Peer {
+                command: w.next()?.to_owned(),
+                source: w.next()?.to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// Path of a workspace binary built into the same target directory as the running test

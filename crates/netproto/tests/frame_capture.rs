@@ -198,6 +198,32 @@ fn pcapng_interfaces_with_their_own_link_types_and_resolutions() {
 }
 
 #[test]
+fn pcapng_simple_packet_block_shorter_than_its_header_is_corrupt() {
+    let shb = block(
+        0x0A0D_0D0A,
+        &[
+            0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ],
+    );
+    let mut f = shb.clone();
+    f.extend(block(1, &[101, 0, 0, 0, 0, 0, 4, 0]));
+    // A 12-byte simple packet block: no room for its original-length field.
+    f.extend(block(3, &[]));
+    let err = read_all(f, None).unwrap_err();
+    assert!(err.contains("simple packet block of 12 bytes"), "{err}");
+    // A well-formed one still reads (interface 0, no timestamp).
+    let mut f = shb;
+    f.extend(block(1, &[101, 0, 0, 0, 0, 0, 4, 0]));
+    let data = ip_packet(true);
+    let mut body = (data.len() as u32).to_le_bytes().to_vec();
+    body.extend_from_slice(&data);
+    f.extend(block(3, &body));
+    let got = read_all(f, None).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1, linktype::RAW);
+}
+
+#[test]
 fn writer_output_reads_back() {
     let path = std::env::temp_dir().join(format!("frame-capture-{}.pcap", std::process::id()));
     let p = path.to_str().unwrap();
