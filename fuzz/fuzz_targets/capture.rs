@@ -2,7 +2,7 @@
 //! its record limit, and every record it yields decodes without panicking.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use netproto::capture::Reader;
+use netcap::Reader;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(mut r) = Reader::from_reader(Box::new(std::io::Cursor::new(data.to_vec())), "fuzz")

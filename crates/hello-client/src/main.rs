@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use netproto::cli::{Exit, Verbosity, code};
+use netcli::{Exit, Verbosity, code};
 
 use response::{Framing, Response};
 use target::Target;
@@ -51,12 +51,12 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(run)
+    netcli::main_with(run)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
     // clap prints usage errors and exits 2 (netlab's usage code), --help/--version exit 0.
-    let args: Args = netproto::cli::parse();
+    let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let verbose = args.verbosity.verbose > 0;
     let secs = |v: f64, name: &str| {

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use netproto::testsupport::{require_peer, tool};
+use testsupport::{require_peer, tool};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-client");
 

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use netproto::testsupport::{Lab, require_root, tool};
+use testsupport::{Lab, require_root, tool};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_hello-client");
 const BROOKLYN: &str = "192.168.56.101:5000";

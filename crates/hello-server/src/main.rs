@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use netproto::cli::{Exit, Verbosity};
+use netcli::{Exit, Verbosity};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -71,12 +71,12 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(run)
+    netcli::main_with(run)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
     // clap prints usage errors and exits 2 (netlab's usage code), --help/--version exit 0.
-    let args: Args = netproto::cli::parse();
+    let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use netproto::testsupport::require_peer;
+use testsupport::require_peer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-server");
 

@@ -73,7 +73,8 @@ impl Impairment {
 }
 
 /// Counters of what the impairer did.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ImpairStats {
     pub received: u64,
     pub dropped: u64,
@@ -184,70 +185,6 @@ impl<T: Clone> Impairer<T> {
     }
 }
 
-/// Command-line options shared by `sender` and `receiver`: the impairment of received
-/// segments. Flatten into a clap derive struct.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ImpairArgs {
-    /// Drop each received segment with probability P (0-1), e.g. 0.1 for 10 %.
-    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_probability)]
-    pub loss: f64,
-    /// Delay each received segment by MS milliseconds (fractions allowed).
-    #[arg(long, value_name = "MS", default_value_t = 0.0, value_parser = parse_ms)]
-    pub delay: f64,
-    /// Add a uniform random delay of 0-MS milliseconds to each received segment (reorders).
-    #[arg(long, value_name = "MS", default_value_t = 0.0, value_parser = parse_ms)]
-    pub jitter: f64,
-    /// Seed of the loss/delay generator (default: random, printed with -v).
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-}
-
-impl ImpairArgs {
-    /// The impairment these options describe.
-    pub fn impairment(&self) -> Impairment {
-        Impairment {
-            loss: self.loss,
-            delay: Duration::from_secs_f64(self.delay / 1000.0),
-            jitter: Duration::from_secs_f64(self.jitter / 1000.0),
-            duplicate: 0.0,
-        }
-    }
-
-    /// The seed given, or one derived from the clock and the process id.
-    pub fn seed_or_random(&self) -> u64 {
-        self.seed.unwrap_or_else(|| {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            SplitMix64::new(t ^ (u64::from(std::process::id()) << 32)).next_u64()
-        })
-    }
-}
-
-fn parse_probability(s: &str) -> Result<f64, String> {
-    let p: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number; give a probability such as 0.1"))?;
-    if (0.0..=1.0).contains(&p) {
-        Ok(p)
-    } else {
-        Err(format!(
-            "{p} is not a probability: use 0-1 (0.1 = 10 % of segments dropped)"
-        ))
-    }
-}
-
-fn parse_ms(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of milliseconds"))?;
-    if v.is_finite() && (0.0..=3_600_000.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} ms is out of range: use 0-3600000"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,22 +241,5 @@ mod tests {
         q.push(t0, 'x');
         assert_eq!(q.len(), 2);
         assert_eq!(q.stats().duplicated, 1);
-    }
-
-    #[test]
-    fn option_parsing() {
-        assert!(parse_probability("1.5").is_err());
-        assert!(parse_probability("x").is_err());
-        assert_eq!(parse_probability("0.25"), Ok(0.25));
-        assert!(parse_ms("-1").is_err());
-        let a = ImpairArgs {
-            loss: 0.1,
-            delay: 5.0,
-            jitter: 2.5,
-            seed: Some(1),
-        };
-        let i = a.impairment();
-        assert_eq!(i.delay, Duration::from_millis(5));
-        assert_eq!(i.jitter, Duration::from_micros(2500));
     }
 }

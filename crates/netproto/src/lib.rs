@@ -1,19 +1,17 @@
-//! netlab's shared library.
+//! netlab's protocol library: pure code only — no sockets, no clock, no libpcap, no CLI.
 //!
-//! Everything two tools need lives here exactly once:
 //! - wire codecs in the style of smoltcp's `wire` module ([`checksum`], [`sdu`], [`tlv`], [`segment`]),
-//! - the sans-IO sliding-window engine ([`arq`]) and the impairment layer that drives both the
-//!   programs and the simulated link of the tests ([`impair`]),
-//! - frame decoding and capture I/O shared by `sniff` and `tcpstat` ([`frame`], [`capture`]),
-//! - the command-line conventions every binary follows ([`cli`]) and test helpers ([`testsupport`]).
+//! - the sans-IO sliding-window engine ([`arq`]) and the seeded impairment core that drives both
+//!   the programs and the simulated link of the tests ([`impair`]),
+//! - frame decoding shared by `sniff` and `tcpstat` ([`frame`]).
+//!
+//! I/O lives beside it: capture in `netcap`, the UDP driver of sender/receiver in `arq-udp`,
+//! the command-line conventions in `netcli`, test helpers in `testsupport` (dev-dependency).
 
 pub mod arq;
-pub mod capture;
 pub mod checksum;
-pub mod cli;
 pub mod frame;
 pub mod impair;
 pub mod sdu;
 pub mod segment;
-pub mod testsupport;
 pub mod tlv;

@@ -4,7 +4,7 @@
 use netproto::{sdu, segment, tlv};
 
 fn doc() -> String {
-    let path = netproto::testsupport::workspace_root().join("docs/protocols.md");
+    let path = testsupport::workspace_root().join("docs/protocols.md");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -1,41 +1,9 @@
-//! netproto::frame against real traces and arbitrary bytes: every CNP3 trace decodes with the
-//! facts Wireshark shows, and no input makes the decoder panic or point outside the frame.
+//! netproto::frame on crafted frames and arbitrary bytes: no input makes the decoder panic or
+//! point outside the frame (the CNP3 traces are decoded in netcap's tests/frame_traces.rs).
 
-use netproto::capture::Reader;
-use netproto::frame::{LayerKind, Net, TcpOption, Transport, decode, linktype};
-use netproto::testsupport::shared_traces;
+use netproto::frame::{LayerKind, Net, decode, linktype};
 use proptest::prelude::*;
-
-/// Invariants every decoded frame keeps, whatever the bytes.
-fn check(lt: u32, data: &[u8]) {
-    let f = decode(lt, data).expect("supported link type");
-    let mut end = 0;
-    for l in f.layers() {
-        assert!(l.offset >= end, "layers in order: {:?}", f.layers());
-        assert!(l.offset + l.len <= data.len(), "layer inside the frame");
-        end = l.offset + l.len;
-    }
-    assert!(f.payload().len() <= data.len());
-    if let Some(t) = f.tcp() {
-        assert!(t.payload.len() as u32 <= t.payload_len || t.payload_len == 0 || f.truncated());
-        // Walking every option terminates and stays in bounds.
-        for o in t.options.iter() {
-            if let TcpOption::Sack(b) = o {
-                let _ = b.iter().count();
-            }
-        }
-        let _ = t.options.summary();
-    }
-    let _ = (
-        f.src_ip(),
-        f.dst_ip(),
-        f.ports(),
-        f.proto(),
-        f.ip_proto(),
-        f.udp(),
-    );
-    let _ = f.issue().map(|i| i.to_string());
-}
+use testsupport::check_frame as check;
 
 proptest! {
     #![proptest_config(ProptestConfig {
@@ -85,77 +53,6 @@ proptest! {
         d.extend_from_slice(&tail);
         check(lt, &d);
     }
-}
-
-#[test]
-fn every_trace_decodes_with_known_first_layers() {
-    let Some(dir) = shared_traces("every_trace_decodes_with_known_first_layers") else {
-        return;
-    };
-    let mut total = 0;
-    for e in std::fs::read_dir(&dir).unwrap().flatten() {
-        let path = e.path();
-        let mut r = Reader::open(path.to_str().unwrap()).unwrap();
-        while let Some(rec) = r.next().unwrap() {
-            let f = rec.decode().unwrap();
-            check(rec.linktype, rec.data);
-            assert!(f.issue().is_none(), "{}: {:?}", path.display(), f.issue());
-            let first = f.layers()[0].kind;
-            assert!(
-                matches!(
-                    first,
-                    LayerKind::Ethernet | LayerKind::Dot3 | LayerKind::LinuxSll
-                ),
-                "{first:?}"
-            );
-            total += 1;
-        }
-    }
-    assert!(total > 2000, "{total} packets");
-}
-
-#[test]
-fn stp_bpdu_fields() {
-    let Some(dir) = shared_traces("stp_bpdu_fields") else {
-        return;
-    };
-    let mut r = Reader::open(dir.join("stp-s1-trace.pcap").to_str().unwrap()).unwrap();
-    let rec = r.next().unwrap().unwrap();
-    let f = rec.decode().unwrap();
-    assert!(matches!(f.net(), Net::Llc(l) if l.dsap() == 0x42));
-    let Transport::Stp(s) = f.transport() else {
-        panic!("no STP: {:?}", f.layers())
-    };
-    // tcpdump: "STP 802.1d, Config, Flags [none], bridge-id 0001.62:52:56:3a:be:9c.8002"
-    assert_eq!(s.version(), 0);
-    assert_eq!(s.bpdu_type(), 0);
-    assert_eq!(
-        s.bridge_id(),
-        Some((1, [0x62, 0x52, 0x56, 0x3a, 0xbe, 0x9c]))
-    );
-    assert_eq!(s.port_id(), Some(0x8002));
-    assert_eq!(s.timers().unwrap()[1], 20 * 256, "max age 20 s");
-}
-
-#[test]
-fn ipv6_tcp_trace_fast_path() {
-    let Some(dir) = shared_traces("ipv6_tcp_trace_fast_path") else {
-        return;
-    };
-    let mut r = Reader::open(dir.join("trace0.pcap").to_str().unwrap()).unwrap();
-    let rec = r.next().unwrap().unwrap();
-    let f = rec.decode().unwrap();
-    let t = f.tcp().unwrap();
-    // tshark: fec0:0:0:1::2 → fec0:0:0:2::2 44694 → 12346 SYN seq_raw 2060865417,
-    // MSS=1440 SACK_PERM TSval=1993877 TSecr=0 WS=2
-    assert_eq!(t.src.to_string(), "fec0:0:0:1::2");
-    assert_eq!((t.sport, t.dport, t.seq), (44694, 12346, 2060865417));
-    let o = t.options.summary();
-    assert_eq!(o.mss, Some(1440));
-    assert_eq!(o.window_scale, Some(1));
-    assert!(o.sack_permitted);
-    assert_eq!(o.timestamp, Some((1993877, 0)));
-    assert_eq!(t.ip_len, 40 + 40);
 }
 
 fn ipv4_udp() -> Vec<u8> {

@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use arq_udp::{self as udp, Control, Driver, JsonTo, Report, TransferArgs};
 use clap::Parser;
-use netproto::arq::udp::{self, Control, Driver, JsonTo, Report};
-use netproto::arq::{self, Receiver, ReceiverConfig, TransferArgs};
-use netproto::cli::{Exit, Verbosity, main_with};
+use netcli::{Exit, Verbosity, main_with};
+use netproto::arq::{Receiver, ReceiverConfig};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -28,7 +28,7 @@ struct Args {
     /// UDP port to listen on.
     listening_port_number: u16,
     /// Receive window in segments, 1-7 (WIN has 3 bits).
-    #[arg(value_parser = arq::parse_window)]
+    #[arg(value_parser = udp::parse_window)]
     window_size: u8,
     /// Where to write the file (via OUTPUT.part, renamed when complete); `-` writes stdout.
     output_file: String,
@@ -125,7 +125,7 @@ impl Output {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args: Args = netproto::cli::parse();
+    let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let t = &args.transfer;
     let addr = SocketAddr::new(args.bind, args.listening_port_number);
@@ -260,7 +260,7 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
         st.bytes,
         st.segments,
         secs,
-        arq::fmt_rate(goodput),
+        udp::fmt_rate(goodput),
         st.duplicates,
         st.out_of_window,
         st.buffered,

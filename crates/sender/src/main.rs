@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use arq_udp::{self as udp, Control, Driver, JsonTo, Report, TransferArgs};
 use clap::Parser;
-use netproto::arq::udp::{self, Control, Driver, JsonTo, Report};
-use netproto::arq::{self, Sender, SenderConfig, TransferArgs};
-use netproto::cli::{Exit, Verbosity, main_with};
+use netcli::{Exit, Verbosity, main_with};
+use netproto::arq::{Sender, SenderConfig};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -29,7 +29,7 @@ struct Args {
     /// Receiver's UDP port.
     destination_port_number: u16,
     /// Sending window in segments, 1-7 (WIN has 3 bits).
-    #[arg(value_parser = arq::parse_window)]
+    #[arg(value_parser = udp::parse_window)]
     window_size: u8,
     /// File to send; `-` reads standard input.
     input_file: String,
@@ -58,7 +58,7 @@ fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args: Args = netproto::cli::parse();
+    let args: Args = netcli::parse();
     args.verbosity.init_logging();
     if !(args.rto.is_finite() && args.rto > 0.0 && args.rto <= 60_000.0) {
         return Err(Exit::usage(format!(
@@ -196,13 +196,13 @@ fn report(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
         st.bytes_acked,
         st.segments_acked,
         secs,
-        arq::fmt_rate(goodput),
+        udp::fmt_rate(goodput),
         st.retransmits_fast + st.retransmits_timeout,
         st.retransmits_fast,
         st.retransmits_timeout,
         st.dup_acks,
-        arq::fmt_ms(s.rtt().srtt()),
-        arq::fmt_ms(s.rtt().min()),
+        udp::fmt_ms(s.rtt().srtt()),
+        udp::fmt_ms(s.rtt().min()),
         s.mode(),
         s.window(),
         udp::impairment_note(&imp, "ACKs")

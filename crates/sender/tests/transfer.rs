@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use netproto::testsupport::{Lab, require_root, tool};
 use sha2::{Digest, Sha256};
+use testsupport::{Lab, require_root, tool};
 
 const IMPAIR: [&str; 8] = [
     "--loss",

@@ -200,7 +200,7 @@ fn layer_fields(b: &mut B<'_>, l: &Layer, f: &Frame<'_>) {
             b.f("proto", 0, 16, named(t, ethertype_name(t)));
             b.hex("reserved", 16, 16);
             let idx = b.get(32, 32);
-            let name = netproto::capture::ifname(idx as u32).unwrap_or_default();
+            let name = netcap::ifname(idx as u32).unwrap_or_default();
             b.f(
                 "ifindex",
                 32,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
-use netproto::capture::Record;
+use netcap::Record;
 use netproto::frame::{Frame, Link, Net, TcpOption, TcpSegment, Transport};
 
 use crate::text;
@@ -146,7 +146,7 @@ impl LinePrinter {
     pub fn ifname(&mut self, idx: u32) -> &str {
         self.ifnames
             .entry(idx)
-            .or_insert_with(|| netproto::capture::ifname(idx).unwrap_or_else(|| idx.to_string()))
+            .or_insert_with(|| netcap::ifname(idx).unwrap_or_else(|| idx.to_string()))
     }
 
     /// Append the timestamp as tcpdump prints it (local time of day).

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use netproto::capture::{self, CaptureError, Live, LiveOptions, Reader, Record, Stats, Writer};
-use netproto::cli::Exit;
+use netcap::{CaptureError, Live, LiveOptions, Reader, Record, Stats, Writer};
+use netcli::Exit;
 use netproto::frame::{self, linktype};
 
 const EXAMPLES: &str = "\
@@ -134,11 +134,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(run)
+    netcli::main_with(run)
 }
 
 fn run() -> Result<ExitCode> {
-    let args: Args = netproto::cli::parse();
+    let args: Args = netcli::parse();
     init_logging(args.quiet);
     if args.list_interfaces {
         return list_interfaces();
@@ -415,7 +415,7 @@ fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
 }
 
 fn list_interfaces() -> Result<ExitCode> {
-    let devs = capture::list_devices().map_err(|e| Exit::failure(e.to_string()))?;
+    let devs = netcap::list_devices().map_err(|e| Exit::failure(e.to_string()))?;
     let mut o = std::io::stdout().lock();
     for (i, d) in devs.iter().enumerate() {
         let mut flags = Vec::new();
@@ -483,7 +483,7 @@ fn open_error(dev: &str, e: CaptureError) -> anyhow::Error {
             .into()
         }
         CaptureError::NoSuchDevice { message, .. } => {
-            let names: Vec<String> = capture::list_devices()
+            let names: Vec<String> = netcap::list_devices()
                 .map(|v| v.into_iter().map(|d| d.name).collect())
                 .unwrap_or_default();
             Exit::failure(format!(
@@ -628,7 +628,7 @@ fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
 #[cfg(test)]
 mod fuzz {
     //! Every printer over arbitrary frames: no panic, whatever the bytes.
-    use netproto::capture::{Record, Timestamp};
+    use netcap::{Record, Timestamp};
     use netproto::frame::{decode, linktype};
     use proptest::prelude::*;
 

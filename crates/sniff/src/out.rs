@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use netproto::capture::Record;
+use netcap::Record;
 use netproto::frame::{Frame, LayerKind, Net, TcpOption, Transport};
 
 use crate::text;

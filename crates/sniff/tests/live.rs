@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use netproto::capture::Reader;
-use netproto::testsupport::{require_peer, require_root, shared_traces, tool};
+use netcap::Reader;
+use testsupport::{require_peer, require_root, shared_traces, tool};
 
 /// Start `cmd` and wait until it printed "listening on" on stderr; the rest of stderr is
 /// collected by a thread and returned by the join handle.

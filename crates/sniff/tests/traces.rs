@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use netproto::testsupport::{require_peer, shared_traces, tool};
 use serde_json::Value;
+use testsupport::{require_peer, shared_traces, tool};
 
 fn traces(test: &str) -> Vec<std::path::PathBuf> {
     let Some(dir) = shared_traces(test) else {

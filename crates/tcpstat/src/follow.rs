@@ -332,7 +332,7 @@ pub fn run(
     })?;
     if !found {
         st.check()?;
-        return Err(netproto::cli::Exit::new(
+        return Err(netcli::Exit::new(
             1,
             format!(
                 "no connection {n} in {file} (it has {}; see `tcpstat conns`)",

@@ -97,7 +97,7 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
     })?;
     if pts.is_empty() {
         st.check()?;
-        return Err(netproto::cli::Exit::new(
+        return Err(netcli::Exit::new(
             1,
             format!(
                 "no connection {n} in {file} (it has {}; see `tcpstat conns`)",

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use netproto::capture::Reader;
+use netcap::Reader;
 use netproto::frame::{self, TcpOption};
 
 use crate::analysis::{TcpOptions, TcpSample};
@@ -27,7 +27,7 @@ impl InputStats {
     /// After the results are printed: a damaged file still ends in an error (exit 3).
     pub fn check(&self) -> anyhow::Result<()> {
         match &self.damage {
-            Some(m) => Err(netproto::cli::Exit::failure(format!(
+            Some(m) => Err(netcli::Exit::failure(format!(
                 "{m} (after {} frames; the output covers them)",
                 self.frames
             ))
@@ -117,7 +117,7 @@ pub fn for_each_tcp(
     mut f: impl FnMut(&TcpSample<'_>) -> anyhow::Result<Flow>,
 ) -> anyhow::Result<InputStats> {
     let mut reader = Reader::open(path).map_err(|e| {
-        netproto::cli::Exit::failure(format!(
+        netcli::Exit::failure(format!(
             "{e} (give a pcap or pcapng file with -r FILE, or -r - for stdin)"
         ))
     })?;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use netproto::capture::{Live, LiveOptions};
+use netcap::{Live, LiveOptions};
 use serde_json::json;
 
 use crate::Format;
@@ -38,10 +38,10 @@ pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Resul
         snaplen: 256,
         ..Default::default()
     })
-    .map_err(|e| netproto::cli::Exit::failure(e.to_string()))?;
+    .map_err(|e| netcli::Exit::failure(e.to_string()))?;
     if let Some(f) = &a.filter {
         cap.set_filter(f)
-            .map_err(|e| netproto::cli::Exit::usage(e.to_string()))?;
+            .map_err(|e| netcli::Exit::usage(e.to_string()))?;
     }
     let lt = cap.linktype();
     let mut an = Analyzer::new();
@@ -56,7 +56,7 @@ pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Resul
         while got < 4096 {
             let Some(rec) = cap
                 .try_next()
-                .map_err(|e| netproto::cli::Exit::failure(e.to_string()))?
+                .map_err(|e| netcli::Exit::failure(e.to_string()))?
             else {
                 break;
             };
@@ -146,7 +146,7 @@ pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Resul
                 .saturating_duration_since(Instant::now())
                 .min(Duration::from_millis(200));
             cap.wait(wait)
-                .map_err(|e| netproto::cli::Exit::failure(e.to_string()))?;
+                .map_err(|e| netcli::Exit::failure(e.to_string()))?;
         }
     }
 }

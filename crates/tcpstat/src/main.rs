@@ -14,7 +14,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use netproto::cli::{Exit, Verbosity};
+use netcli::{Exit, Verbosity};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -158,11 +158,11 @@ pub enum Format {
 }
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(run)
+    netcli::main_with(run)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let cli: Cli = netproto::cli::parse();
+    let cli: Cli = netcli::parse();
     cli.verbosity.init_logging();
     let fmt = if cli.common.json {
         Format::Json

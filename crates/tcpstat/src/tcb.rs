@@ -146,7 +146,7 @@ pub fn run(file: &str, a: &TcbArgs, fmt: Format, out: &mut impl Write) -> anyhow
     })?;
     let Some((cid, sender)) = hit else {
         st.check()?;
-        return Err(netproto::cli::Exit::new(
+        return Err(netcli::Exit::new(
             1,
             format!(
                 "frame {} of {file} is not a TCP segment (or the file is shorter); see `tcpstat packets -r {file}`",
@@ -162,7 +162,7 @@ pub fn run(file: &str, a: &TcbArgs, fmt: Format, out: &mut impl Write) -> anyhow
     } else if c.server.ip() == host {
         1
     } else {
-        return Err(netproto::cli::Exit::usage(format!(
+        return Err(netcli::Exit::usage(format!(
             "host {host} is not an end of connection {cid} ({} <-> {}); pick one of them with --host",
             c.client, c.server
         ))

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use netproto::testsupport::{require_peer, shared_traces, tool, workspace_root};
+use testsupport::{require_peer, shared_traces, tool, workspace_root};
 
 #[test]
 fn conformance_with_tshark_on_cnp3_traces() {

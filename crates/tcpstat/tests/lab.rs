@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use netproto::testsupport::{Lab, require_peer, require_root, tool, workspace_root};
+use testsupport::{Lab, require_peer, require_root, tool, workspace_root};
 
 #[test]
 fn lossy_lab_capture_conforms_to_tshark() {

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use netproto::testsupport::{require_peer, tool, workspace_root};
+use testsupport::{require_peer, tool, workspace_root};
 
 const C: ([u8; 4], u16) = ([10, 0, 0, 1], 40000);
 const S: ([u8; 4], u16) = ([10, 0, 0, 2], 80);

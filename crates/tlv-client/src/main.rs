@@ -5,7 +5,7 @@
 //! and every read copes with TLVs split over any number of TCP segments.
 
 use clap::Parser;
-use netproto::cli::{Exit, Verbosity, code};
+use netcli::{Exit, Verbosity, code};
 use netproto::tlv::{self, Decoded, Decoder, Repr};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -42,11 +42,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(run)
+    netcli::main_with(run)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args: Args = netproto::cli::parse();
+    let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let deadline = Instant::now() + args.timeout;
     let host = args.host.trim_start_matches('[').trim_end_matches(']');

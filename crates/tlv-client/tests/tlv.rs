@@ -7,12 +7,12 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use netproto::testsupport::LoggedServer;
+use testsupport::LoggedServer;
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tlv-client");
 const SERVER: &str = env!("CARGO_BIN_EXE_tlv-server");
 
-/// tlv-server on an ephemeral port, its log collected (shared helper in netproto::testsupport).
+/// tlv-server on an ephemeral port, its log collected (shared helper in testsupport).
 struct Server;
 
 impl Server {
@@ -358,7 +358,7 @@ fn help_has_examples() {
 
 #[test]
 fn python_peers_interoperate() {
-    if !netproto::testsupport::require_peer("python_peers_interoperate", "python3") {
+    if !testsupport::require_peer("python_peers_interoperate", "python3") {
         return;
     }
     // A Python client, as the lab sheet asks students to write it, against tlv-server.

@@ -14,7 +14,7 @@ mod square;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use netproto::cli::{Exit, Verbosity};
+use netcli::{Exit, Verbosity};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
@@ -151,11 +151,11 @@ impl From<CorruptArg> for netproto::sdu::Corruption {
 }
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(run)
+    netcli::main_with(run)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let cli: Cli = netproto::cli::parse();
+    let cli: Cli = netcli::parse();
     cli.verbosity.init_logging();
     match cli.command {
         Command::Echo { bind, port } => probe::echo(&bind_socket(bind, port)?),

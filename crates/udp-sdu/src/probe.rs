@@ -7,7 +7,7 @@
 //! limit. Each step is one datagram, so it takes O(log 65535) = 16 sends per limit.
 
 use crate::sockopt;
-use netproto::cli::Exit;
+use netcli::Exit;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};

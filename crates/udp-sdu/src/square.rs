@@ -1,6 +1,6 @@
 //! `serve` and `send`: the checksummed "square" message (`netproto::sdu`).
 
-use netproto::cli::{Exit, code};
+use netcli::{Exit, code};
 use netproto::sdu::{self, ACCEPTED, Corruption, Packet, REJECTED, Repr};
 use std::io::{ErrorKind, Write};
 use std::net::{SocketAddr, UdpSocket};

@@ -7,7 +7,7 @@ use std::net::UdpSocket;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use netproto::testsupport::LoggedServer;
+use testsupport::LoggedServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-sdu");
 
@@ -278,7 +278,7 @@ fn probe_without_echo_fails_with_exit_3() {
 struct EchoIn(Child);
 
 impl EchoIn {
-    fn start(lab: &netproto::testsupport::Lab, host: &str) -> EchoIn {
+    fn start(lab: &testsupport::Lab, host: &str) -> EchoIn {
         let mut echo = EchoIn(
             lab.command(host, BIN)
                 .args(["echo", "9000"])
@@ -304,10 +304,10 @@ impl Drop for EchoIn {
 
 #[test]
 fn probe_across_the_lab_with_dont_fragment() {
-    if !netproto::testsupport::require_root("probe_across_the_lab_with_dont_fragment") {
+    if !testsupport::require_root("probe_across_the_lab_with_dont_fragment") {
         return;
     }
-    let lab = netproto::testsupport::Lab::up("two-hosts");
+    let lab = testsupport::Lab::up("two-hosts");
     let _echo = EchoIn::start(&lab, "brooklyn");
     let probe = |host: &str, df: bool| -> serde_json::Value {
         let mut c = lab.command("midwood", BIN);
@@ -338,10 +338,10 @@ fn probe_across_the_lab_with_dont_fragment() {
 
 #[test]
 fn probe_discovers_a_smaller_mtu_behind_the_router() {
-    if !netproto::testsupport::require_root("probe_discovers_a_smaller_mtu_behind_the_router") {
+    if !testsupport::require_root("probe_discovers_a_smaller_mtu_behind_the_router") {
         return;
     }
-    let lab = netproto::testsupport::Lab::up("router");
+    let lab = testsupport::Lab::up("router");
     // r1's link towards pc2 carries only 1400 bytes: pc1's own link says 1500, so only
     // ICMP "fragmentation needed" / "packet too big" from r1 can tell the probe.
     let set = Command::new("ip")
@@ -392,10 +392,7 @@ def message(root):
 
 #[test]
 fn python_peer_interoperates_with_serve_and_send() {
-    if !netproto::testsupport::require_peer(
-        "python_peer_interoperates_with_serve_and_send",
-        "python3",
-    ) {
+    if !testsupport::require_peer("python_peer_interoperates_with_serve_and_send", "python3") {
         return;
     }
     // A Python client against `udp-sdu serve`.

@@ -7,7 +7,7 @@
 //! little or garbage gets `false` and the server goes on.
 
 use clap::Parser;
-use netproto::cli::{Exit, Verbosity};
+use netcli::{Exit, Verbosity};
 use netproto::tlv::Repr;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io::{ErrorKind, Read, Write};
@@ -53,11 +53,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    netproto::cli::main_with(run)
+    netcli::main_with(run)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args: Args = netproto::cli::parse();
+    let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let listener = listen(args.bind, args.port)?;
     log::info!("listening on TCP {}", listener.local_addr()?);

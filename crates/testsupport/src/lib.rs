@@ -7,6 +7,8 @@
 //! `NETLAB_REQUIRE_PEERS=1` (set by CI) they panic instead, so nothing skips silently there.
 
 use std::path::{Path, PathBuf};
+
+use netproto::frame::{TcpOption, decode};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -140,8 +142,8 @@ pub struct Peer {
 /// Every peer `scripts/peers` lists (its comments and blank lines left out).
 pub fn peers() -> Vec<Peer> {
     let path = workspace_root().join("scripts/peers");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     parse_peers(&text)
 }
 
@@ -343,4 +345,39 @@ impl Drop for LoggedServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Invariants every decoded frame keeps, whatever the bytes (the frame proptest, the trace
+/// tests and the frame fuzz target all check these). Panics on a violation.
+pub fn check_frame(lt: u32, data: &[u8]) {
+    let f = decode(lt, data).expect("supported link type");
+    let mut end = 0;
+    for l in f.layers() {
+        assert!(l.offset >= end, "layers in order: {:?}", f.layers());
+        assert!(l.offset + l.len <= data.len(), "layer inside the frame");
+        end = l.offset + l.len;
+    }
+    assert!(f.payload().len() <= data.len());
+    if let Some(t) = f.tcp() {
+        assert!(t.payload.len() as u32 <= t.payload_len || t.payload_len == 0 || f.truncated());
+        // Walking every option terminates and stays in bounds.
+        for (off, len) in t.options.iter().with_offsets().map(|o| (o.0, o.1)) {
+            assert!(off + len <= t.options.0.len(), "option inside the options");
+        }
+        for o in t.options.iter() {
+            if let TcpOption::Sack(b) = o {
+                let _ = b.iter().count();
+            }
+        }
+        let _ = t.options.summary();
+    }
+    let _ = (
+        f.src_ip(),
+        f.dst_ip(),
+        f.ports(),
+        f.proto(),
+        f.ip_proto(),
+        f.udp(),
+    );
+    let _ = f.issue().map(|i| i.to_string());
 }

@@ -1,6 +1,6 @@
 //! Conventions shared by every netlab binary: logging flags, exit codes, broken pipes.
 //!
-//! A binary's `main` is one line, `netproto::cli::main_with(run)`, where `run` returns
+//! A binary's `main` is one line, `netcli::main_with(run)`, where `run` returns
 //! `anyhow::Result<ExitCode>`. Errors print as one `error: ...` line on stderr. A closed stdout
 //! (`sniff ... | head`) is not an error: like ripgrep we exit 0. To end with a specific code
 //! and message, return an [`Exit`] error.

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use pcap::{Active, Capture, Linktype, Packet, Precision};
 
-use crate::frame::linktype;
+use netproto::frame::linktype;
 
 /// A capture timestamp (seconds and nanoseconds since the Unix epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
@@ -50,15 +50,15 @@ pub struct Record<'a> {
     pub caplen: u32,
     /// Bytes on the wire.
     pub len: u32,
-    /// The capture's link type ([`crate::frame::linktype`]).
+    /// The capture's link type ([`netproto::frame::linktype`]).
     pub linktype: u32,
     pub data: &'a [u8],
 }
 
 impl<'a> Record<'a> {
-    /// Decode the frame (see [`crate::frame::decode`]).
-    pub fn decode(&self) -> Result<crate::frame::Frame<'a>, crate::frame::FrameError> {
-        crate::frame::decode(self.linktype, self.data)
+    /// Decode the frame (see [`netproto::frame::decode`]).
+    pub fn decode(&self) -> Result<netproto::frame::Frame<'a>, netproto::frame::FrameError> {
+        netproto::frame::decode(self.linktype, self.data)
     }
 }
 

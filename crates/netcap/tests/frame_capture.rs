@@ -1,10 +1,10 @@
-//! netproto::capture's reader on hand-built files: both pcap byte orders and timestamp
+//! netcap's reader on hand-built files: both pcap byte orders and timestamp
 //! precisions, pcapng with several interfaces and link types, cut files, BPF filters, and the
 //! writer's output read back.
 
 use std::io::Cursor;
 
-use netproto::capture::{Reader, Record, Timestamp, Writer};
+use netcap::{Reader, Record, Timestamp, Writer};
 use netproto::frame::linktype;
 
 /// Raw IPv4 + UDP 1000 -> 2000 with 4 payload bytes, or TCP when `tcp`.

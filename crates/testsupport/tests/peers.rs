@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use netproto::testsupport::{peers, workspace_root};
+use testsupport::{peers, workspace_root};
 
 /// Every `.rs` file under each crate's `tests/` and `src/` directories.
 fn sources() -> Vec<PathBuf> {
@@ -68,7 +68,10 @@ fn workspace_binaries() -> Vec<String> {
 fn every_program_a_test_runs_is_installed_by_scripts_test() {
     let listed: Vec<String> = peers().into_iter().map(|p| p.command).collect();
     let own = workspace_binaries();
-    let files: Vec<PathBuf> = sources().into_iter().filter(|p| is_test_source(p)).collect();
+    let files: Vec<PathBuf> = sources()
+        .into_iter()
+        .filter(|p| is_test_source(p))
+        .collect();
     let mut seen = 0;
     let mut missing = Vec::new();
     for f in &files {
@@ -123,6 +126,6 @@ fn every_skip_goes_through_testsupport() {
     }
     assert!(
         offenders.is_empty(),
-        "skip through netproto::testsupport::skip (it fails under NETLAB_REQUIRE_*), not by hand: {offenders:?}"
+        "skip through testsupport::skip (it fails under NETLAB_REQUIRE_*), not by hand: {offenders:?}"
     );
 }

@@ -7,7 +7,7 @@
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use netproto::checksum::{self, Checksum};
-use netproto::testsupport::shared_traces;
+use testsupport::shared_traces;
 
 #[derive(Default, Debug)]
 struct Counts {

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use netproto::testsupport::{Lab, is_root, require_peer, require_root, workspace_root};
+use testsupport::{Lab, is_root, require_peer, require_root, workspace_root};
 
 fn lab_script() -> PathBuf {
     workspace_root().join("scripts/lab")
