@@ -91,7 +91,7 @@ fn every_program_a_test_runs_is_installed_by_scripts_test() {
         "programs run by tests but not in scripts/peers: {missing:?}"
     );
     // The scan found what it is meant to find (tests run ip, tcpdump, tshark, python3, …).
-    assert!(files.len() >= 25, "only {} test sources found", files.len());
+    assert!(files.len() >= 20, "only {} test sources found", files.len());
     assert!(seen >= 40, "only {seen} program names found in the tests");
     for p in ["ip", "tcpdump", "tshark", "iperf3", "python3", "nginx"] {
         assert!(listed.iter().any(|l| l == p), "scripts/peers lacks {p}");
