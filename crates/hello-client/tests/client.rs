@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use testsupport::{require_peer, tool};
+use testsupport::{require_peer, tcp_accepts, tool, wait_ready};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-client");
 
@@ -50,25 +50,20 @@ impl Drop for StopWith {
     }
 }
 
-/// Start a peer server with its output silenced and wait until it accepts on `port`.
+/// Start a peer server with its output silenced and wait until it accepts on `port`
+/// (failing at once, with the reason, if it exits instead).
 fn serve(cmd: &mut Command, port: u16) -> Child {
-    let child = cmd
+    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_listening(port);
+    wait_ready(
+        &mut child,
+        &format!("{:?} to accept on port {port}", cmd.get_program()),
+        || tcp_accepts(("127.0.0.1", port)),
+    );
     child
-}
-
-fn wait_listening(port: u16) {
-    for _ in 0..500 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing listens on {port}");
 }
 
 #[test]
@@ -290,6 +285,8 @@ fn network_errors_in_plain_words_exit_3() {
 
     let port = fake_server(|mut s| {
         read_request(&mut s);
+        // Part of the scenario: the server holds the connection without answering, well past
+        // the client's 0.5 s timeout.
         thread::sleep(Duration::from_secs(5));
     });
     let out = client(&["--timeout", "0.5", &format!("127.0.0.1:{port}")]);

@@ -1,15 +1,12 @@
 //! hello-server against real peers (curl, Python's http.client) and raw sockets: exact bytes,
 //! pipelining, abusive clients, limits, signals, SO_REUSEPORT, IPv6.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
-use testsupport::require_peer;
+use testsupport::{Lines, READY_TIMEOUT, require_ipv6, require_peer, wait_until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-server");
 
@@ -18,7 +15,7 @@ struct Server {
     child: Child,
     port: u16,
     pid: u32,
-    stderr: Arc<Mutex<Vec<String>>>,
+    stderr: Lines,
 }
 
 impl Server {
@@ -26,7 +23,7 @@ impl Server {
         Self::try_start(args).unwrap_or_else(|lines| panic!("server did not start: {lines:?}"))
     }
 
-    /// Start; `Err(stderr lines)` when it exits instead of listening.
+    /// Start and wait for its "listening on" line; `Err(stderr lines)` when it exits instead.
     fn try_start(args: &[&str]) -> Result<Server, Vec<String>> {
         let mut cmd = Command::new(BIN);
         if !args.contains(&"--port") {
@@ -39,21 +36,8 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn hello-server");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let pipe = child.stderr.take().unwrap();
-        let lines = stderr.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                let first = line.starts_with("listening on ");
-                lines.lock().unwrap().push(line.clone());
-                if first {
-                    let _ = tx.send(line);
-                }
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(20)) {
+        let mut stderr = Lines::new(child.stderr.take().unwrap());
+        match stderr.wait_for(READY_TIMEOUT, |l| l.starts_with("listening on ")) {
             Ok(line) => {
                 let port = line
                     .split("http://")
@@ -73,8 +57,8 @@ impl Server {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                thread::sleep(Duration::from_millis(100));
-                Err(stderr.lock().unwrap().clone())
+                // The pipe is closed now: every line the server wrote is in.
+                Err(stderr.finish())
             }
         }
     }
@@ -90,18 +74,22 @@ impl Server {
     }
 
     fn log(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
+        self.stderr.all()
     }
 
     /// Wait (bounded) until a stderr line satisfies `f`.
     fn wait_log(&self, f: impl Fn(&str) -> bool) -> String {
-        for _ in 0..300 {
-            if let Some(l) = self.log().into_iter().find(|l| f(l)) {
-                return l;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        panic!("expected log line not found in {:#?}", self.log());
+        self.stderr.expect("the test waits for", f)
+    }
+
+    /// Wait (bounded) for the server to exit by itself.
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let mut status = None;
+        wait_until(READY_TIMEOUT, "the server to exit", || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        status.unwrap()
     }
 
     fn signal(&self, sig: &str) {
@@ -380,13 +368,20 @@ fn a_client_that_does_not_read_cannot_block_others() {
     assert!(read_to_end(&mut ok).ends_with(b"Hello, World!"));
 }
 
+/// Length of one 200 answer to GET / with the default message (a real Date header).
+const OK_LEN: usize = OK_HEAD.len() + 29 - 1 + 2 + 13;
+
 #[test]
 fn connection_cap_accepts_and_closes() {
     let s = Server::start(&["--max-connections", "2", "--workers", "1"]);
-    let _a = s.connect();
-    let _b = s.connect();
-    s.wait_log(|_| true);
-    thread::sleep(Duration::from_millis(200));
+    // Two keep-alive connections, each answered once: the server has accepted both and
+    // counts them open (an answer, not a pause, says so).
+    let mut a = s.connect();
+    let mut b = s.connect();
+    for c in [&mut a, &mut b] {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        assert!(read_exact_n(c, OK_LEN).ends_with(b"Hello, World!"));
+    }
     let mut c = s.connect();
     let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
     assert_eq!(
@@ -395,20 +390,15 @@ fn connection_cap_accepts_and_closes() {
         "over the cap: closed without answer"
     );
     s.wait_log(|l| l.contains("limit of 2 open connections reached"));
-    drop(_a);
-    // Below the cap again: served.
-    let mut ok = s.connect();
-    for _ in 0..100 {
-        ok.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
-        let got = read_to_end(&mut ok);
-        if got.ends_with(b"Hello, World!") {
-            return;
-        }
-        // The server may not have seen the close of `_a` yet.
-        thread::sleep(Duration::from_millis(20));
-        ok = s.connect();
-    }
-    panic!("never served after a slot freed");
+    drop(a);
+    // Below the cap again: served, once the server has seen the close of `a` (until then a
+    // new connection is still over the cap and closed unanswered).
+    wait_until(READY_TIMEOUT, "an answer after a slot freed", || {
+        let mut ok = s.connect();
+        ok.write_all(b"GET / HTTP/1.0\r\n\r\n").is_ok()
+            && read_to_end(&mut ok).ends_with(b"Hello, World!")
+    });
+    drop(b);
 }
 
 #[test]
@@ -420,15 +410,7 @@ fn sigterm_and_sigint_stop_gracefully() {
             .unwrap();
         let _ = read_exact_n(&mut idle, 10);
         s.signal(sig);
-        let mut status = None;
-        for _ in 0..500 {
-            if let Some(st) = s.child.try_wait().unwrap() {
-                status = Some(st);
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        let status = status.expect("server still running 10 s after the signal");
+        let status = s.wait_exit();
         assert!(status.success(), "{status:?}");
         let name = if sig == "-TERM" { "SIGTERM" } else { "SIGINT" };
         s.wait_log(|l| l.contains(name) && l.contains("stopped accepting"));
@@ -491,20 +473,31 @@ fn start_line_explains_the_bind_and_ipv6_works() {
         any.log()
     );
 
-    // `--bind ::` listens on IPv6 and IPv4 alike.
-    let Ok(v6) = Server::try_start(&["--bind", "::"]) else {
-        eprintln!("SKIP IPv6 part: this host has no IPv6");
+    // `--bind ::` listens on IPv6 and IPv4 alike. Whether the host has IPv6 is decided apart
+    // from the server: where it has, the server must start and answer on both families.
+    if !require_ipv6("start_line_explains_the_bind_and_ipv6_works") {
         return;
-    };
-    assert!(v6.log()[0].starts_with(&format!("listening on http://[::]:{}/", v6.port)));
-    assert!(v6.log()[0].contains("IPv6 and IPv4"));
+    }
+    let v6 = Server::try_start(&["--bind", "::"]).unwrap_or_else(|stderr| {
+        panic!("--bind :: did not start on a host with IPv6; its stderr: {stderr:#?}")
+    });
+    assert!(
+        v6.log()[0].starts_with(&format!("listening on http://[::]:{}/", v6.port)),
+        "{:?}",
+        v6.log()
+    );
+    assert!(v6.log()[0].contains("IPv6 and IPv4"), "{:?}", v6.log());
     for host in ["::1", "127.0.0.1"] {
-        let Ok(mut c) = TcpStream::connect((host, v6.port)) else {
-            eprintln!("SKIP {host}: not reachable here");
-            continue;
-        };
+        let mut c = TcpStream::connect((host, v6.port))
+            .unwrap_or_else(|e| panic!("connect to {host} port {} (--bind ::): {e}", v6.port));
+        c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
-        assert!(read_to_end(&mut c).ends_with(b"Hello, World!"));
+        let got = read_to_end(&mut c);
+        assert!(
+            got.ends_with(b"Hello, World!"),
+            "{host}: {:?}",
+            String::from_utf8_lossy(&got)
+        );
     }
 }
 
@@ -520,12 +513,17 @@ fn usage_errors_exit_2_and_quiet_has_no_access_log() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
 
-    let s = Server::start(&["-q"]);
+    let mut s = Server::start(&["-q"]);
     let mut c = s.connect();
     c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     assert!(read_to_end(&mut c).ends_with(b"Hello, World!"));
-    thread::sleep(Duration::from_millis(300));
-    assert_eq!(s.log().len(), 1, "{:?}", s.log());
+    // Stop the server and read its whole stderr: a complete log, not a guess that the access
+    // line would have arrived by now.
+    s.signal("-TERM");
+    assert!(s.wait_exit().success());
+    let log = s.stderr.finish();
+    assert_eq!(log.len(), 1, "only the start line: {log:?}");
+    assert!(log[0].starts_with("listening on "), "{log:?}");
 }
 
 #[test]
@@ -549,11 +547,11 @@ fn stop_finishes_queued_responses_whole() {
     // Answers pile up unread, in the kernel and in the server's queue.
     c.write_all(&b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(3000))
         .unwrap();
-    thread::sleep(Duration::from_millis(300));
+    // The first answer shows the server is working through them; the rest stay queued.
+    let mut got = read_exact_n(&mut c, OK_LEN);
     s.signal("-TERM");
-    let got = read_to_end(&mut c);
-    let one = OK_HEAD.len() + 28 + 2 + 13;
-    assert!(!got.is_empty());
+    got.extend(read_to_end(&mut c));
+    let one = OK_LEN;
     assert_eq!(
         got.len() % one,
         0,

@@ -68,14 +68,53 @@ fn tlv_examples() {
     );
 }
 
+/// `repr` emitted into a larger buffer pre-filled with a marker: exactly its bytes, nothing
+/// written past them.
+fn emitted(repr: &segment::Repr) -> Vec<u8> {
+    let mut buf = [0xA5u8; segment::MAX_SEGMENT];
+    let n = repr
+        .emit(&mut buf)
+        .unwrap_or_else(|e| panic!("emit {repr}: {e}"));
+    assert_eq!(n, repr.buffer_len(), "{repr}: emit's length");
+    assert!(
+        buf[n..].iter().all(|&b| b == 0xA5),
+        "{repr}: wrote past {n}"
+    );
+    buf[..n].to_vec()
+}
+
 #[test]
 fn segment_examples() {
     let d = doc();
+
+    // DATA, Sequence 5, WIN 4, payload "hi": each field read back from the documented bytes.
     let data = example_after(&d, "### Worked example: DATA, Sequence 5, WIN 4");
     assert_eq!(data, [0x0c, 0x05, 0x00, 0x02, 0x68, 0x69]);
+    let view = segment::Segment::new_checked(&data[..]).unwrap();
+    assert_eq!(view.kind(), segment::TYPE_DATA, "DATA: type");
+    assert_eq!(view.win(), 4, "DATA: WIN");
+    assert_eq!(view.seq(), 5, "DATA: sequence");
+    assert_eq!(view.length(), 2, "DATA: length");
+    assert_eq!(view.payload(), b"hi", "DATA: payload");
+    let want = segment::Repr::Data {
+        seq: 5,
+        win: 4,
+        payload: b"hi",
+    };
+    assert_eq!(segment::Repr::parse_bytes(&data), Ok(want));
+    // The Repr built from the documented fields emits the documented bytes, byte for byte.
+    assert_eq!(emitted(&want), data, "DATA emitted");
+
+    // ACK, Sequence 6 (next expected), WIN 4, no payload.
     let ack = example_after(&d, "### Worked example: ACK, Sequence 6, WIN 4");
     assert_eq!(ack, [0x14, 0x06, 0x00, 0x00]);
-    // The segment codec (owned by the arq work) parses both as documented.
-    assert!(segment::Repr::parse_bytes(&data).is_ok());
-    assert!(segment::Repr::parse_bytes(&ack).is_ok());
+    let view = segment::Segment::new_checked(&ack[..]).unwrap();
+    assert_eq!(view.kind(), segment::TYPE_ACK, "ACK: type");
+    assert_eq!(view.win(), 4, "ACK: WIN");
+    assert_eq!(view.seq(), 6, "ACK: sequence");
+    assert_eq!(view.length(), 0, "ACK: length");
+    assert!(view.payload().is_empty(), "ACK: payload");
+    let want = segment::Repr::Ack { seq: 6, win: 4 };
+    assert_eq!(segment::Repr::parse_bytes(&ack), Ok(want));
+    assert_eq!(emitted(&want), ack, "ACK emitted");
 }

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use testsupport::{bound_by, wait_ready};
+
 fn free_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
         .unwrap()
@@ -52,6 +54,7 @@ impl Peer {
         [b[0], b[1], b[2], b[3]]
     }
 
+    /// Nothing arrives for 300 ms: the wait is the assertion (no ACK to what must be ignored).
     fn silent(&self) {
         self.sock
             .set_read_timeout(Some(Duration::from_millis(300)))
@@ -74,8 +77,10 @@ fn ack(seq: u8, win: u8) -> [u8; 4] {
     [(2 << 3) | win, seq, 0, 0]
 }
 
+/// Start the receiver and wait until it has its UDP port bound (from then on datagrams queue
+/// for it).
 fn start(port: u16, window: &str, out: &Path, extra: &[&str]) -> Child {
-    let c = Command::new(env!("CARGO_BIN_EXE_receiver"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_receiver"))
         .args(extra)
         .args(["--bind", "127.0.0.1", &port.to_string(), window])
         .arg(out)
@@ -83,8 +88,15 @@ fn start(port: u16, window: &str, out: &Path, extra: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_bound(&mut c, port);
     c
+}
+
+fn wait_bound(c: &mut Child, port: u16) {
+    let pid = c.id();
+    wait_ready(c, &format!("receiver bound to UDP port {port}"), || {
+        bound_by(pid, "udp", port)
+    });
 }
 
 #[test]
@@ -237,13 +249,13 @@ fn ipv6_to_stdout() {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_receiver"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_receiver"))
         .args(["--json", "--bind", "::1", &port.to_string(), "2", "-"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_bound(&mut child, port);
     let sock = UdpSocket::bind("[::1]:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     sock.send_to(&data(0, 2, &chunk(0)), ("::1", port)).unwrap();

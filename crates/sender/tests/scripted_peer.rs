@@ -31,6 +31,7 @@ impl Peer {
         b[..n].to_vec()
     }
 
+    /// Nothing arrives for `for_`: the wait is the assertion (the sender must stay quiet).
     fn silent(&self, for_: Duration) {
         self.sock.set_read_timeout(Some(for_)).unwrap();
         let mut b = [0u8; 2048];

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
-use testsupport::{Lab, require_root, tool};
+use testsupport::{Lab, bound_by, require_root, tool, wait_ready};
 
 const IMPAIR: [&str; 8] = [
     "--loss",
@@ -55,14 +55,20 @@ fn transfer(
 ) {
     let inp = input(dir, 10 * 1024 * 1024);
     let out = dir.join("out.bin");
-    let rx = rx_wrap(&tool("receiver"))
+    let mut rx = rx_wrap(&tool("receiver"))
         .args(IMPAIR)
         .args(["--seed", &seed.to_string(), "-q", &port.to_string(), "7"])
         .arg(&out)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The sender starts once the receiver has its port bound (in its namespace, for the lab).
+    let pid = rx.id();
+    wait_ready(
+        &mut rx,
+        &format!("receiver bound to UDP port {port}"),
+        || bound_by(pid, "udp", port),
+    );
     let tx = tx_wrap(Path::new(env!("CARGO_BIN_EXE_sender")))
         .args(IMPAIR)
         .args([

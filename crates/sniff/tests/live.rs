@@ -1,45 +1,28 @@
 //! Live captures on `lo` (root), pipes, and the helpful failures of the lab sheet's
 //! Exercise 4.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use netcap::Reader;
-use testsupport::{require_peer, require_root, shared_traces, tool};
+use testsupport::{
+    Lines, READY_TIMEOUT, poll_until, require_peer, require_root, shared_traces, tool, wait_until,
+};
 
-/// Start `cmd` and wait until it printed "listening on" on stderr; the rest of stderr is
-/// collected by a thread and returned by the join handle.
-fn start_capture(mut cmd: Command) -> (Child, std::thread::JoinHandle<String>) {
+/// Start `cmd` and wait until it printed "listening on" on stderr (sniff and tcpdump print it
+/// once the capture is open and its filter attached: from then on every packet is caught);
+/// the rest of stderr keeps being collected.
+fn start_capture(mut cmd: Command) -> (Child, Lines) {
     cmd.stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn capture");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let h = std::thread::spawn(move || {
-        let mut r = BufReader::new(stderr);
-        let mut all = String::new();
-        let mut line = String::new();
-        let mut sent = false;
-        while r.read_line(&mut line).unwrap_or(0) > 0 {
-            if !sent && line.contains("listening on") {
-                let _ = tx.send(());
-                sent = true;
-            }
-            all.push_str(&line);
-            line.clear();
-        }
-        if !sent {
-            let _ = tx.send(());
-        }
-        all
+    let stderr = Lines::new(child.stderr.take().unwrap());
+    stderr.expect(&format!("\"listening on\" from {cmd:?}"), |l| {
+        l.contains("listening on")
     });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("capture started");
-    // libpcap has the socket bound; give the kernel filter a moment.
-    std::thread::sleep(Duration::from_millis(200));
-    (child, h)
+    (child, stderr)
 }
 
 /// A TCP exchange on loopback: connect, send, echo, close.
@@ -67,17 +50,16 @@ fn records(path: &Path) -> Vec<(u32, Vec<u8>)> {
 }
 
 fn wait_exit(child: &mut Child, secs: u64) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("capture did not end in {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let mut status = None;
+    let ended = poll_until(Duration::from_secs(secs), || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    if !ended {
+        let _ = child.kill();
+        panic!("capture did not end in {secs} s");
     }
+    status.unwrap()
 }
 
 #[test]
@@ -98,7 +80,7 @@ fn live_capture_on_lo_is_read_by_tcpdump_and_tshark() {
     c.args(["-i", "lo", "-c", count, "-w"])
         .arg(&ours)
         .arg(&filter);
-    let (mut sniff, sniff_err) = start_capture(c);
+    let (mut sniff, mut sniff_err) = start_capture(c);
     let mut c = Command::new("tcpdump");
     c.args(["-i", "lo", "-U", "-c", count, "-w"])
         .arg(&theirs)
@@ -108,7 +90,7 @@ fn live_capture_on_lo_is_read_by_tcpdump_and_tshark() {
     tcp_exchange(&listener);
     assert!(wait_exit(&mut sniff, 10).success());
     assert!(wait_exit(&mut td, 10).success());
-    let err = sniff_err.join().unwrap();
+    let err = sniff_err.finish().join("\n");
     assert!(err.contains("6 packets captured"), "{err}");
     assert!(err.contains("packets dropped by kernel"), "{err}");
 
@@ -331,20 +313,28 @@ fn sigint_ends_a_capture_with_a_complete_file() {
     let file = dir.join("int.pcap");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    // --print -l: one line per packet on stdout as it is caught, to know when the whole
+    // exchange is in (the file itself stays block-buffered until the signal, as in real use).
     let mut c = Command::new(tool("sniff"));
-    c.args(["-i", "lo", "-w"])
+    c.args(["-i", "lo", "--print", "-l", "-w"])
         .arg(&file)
-        .arg(format!("tcp port {port}"));
-    let (mut child, err) = start_capture(c);
+        .arg(format!("tcp port {port}"))
+        .stdout(Stdio::piped());
+    let (mut child, mut err) = start_capture(c);
+    let printed = Lines::new(child.stdout.take().unwrap());
     tcp_exchange(&listener);
-    std::thread::sleep(Duration::from_millis(300));
+    // The exchange is at least 8 packets (handshake, two data segments, two FINs and their
+    // ACKs, some merged): wait until sniff has seen that many, then interrupt it.
+    wait_until(READY_TIMEOUT, "sniff to print 8 packets", || {
+        printed.all().len() >= 8
+    });
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     assert!(wait_exit(&mut child, 10).success());
-    let err = err.join().unwrap();
+    let err = err.finish().join("\n");
     let n = records(&file).len();
     assert!(n >= 8, "{n} packets: {err}");
     assert!(err.contains(&format!("{n} packets captured")), "{err}");

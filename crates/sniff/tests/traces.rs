@@ -1,5 +1,7 @@
-//! `sniff -r X --json` against tshark on every CNP3 trace, field by field, and the non-TCP
-//! traces (STP, OSPFv3, RIPng, BGP) decoding without error.
+//! `sniff -r X --json` against tshark on every CNP3 trace, field by field, its TCP flag letters
+//! against tcpdump's, its default lines against tcpdump's, and the routing and STP traces
+//! decoding without error. Every test knows exactly which traces it reads ([`TRACES`]) and
+//! how many frames it compared, so a trace that vanishes (or stops being read) fails.
 
 use std::path::Path;
 use std::process::Command;
@@ -7,19 +9,75 @@ use std::process::Command;
 use serde_json::Value;
 use testsupport::{require_peer, shared_traces, tool};
 
+/// Every trace of the shared directory with its number of frames and of TCP frames (counted
+/// independently: `capinfos -c FILE` and `tshark -r FILE -Y tcp | wc -l`). Totals: 2670
+/// frames, 2504 of them TCP, in 12 traces (all but OSPFv3, RIPng and STP).
+#[rustfmt::skip]
+const TRACES: [(&str, usize, usize); 15] = [
+    // file                                     frames  TCP
+    ("bgp-as1-trace.pcap",                        50,    50),
+    ("ospf6-r1-trace.pcap",                      100,     0),
+    ("ripng-r1-trace.pcap",                       10,     0),
+    ("simple-trace.pcap",                         12,    10),
+    ("stp-s1-trace.pcap",                         50,     0),
+    ("trace.5connections.pcap",                   12,    10),
+    ("trace.5connections_opening_closing.pcap",   41,    39),
+    ("trace.ipv6.google.com.pcap",               184,   184),
+    ("trace.maps.google.com.pcap",              1122,  1122),
+    ("trace.sirius.info.ucl.ac.be.pcap",          51,    51),
+    ("trace0.pcap",                              233,   233),
+    ("trace1.pcap",                              231,   231),
+    ("trace2.pcap",                              241,   241),
+    ("trace3.pcap",                              252,   252),
+    ("trace9.pcap",                               81,    81),
+];
+
+/// The traces of [`TRACES`], in its order, after checking that the shared directory holds
+/// exactly those (no more, no fewer); empty (with a SKIP line) when the directory is absent.
 fn traces(test: &str) -> Vec<std::path::PathBuf> {
     let Some(dir) = shared_traces(test) else {
         return Vec::new();
     };
-    let mut v: Vec<_> = std::fs::read_dir(&dir)
+    let mut present: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
         .collect();
-    v.sort();
-    assert!(!v.is_empty(), "no traces in {}", dir.display());
-    v
+    present.sort();
+    let expected: Vec<&str> = TRACES.iter().map(|t| t.0).collect();
+    assert_eq!(present, expected, "{test}: the traces in {}", dir.display());
+    TRACES.iter().map(|t| dir.join(t.0)).collect()
+}
+
+/// The file name of `path` and its row of [`TRACES`].
+fn row(path: &Path) -> (String, usize, usize) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let &(_, frames, tcp) = TRACES
+        .iter()
+        .find(|t| t.0 == name)
+        .unwrap_or_else(|| panic!("{name} is not in TRACES"));
+    (name, frames, tcp)
+}
+
+/// tcpdump's default lines (`-nn`, UTC) for `path`, one per frame on these traces.
+fn tcpdump_lines(path: &Path) -> Vec<String> {
+    let out = Command::new("tcpdump")
+        .args(["-nn", "-r"])
+        .arg(path)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tcpdump failed on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn sniff_json(path: &Path) -> Vec<Value> {
@@ -94,9 +152,9 @@ fn json_fields_equal_tsharks_on_every_trace() {
     if files.is_empty() || !require_peer("json_fields_equal_tsharks_on_every_trace", "tshark") {
         return;
     }
-    let mut compared = 0;
+    let (mut compared, mut tcp_compared, mut files_compared) = (0, 0, 0);
     for path in files {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (name, frames, tcp_frames) = row(&path);
         let ours = sniff_json(&path);
         let (summary, packets) = ours.split_last().expect("at least the summary");
         assert_eq!(
@@ -104,12 +162,14 @@ fn json_fields_equal_tsharks_on_every_trace() {
             "{name}: last record is the summary"
         );
         let theirs = tshark_rows(&path);
+        assert_eq!(theirs.len(), frames, "{name}: tshark's frame count");
         assert_eq!(packets.len(), theirs.len(), "{name}: packet count");
         assert_eq!(
             summary["packets"],
             theirs.len() as u64,
             "{name}: summary count"
         );
+        let mut tcp_here = 0;
         for (p, t) in packets.iter().zip(&theirs) {
             let at = |i: usize| t.get(i).cloned().unwrap_or_default();
             let frame = at(0);
@@ -134,8 +194,8 @@ fn json_fields_equal_tsharks_on_every_trace() {
                 assert_eq!(num(p, "payload_len"), at(9), "{ctx}: tcp.len");
                 let flags = u16::from_str_radix(at(10).trim_start_matches("0x"), 16).unwrap();
                 assert_eq!(p["flags_raw"], flags, "{ctx}: tcp.flags");
-                let letters = netproto::frame::TcpFlags(flags).tcpdump_string();
-                assert_eq!(p["flags"], letters.as_str(), "{ctx}: flags letters");
+                // The letters are compared with tcpdump's own in json_flag_letters_equal_tcpdumps.
+                tcp_here += 1;
             } else if is_udp {
                 assert_eq!(p["proto"], "udp", "{ctx}");
                 assert_eq!(num(p, "sport"), at(11), "{ctx}: udp sport");
@@ -148,9 +208,81 @@ fn json_fields_equal_tsharks_on_every_trace() {
             }
             compared += 1;
         }
+        assert_eq!(tcp_here, tcp_frames, "{name}: TCP frames compared");
+        tcp_compared += tcp_here;
+        files_compared += 1;
     }
-    eprintln!("compared {compared} packets with tshark");
-    assert!(compared > 2000);
+    eprintln!(
+        "compared {compared} packets ({tcp_compared} TCP) of {files_compared} traces with tshark"
+    );
+    assert_eq!(
+        (files_compared, compared, tcp_compared),
+        (15, 2670, 2504),
+        "(traces, frames, TCP frames) compared with tshark"
+    );
+}
+
+/// tcpdump's flag letters on a TCP line: what is inside the brackets after `Flags `.
+fn tcpdump_flags(line: &str) -> Option<&str> {
+    let rest = &line[line.find("Flags [")? + "Flags [".len()..];
+    Some(&rest[..rest.find(']')?])
+}
+
+#[test]
+fn json_flag_letters_equal_tcpdumps() {
+    let t = "json_flag_letters_equal_tcpdumps";
+    let files = traces(t);
+    if files.is_empty() || !require_peer(t, "tcpdump") {
+        return;
+    }
+    let (mut tcp_compared, mut tcp_traces) = (0, Vec::new());
+    for path in files {
+        let (name, frames, tcp_frames) = row(&path);
+        let ours = sniff_json(&path);
+        let packets = &ours[..ours.len() - 1];
+        let theirs = tcpdump_lines(&path);
+        // One tcpdump line per frame on these traces, in frame order.
+        assert_eq!(theirs.len(), frames, "{name}: tcpdump's lines");
+        assert_eq!(packets.len(), frames, "{name}: sniff's packets");
+        let mut here = 0;
+        for (p, line) in packets.iter().zip(&theirs) {
+            if p["proto"] != "tcp" {
+                continue;
+            }
+            let ctx = format!("{name} frame {}: {line}", p["frame"]);
+            let letters = tcpdump_flags(line).unwrap_or_else(|| panic!("{ctx}: no Flags [..]"));
+            assert_eq!(p["flags"], letters, "{ctx}: flag letters");
+            here += 1;
+        }
+        assert_eq!(here, tcp_frames, "{name}: TCP frames compared with tcpdump");
+        tcp_compared += here;
+        if here > 0 {
+            tcp_traces.push(name);
+        }
+    }
+    eprintln!(
+        "compared the flags of {tcp_compared} TCP frames in {} traces with tcpdump",
+        tcp_traces.len()
+    );
+    assert_eq!(tcp_compared, 2504, "TCP frames compared with tcpdump");
+    assert_eq!(
+        tcp_traces,
+        [
+            "bgp-as1-trace.pcap",
+            "simple-trace.pcap",
+            "trace.5connections.pcap",
+            "trace.5connections_opening_closing.pcap",
+            "trace.ipv6.google.com.pcap",
+            "trace.maps.google.com.pcap",
+            "trace.sirius.info.ucl.ac.be.pcap",
+            "trace0.pcap",
+            "trace1.pcap",
+            "trace2.pcap",
+            "trace3.pcap",
+            "trace9.pcap",
+        ],
+        "the 12 traces with TCP"
+    );
 }
 
 #[test]
@@ -162,13 +294,20 @@ fn routing_and_stp_traces_decode_without_error() {
         ("ripng-r1-trace.pcap", "UDP"),
         ("bgp-as1-trace.pcap", "TCP"),
     ];
+    if files.is_empty() {
+        return; // shared_traces printed the SKIP line (or panicked in CI)
+    }
+    let mut decoded = Vec::new();
     for (file, layer) in expect {
-        let Some(path) = files.iter().find(|p| p.ends_with(file)) else {
-            continue;
-        };
+        // traces() checked the directory holds every trace: a missing one fails there or here.
+        let path = files
+            .iter()
+            .find(|p| p.ends_with(file))
+            .unwrap_or_else(|| panic!("{file} is missing"));
+        let (_, frames, _) = row(path);
         let ours = sniff_json(path);
         let packets = &ours[..ours.len() - 1];
-        assert!(!packets.is_empty(), "{file}");
+        assert_eq!(packets.len(), frames, "{file}: packets");
         for p in packets {
             assert!(p.get("issue").is_none(), "{file}: {p}");
             let layers: Vec<&str> = p["layers"]
@@ -189,7 +328,18 @@ fn routing_and_stp_traces_decode_without_error() {
             assert!(out.status.success(), "{file} {flag}");
             assert!(!out.stdout.is_empty(), "{file} {flag}");
         }
+        decoded.push(file);
     }
+    assert_eq!(
+        decoded,
+        [
+            "stp-s1-trace.pcap",
+            "ospf6-r1-trace.pcap",
+            "ripng-r1-trace.pcap",
+            "bgp-as1-trace.pcap"
+        ],
+        "routing and STP traces decoded"
+    );
 }
 
 #[test]
@@ -198,11 +348,13 @@ fn default_lines_equal_tcpdump_on_tcp_traces() {
     if files.is_empty() || !require_peer("default_lines_equal_tcpdump_on_tcp_traces", "tcpdump") {
         return;
     }
-    // Traces whose every line is TCP/STP/OSPF (tcpdump decodes DNS and RIPng payloads, which
-    // sniff prints as `UDP, length N`).
+    // Traces whose every line is TCP/STP/OSPF: all but these two (tcpdump decodes DNS and
+    // RIPng payloads, which sniff prints as `UDP, length N`).
+    let not_compared = ["ripng-r1-trace.pcap", "simple-trace.pcap"];
+    let (mut compared, mut lines) = (Vec::new(), 0);
     for path in files {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("ripng") || name.starts_with("simple") {
+        let (name, frames, _) = row(&path);
+        if not_compared.contains(&name.as_str()) {
             continue;
         }
         let ours = Command::new(tool("sniff"))
@@ -211,19 +363,23 @@ fn default_lines_equal_tcpdump_on_tcp_traces() {
             .env("TZ", "UTC")
             .output()
             .unwrap();
-        let theirs = Command::new("tcpdump")
-            .args(["-nn", "-r"])
-            .arg(&path)
-            .env("TZ", "UTC")
-            .output()
-            .unwrap();
+        assert!(ours.status.success(), "sniff failed on {name}");
         let a = String::from_utf8_lossy(&ours.stdout);
-        let b = String::from_utf8_lossy(&theirs.stdout);
-        for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        let b = tcpdump_lines(&path);
+        for (i, (x, y)) in a.lines().zip(&b).enumerate() {
             assert_eq!(x, y, "{name} line {}", i + 1);
         }
-        assert_eq!(a.lines().count(), b.lines().count(), "{name}");
+        assert_eq!(a.lines().count(), b.len(), "{name}");
+        assert_eq!(b.len(), frames, "{name}: one line per frame");
+        lines += b.len();
+        compared.push(name);
     }
+    assert_eq!(
+        compared.len(),
+        13,
+        "traces compared with tcpdump: {compared:?}"
+    );
+    assert_eq!(lines, 2670 - 10 - 12, "lines compared with tcpdump");
 }
 
 #[test]

@@ -2,9 +2,31 @@
 //! with nftables loss, offloads off, captured by tcpdump, then tcpstat vs tshark.
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use testsupport::{Lab, require_peer, require_root, tool, workspace_root};
+use testsupport::{
+    Lab, Lines, READY_TIMEOUT, bound_by, capture_ready, require_peer, require_root, tool,
+    wait_ready, wait_until, workspace_root,
+};
+
+/// The TCP connections on port 5201 in `host`'s namespace that are not over yet (all but
+/// LISTEN and TIME-WAIT), as `ss` lists them.
+fn open_5201(lab: &Lab, host: &str) -> Vec<String> {
+    let out = lab
+        .command(host, "ss")
+        .args(["-Htan", "( sport = :5201 or dport = :5201 )"])
+        .output()
+        .expect("ss -tan");
+    assert!(
+        out.status.success(),
+        "ss in {host}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("LISTEN") && !l.starts_with("TIME-WAIT"))
+        .map(str::to_owned)
+        .collect()
+}
 
 #[test]
 fn lossy_lab_capture_conforms_to_tshark() {
@@ -12,38 +34,46 @@ fn lossy_lab_capture_conforms_to_tshark() {
     if !require_root(name) {
         return;
     }
-    for peer in ["tshark", "tcpdump", "iperf3", "python3"] {
+    for peer in ["tshark", "tcpdump", "iperf3", "python3", "ss"] {
         if !require_peer(name, peer) {
             return;
         }
     }
     let lab = Lab::up("two-hosts");
-    let out = lab.script(&["impair", "midwood", "--loss", "2"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    lab.impair("midwood", &["--loss", "2"]);
     let dir = std::env::temp_dir().join(format!("tcpstat-lab-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("lossy.pcap");
-    // tcpdump writes the file as user tcpdump unless told otherwise.
+    // tcpdump writes the file as user tcpdump unless told otherwise; --immediate-mode hands it
+    // each packet at once (no 1 s buffering), -U writes each one to the file at once.
     let mut dump = lab
         .command("brooklyn", "tcpdump")
-        .args(["-i", "eth0", "-n", "-U", "-Z", "root", "-s", "128", "-w"])
+        .args(["-i", "eth0", "-n", "-U", "--immediate-mode", "-Z", "root"])
+        .args(["-s", "128", "-w"])
         .arg(&pcap)
         .args(["tcp", "port", "5201"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("tcpdump");
+    let mut dump_err = Lines::new(dump.stderr.take().unwrap());
+    // Printed once the capture is open and its filter attached.
+    dump_err.expect("\"listening on\" from tcpdump", |l| {
+        l.contains("listening on")
+    });
     let mut server = lab
         .command("midwood", "iperf3")
         .args(["-s", "-1", "-p", "5201"])
         .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("iperf3 -s");
-    std::thread::sleep(Duration::from_millis(1500));
+    let pid = server.id();
+    wait_ready(
+        &mut server,
+        "iperf3 -s listening on 5201 in midwood",
+        || bound_by(pid, "tcp", 5201),
+    );
     let client = lab
         .command("brooklyn", "iperf3")
         .args(["-c", "192.168.56.102", "-p", "5201", "-P", "2", "-n", "12M"])
@@ -55,12 +85,17 @@ fn lossy_lab_capture_conforms_to_tshark() {
         String::from_utf8_lossy(&client.stderr)
     );
     let _ = server.wait();
-    std::thread::sleep(Duration::from_millis(500));
+    // Every connection closed on both sides (FINs and their ACKs, retransmitted through the
+    // loss if need be) before the capture stops, so the trace holds them whole.
+    wait_until(READY_TIMEOUT, "iperf3's connections to close", || {
+        open_5201(&lab, "brooklyn").is_empty() && open_5201(&lab, "midwood").is_empty()
+    });
     let _ = Command::new("kill")
         .arg("-INT")
         .arg(dump.id().to_string())
         .status();
     let _ = dump.wait();
+    let dump_log = dump_err.finish().join("\n");
 
     let out = Command::new(workspace_root().join("scripts/conformance"))
         .arg("--quiet")
@@ -72,16 +107,79 @@ fn lossy_lab_capture_conforms_to_tshark() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "conformance on the lab capture failed:\n{text}"
+        "conformance on the lab capture failed:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    // The loss really happened and was seen.
-    let r = text
+
+    // The loss really happened and both tools saw it. First in conformance's summary: the
+    // `retransmission` line's "(BOTH/...)" figure counts the frames that tcpstat and tshark
+    // both flagged.
+    let line = text
         .lines()
-        .find(|l| l.trim_start().starts_with("retransmission "))
-        .unwrap_or("");
+        .map(str::trim_start)
+        .find(|l| l.split_whitespace().next() == Some("retransmission"))
+        .unwrap_or_else(|| panic!("no retransmission line in conformance's summary:\n{text}"));
+    let both: u64 = line
+        .split('(')
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no (BOTH/ALL) figure in {line:?}:\n{text}"));
     assert!(
-        !r.contains("no frame"),
-        "no retransmission in a 2% loss capture:\n{text}"
+        both > 0,
+        "no frame flagged as a retransmission by both tools in a 2% loss capture: {line:?}\n{text}\ntcpdump: {dump_log}"
+    );
+
+    // Then counted apart from conformance: tshark's own filter, and tcpstat's JSON flags.
+    let tshark = Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-n", "-Y", "tcp.analysis.retransmission", "-T", "fields"])
+        .args(["-e", "frame.number"])
+        .output()
+        .expect("run tshark");
+    assert!(
+        tshark.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tshark.stderr)
+    );
+    let theirs: Vec<u64> = String::from_utf8_lossy(&tshark.stdout)
+        .lines()
+        .map(|l| l.trim().parse().expect("a frame number"))
+        .collect();
+    assert!(
+        !theirs.is_empty(),
+        "tshark flags no retransmission in a 2% loss capture ({dump_log})"
+    );
+    let packets = Command::new(tool("tcpstat"))
+        .args(["packets", "--json", "-r"])
+        .arg(&pcap)
+        .output()
+        .expect("run tcpstat packets");
+    assert!(
+        packets.status.success(),
+        "{}",
+        String::from_utf8_lossy(&packets.stderr)
+    );
+    let ours: Vec<u64> = String::from_utf8_lossy(&packets.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("an NDJSON record"))
+        .filter(|r| r["type"] == "packet")
+        .filter(|r| {
+            r["flags"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f == "retransmission"))
+        })
+        .map(|r| r["frame"].as_u64().expect("a frame number"))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "retransmissions: tcpstat flags frames {ours:?}, tshark {theirs:?}"
+    );
+    eprintln!(
+        "{name}: {} retransmissions flagged by tcpstat and by tshark; conformance: {line}",
+        ours.len()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -89,12 +187,12 @@ fn lossy_lab_capture_conforms_to_tshark() {
 #[test]
 fn live_mode_reports_a_loopback_connection() {
     let name = "live_mode_reports_a_loopback_connection";
-    if !require_root(name) {
+    if !require_root(name) || !require_peer(name, "ss") {
         return;
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let live = Command::new(tool("tcpstat"))
+    let mut live = Command::new(tool("tcpstat"))
         .args([
             "-i",
             "lo",
@@ -107,9 +205,14 @@ fn live_mode_reports_a_loopback_connection() {
         ])
         .arg(format!("tcp port {port}"))
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(800));
+    // tcpstat prints no start line: wait until its capture socket has its ring and filter.
+    let pid = live.id();
+    wait_ready(&mut live, "tcpstat's capture on lo", || {
+        capture_ready(pid, true)
+    });
     let t = std::thread::spawn(move || {
         use std::io::Read;
         let (mut a, _) = listener.accept().unwrap();
@@ -124,7 +227,11 @@ fn live_mode_reports_a_loopback_connection() {
     }
     assert_eq!(t.join().unwrap(), 50_000);
     let out = live.wait_with_output().unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let seen: Vec<serde_json::Value> = text
         .lines()

@@ -2,6 +2,7 @@
 //! ACK, spurious retransmission, ACKed unseen segment, out-of-window RST), on a capture built
 //! here packet by packet, checked against tshark by scripts/conformance.
 
+use std::collections::BTreeMap;
 use std::process::Command;
 
 use testsupport::{require_peer, tool, workspace_root};
@@ -95,6 +96,28 @@ fn build() -> Vec<u8> {
     p.0
 }
 
+/// The flags of every frame of [`build`]'s capture, exactly (all but `rst_out_of_window` are
+/// tshark's too: scripts/conformance checks that below).
+const EXPECTED: &[(u64, &[&str])] = &[
+    (1, &[]),
+    (2, &[]),
+    (3, &[]),
+    (4, &[]),
+    (5, &["zero_window"]),
+    (6, &["zero_window_probe"]),
+    (7, &["zero_window", "zero_window_probe_ack"]),
+    (8, &["window_update"]),
+    (9, &[]),
+    (10, &[]),
+    (11, &["keep_alive"]),
+    (12, &["keep_alive_ack"]),
+    (13, &["retransmission", "spurious_retransmission"]),
+    (14, &["ack_lost_segment"]),
+    (15, &["lost_segment"]),
+    (16, &["ack_lost_segment"]),
+    (17, &["rst_out_of_window"]),
+];
+
 #[test]
 fn rare_flags_match_tshark() {
     let name = "rare_flags_match_tshark";
@@ -113,40 +136,29 @@ fn rare_flags_match_tshark() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    let flags_of = |frame: u64| -> String {
-        text.lines()
-            .find(|l| l.contains(&format!("\"frame\":{frame},")))
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                v["flags"].to_string()
-            })
-            .unwrap_or_default()
-    };
-    assert!(flags_of(5).contains("zero_window"), "{}", flags_of(5));
-    assert!(flags_of(6).contains("zero_window_probe"), "{}", flags_of(6));
-    assert!(
-        flags_of(7).contains("zero_window_probe_ack"),
-        "{}",
-        flags_of(7)
-    );
-    assert!(flags_of(8).contains("window_update"), "{}", flags_of(8));
-    assert!(flags_of(11).contains("keep_alive"), "{}", flags_of(11));
-    assert!(flags_of(12).contains("keep_alive_ack"), "{}", flags_of(12));
-    assert!(
-        flags_of(13).contains("spurious_retransmission"),
-        "{}",
-        flags_of(13)
-    );
-    assert!(
-        flags_of(14).contains("ack_lost_segment"),
-        "{}",
-        flags_of(14)
-    );
-    assert!(
-        flags_of(17).contains("rst_out_of_window"),
-        "{}",
-        flags_of(17)
-    );
+    // Each frame's flags as the exact names of the JSON array: `zero_window` is not
+    // `zero_window_probe`, so no substring search.
+    let mut flags: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["type"] != "packet" {
+            continue;
+        }
+        let names = v["flags"]
+            .as_array()
+            .unwrap_or_else(|| panic!("flags is not an array: {line}"))
+            .iter()
+            .map(|f| f.as_str().expect("a flag is a string").to_owned())
+            .collect();
+        flags.insert(v["frame"].as_u64().unwrap(), names);
+    }
+    // Every frame of the capture with the whole list of its flags, in Wireshark's order.
+    let got: Vec<(u64, Vec<&str>)> = flags
+        .iter()
+        .map(|(f, v)| (*f, v.iter().map(String::as_str).collect()))
+        .collect();
+    let want: Vec<(u64, Vec<&str>)> = EXPECTED.iter().map(|(f, v)| (*f, v.to_vec())).collect();
+    assert_eq!(got, want, "tcpstat packets --json:\n{text}");
 
     let out = Command::new(workspace_root().join("scripts/conformance"))
         .arg("--tcpstat")
@@ -156,18 +168,41 @@ fn rare_flags_match_tshark() {
         .expect("run scripts/conformance");
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "conformance failed:\n{report}");
-    for f in [
-        "spurious_retransmission",
-        "ack_lost_segment",
-        "zero_window_probe ",
-        "zero_window_probe_ack",
-        "keep_alive_ack",
-    ] {
+    assert!(
+        report.lines().any(|l| l == "compared 1 traces: rare.pcap"),
+        "{report}"
+    );
+    // Every per-flag line, by its exact name: the flags this capture raises match tshark on
+    // every frame (1.0000, and |tcpstat & tshark| = |tcpstat | tshark| = the count), the
+    // others are raised by neither.
+    let want: &[(&str, Option<u32>)] = &[
+        ("retransmission", Some(1)),
+        ("fast_retransmission", None),
+        ("spurious_retransmission", Some(1)),
+        ("out_of_order", None),
+        ("lost_segment", Some(1)),
+        ("ack_lost_segment", Some(2)),
+        ("duplicate_ack", None),
+        ("zero_window", Some(2)),
+        ("zero_window_probe", Some(1)),
+        ("zero_window_probe_ack", Some(1)),
+        ("window_update", Some(1)),
+        ("window_full", None),
+        ("keep_alive", Some(1)),
+        ("keep_alive_ack", Some(1)),
+        ("dup_ack_num", None),
+        ("ack_rtt_frames", Some(5)),
+    ];
+    for (f, n) in want {
         let line = report
             .lines()
-            .find(|l| l.trim_start().starts_with(f))
-            .unwrap_or_else(|| panic!("{f} missing:\n{report}"));
-        assert!(line.contains("1.0000"), "{line}");
+            .find(|l| l.split_whitespace().next() == Some(*f) && l.starts_with("  "))
+            .unwrap_or_else(|| panic!("no per-flag line for {f}:\n{report}"));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match n {
+            Some(n) => assert_eq!(fields[1..], ["1.0000", &format!("({n}/{n})")], "{line}"),
+            None => assert_eq!(fields[1], "-", "{line}"),
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

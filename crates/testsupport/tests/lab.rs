@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use testsupport::{Lab, is_root, require_peer, require_root, workspace_root};
+use testsupport::{Lab, is_root, require_peer, require_root, wait_ready, workspace_root};
 
 fn lab_script() -> PathBuf {
     workspace_root().join("scripts/lab")
@@ -378,8 +378,22 @@ fn down_removes_only_its_own_prefix() {
     ok(&a.script(&["down"]), "down a");
     assert!(a.namespaces().is_empty());
     assert_eq!(b.namespaces().len(), 2, "b's lab survives a's down");
-    // A processes running inside the lab does not keep it alive after down.
+    // A process running inside the lab does not keep it alive after down. (`sleep 60` is the
+    // scenario: a long-running program; the test waits until it really runs in brooklyn, or
+    // `down` could win the race and the check below would pass for the wrong reason.)
     let mut sleeper = b.command("brooklyn", "sleep").arg("60").spawn().unwrap();
+    let pid = sleeper.id().to_string();
+    let ns = b.netns("brooklyn");
+    wait_ready(
+        &mut sleeper,
+        &format!("sleep (pid {pid}) inside {ns}"),
+        || {
+            Command::new("ip")
+                .args(["netns", "identify", &pid])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == ns)
+        },
+    );
     ok(&b.script(&["down"]), "down b");
     assert!(b.namespaces().is_empty());
     let status = sleeper.wait().unwrap();
@@ -483,16 +497,12 @@ fn delay_says_there_is_no_netem_in_one_line() {
 #[test]
 fn non_root_gets_a_one_line_error() {
     // As a normal user, run the script as it is; as root, drop to `nobody` with setpriv.
-    let mut via: Option<(&str, PathBuf)> = None;
+    let mut via: Option<PathBuf> = None;
     let mut cleanup = None;
     if is_root() {
-        let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
-            .into_iter()
-            .find(|p| Path::new(p).is_file())
-        else {
-            eprintln!("SKIP non_root_gets_a_one_line_error: setpriv (util-linux) is not installed");
+        if !require_peer("non_root_gets_a_one_line_error", "setpriv") {
             return;
-        };
+        }
         // `nobody` may not reach the checkout (e.g. under /root): run a world-readable copy.
         use std::os::unix::fs::PermissionsExt;
         let dir = temp_dir("nonroot");
@@ -500,7 +510,7 @@ fn non_root_gets_a_one_line_error() {
         std::fs::copy(lab_script(), &copy).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
-        via = Some((setpriv, copy));
+        via = Some(copy);
         cleanup = Some(dir);
     }
     let runner = |args: &[&str]| match &via {
@@ -509,8 +519,8 @@ fn non_root_gets_a_one_line_error() {
             c.args(args);
             c
         }
-        Some((setpriv, copy)) => {
-            let mut c = Command::new(setpriv);
+        Some(copy) => {
+            let mut c = Command::new("setpriv");
             c.args([
                 "--reuid=65534",
                 "--regid=65534",

@@ -106,6 +106,7 @@ fn server_answers_false_to_misbehaving_clients_and_goes_on() {
     let r = raw_exchange(&server, |s, _| {
         for _ in 0..3 {
             s.write_all(&[0]).unwrap();
+            // The scenario: 1.2 s of trickle against the server's 1 s timeout.
             std::thread::sleep(Duration::from_millis(400));
         }
     });
@@ -180,6 +181,7 @@ fn against(
 fn client_copes_with_one_byte_per_segment() {
     let (code, out, err, _) = against(
         |mut s| {
+            // The scenario: a pause after each byte (with TCP_NODELAY) makes it its own segment.
             for b in b"\x4a4000000000" {
                 s.write_all(&[*b]).unwrap();
                 std::thread::sleep(Duration::from_millis(15));
@@ -189,7 +191,7 @@ fn client_copes_with_one_byte_per_segment() {
             assert_eq!(got, 4_000_000_000u32.to_be_bytes());
             for b in [0x81, 0x00] {
                 s.write_all(&[b]).unwrap();
-                std::thread::sleep(Duration::from_millis(15));
+                std::thread::sleep(Duration::from_millis(15)); // one segment each, as above
             }
         },
         "5",
@@ -402,6 +404,7 @@ l.bind(('127.0.0.1', 0)); l.listen(1)
 print(l.getsockname()[1], flush=True)
 c, _ = l.accept()
 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+# the scenario: a pause between the two pieces, so that they arrive apart
 c.sendall(bytes([0x40 | 5]) + b'12'); time.sleep(0.05); c.sendall(b'345')
 got = b''
 while len(got) < 4:
