@@ -322,21 +322,23 @@ impl LoggedServer {
         LoggedServer { child, addr, log }
     }
 
-    /// The first log line containing `needle`, waiting up to 10 s for it.
+    /// The first log line containing `needle`, waiting up to [`READY_TIMEOUT`] for it.
     pub fn wait_log(&self, needle: &str) -> String {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
+        let find = || {
             let log = self.log.lock().expect("log lock");
-            if let Some(l) = log.iter().find(|l| l.contains(needle)) {
-                return l.clone();
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no log line with {needle:?} in {log:?}"
-            );
-            drop(log);
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+            log.iter().find(|l| l.contains(needle)).cloned()
+        };
+        let mut found = None;
+        poll_until(READY_TIMEOUT, || {
+            found = find();
+            found.is_some()
+        });
+        found.unwrap_or_else(|| {
+            panic!(
+                "no log line with {needle:?} in {:?}",
+                self.log.lock().expect("log lock")
+            )
+        })
     }
 }
 
