@@ -31,7 +31,8 @@ apt_ensure() {
 pip_ensure() {
     python3 -c "import $1" 2>/dev/null && return 0
     python3 -m pip --version >/dev/null 2>&1 || apt_ensure python3-pip || return 1
-    python3 -m pip install -q "$2" >&2 || python3 -m pip install -q --break-system-packages "$2" >&2
+    # Debian's own python3 refuses system-wide pip installs (PEP 668): then say so explicitly.
+    python3 -m pip install -q "$2" >&2 2>/dev/null || python3 -m pip install -q --break-system-packages "$2" >&2
 }
 
 # peers_ensure FILE — install every peer FILE lists (`COMMAND SOURCE` lines, `#` comments):
