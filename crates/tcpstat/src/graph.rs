@@ -1,5 +1,7 @@
 //! `graph`: time-sequence (Stevens/tcptrace style), RTT, throughput and window graphs of one
-//! connection, drawn with plotters as SVG, or PNG when the file name ends in `.png`.
+//! connection, and the time-sequence graph of a sliding-window transfer (`--kind sw`: sender and
+//! receiver's segments over UDP, see [`crate::swtrace`]), drawn with plotters as SVG, or PNG when
+//! the file name ends in `.png`.
 //!
 //! plotters lays text out with a TrueType font, read from the system (DejaVu Sans or Liberation
 //! Sans); without one the graph cannot be labelled and tcpstat says which package to install.
@@ -11,9 +13,12 @@ use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use serde_json::json;
+
 use crate::analysis::{Analyzer, af, th};
 use crate::input::{self, Flow as Next};
-use crate::{DirArg, GraphArgs, GraphKind};
+use crate::swtrace::{self, Transfer};
+use crate::{DirArg, Format, GraphArgs, GraphKind};
 
 /// One packet of the connection, as the graphs need it.
 #[derive(Clone, Copy, Debug)]
@@ -118,20 +123,15 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
         (c.server, c.client)
     };
     let title = format!("connection {n}: {from} -> {to}");
-    register_font()?;
-    let png = a.output.to_ascii_lowercase().ends_with(".png");
-    let size = (1200, 720);
-    if png {
-        let root = BitMapBackend::new(&a.output, size).into_drawing_area();
-        draw(&root, a.kind, &pts, d, &title)?;
-        root.present()
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", a.output))?;
-    } else {
-        let root = SVGBackend::new(&a.output, size).into_drawing_area();
-        draw(&root, a.kind, &pts, d, &title)?;
-        root.present()
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", a.output))?;
-    }
+    save(
+        &a.output,
+        &TcpGraph {
+            kind: a.kind,
+            pts: &pts,
+            d,
+            title: &title,
+        },
+    )?;
     writeln!(
         out,
         "wrote {} ({:?} graph of {title}, {} packets)",
@@ -140,6 +140,117 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
         pts.len()
     )?;
     st.check()
+}
+
+/// `graph --kind sw`: the sliding-window transfer `conn` (default 0, in order of first
+/// segment) of the capture, with one line (or one `graph` record) of counts.
+pub fn run_sw(
+    file: &str,
+    conn: Option<u32>,
+    a: &GraphArgs,
+    fmt: Format,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let (transfers, skipped, st) = swtrace::read(file, a.port)?;
+    if transfers.is_empty() {
+        let port = a.port.map_or(String::new(), |p| {
+            format!(", {} on other ports than {p}", skipped.other_port)
+        });
+        let msg = format!(
+            "no sliding-window segments in {file}: {} frames, {} not UDP, {} UDP payloads that are not segments{port} (see docs/protocols.md for the format)",
+            st.frames, st.not_udp, skipped.not_segment
+        );
+        return Err(match st.damage {
+            Some(m) => netcli::Exit::failure(format!("{m} (after {} frames)", st.frames)),
+            None => netcli::Exit::new(1, msg),
+        }
+        .into());
+    }
+    let n = conn.unwrap_or(0);
+    let Some(tr) = transfers.get(n as usize) else {
+        return Err(netcli::Exit::new(
+            1,
+            format!(
+                "no transfer {n} in {file} (it has {}, numbered from 0 in order of their first segment)",
+                transfers.len()
+            ),
+        )
+        .into());
+    };
+    if conn.is_none() && transfers.len() > 1 {
+        log::warn!(
+            "{file} holds {} transfers; drawing transfer 0 ({} -> {}); choose another with --conn N",
+            transfers.len(),
+            tr.sender,
+            tr.receiver
+        );
+    }
+    if tr.unplaced > 0 {
+        log::warn!(
+            "{} segment(s) of transfer {n} would lie before segment 0 (the capture starts in the middle of the transfer): not drawn",
+            tr.unplaced
+        );
+    }
+    let title = format!("transfer {n}: {} -> {}", tr.sender, tr.receiver);
+    save(&a.output, &SwGraph { tr, title: &title })?;
+    let s = tr.summary();
+    if fmt == Format::Json {
+        let r = json!({
+            "type": "graph",
+            "kind": "sw",
+            "output": a.output,
+            "transfer": n,
+            "transfers": transfers.len(),
+            "sender": tr.sender.to_string(),
+            "receiver": tr.receiver.to_string(),
+            "data": s.data,
+            "retransmitted": s.retransmitted,
+            "acks": s.acks,
+            "segments": s.segments,
+            "duration_s": s.duration,
+        });
+        writeln!(out, "{r}")?;
+    } else {
+        writeln!(
+            out,
+            "wrote {} (sliding-window graph of {title}, {s})",
+            a.output
+        )?;
+    }
+    match st.damage {
+        Some(m) => Err(netcli::Exit::failure(format!(
+            "{m} (after {} frames; the graph covers them)",
+            st.frames
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// A graph that plotters can draw on any backend.
+trait Plot {
+    fn plot<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> R<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Draw `p` into `output`: PNG when the name ends in `.png`, SVG otherwise.
+fn save(output: &str, p: &impl Plot) -> R<()> {
+    register_font()?;
+    let png = output.to_ascii_lowercase().ends_with(".png");
+    let size = (1200, 720);
+    let written = |e| anyhow::anyhow!("writing {output}: {e}");
+    if png {
+        let root = BitMapBackend::new(output, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        p.plot(&root)?;
+        root.present().map_err(|e| written(e.to_string()))
+    } else {
+        let root = SVGBackend::new(output, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        p.plot(&root)?;
+        root.present().map_err(|e| written(e.to_string()))
+    }
 }
 
 type R<T> = anyhow::Result<T>;
@@ -163,23 +274,31 @@ fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo, hi)
 }
 
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+/// One of the graphs of a TCP connection.
+struct TcpGraph<'a> {
     kind: GraphKind,
-    pts: &[Pt],
+    pts: &'a [Pt],
+    /// The data direction drawn.
     d: usize,
-    title: &str,
-) -> R<()>
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE).map_err(err)?;
-    let tmax = pts.last().map_or(1.0, |p| p.t).max(1e-3);
-    match kind {
-        GraphKind::Tsg => tsg(root, pts, d, title, tmax),
-        GraphKind::Rtt => rtt(root, pts, d, title, tmax),
-        GraphKind::Tput => tput(root, pts, d, title, tmax),
-        GraphKind::Window => window(root, pts, d, title, tmax),
+    title: &'a str,
+}
+
+impl Plot for TcpGraph<'_> {
+    fn plot<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> R<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let (pts, d, title) = (self.pts, self.d, self.title);
+        let tmax = pts.last().map_or(1.0, |p| p.t).max(1e-3);
+        match self.kind {
+            GraphKind::Tsg => tsg(root, pts, d, title, tmax),
+            GraphKind::Rtt => rtt(root, pts, d, title, tmax),
+            GraphKind::Tput => tput(root, pts, d, title, tmax),
+            GraphKind::Window => window(root, pts, d, title, tmax),
+            GraphKind::Sw => Err(anyhow::anyhow!(
+                "--kind sw draws a sliding-window transfer, not a TCP connection"
+            )),
+        }
     }
 }
 
@@ -187,14 +306,14 @@ type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoor
 
 /// The frame every graph shares: caption, margins, axes from 0 to `tmax` (plus 2 %) and `ymax`,
 /// `y_area` pixels for the y labels, the axis descriptions `desc` (x, y), and the mesh drawn,
-/// with its fine grid only when `fine_grid`.
+/// with its fine grid only when `fine_grid`, and whole numbers on the y axis when `y_whole`.
 fn chart<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     caption: String,
     y_area: u32,
     (tmax, ymax): (f64, f64),
     (x_desc, y_desc): (&str, &str),
-    fine_grid: bool,
+    (fine_grid, y_whole): (bool, bool),
 ) -> R<Chart<'a, DB>>
 where
     DB::ErrorType: 'static,
@@ -208,6 +327,10 @@ where
         .map_err(err)?;
     let mut mesh = ch.configure_mesh();
     mesh.x_desc(x_desc).y_desc(y_desc);
+    let whole = |y: &f64| format!("{y:.0}");
+    if y_whole {
+        mesh.y_label_formatter(&whole);
+    }
     if !fine_grid {
         mesh.light_line_style(WHITE.mix(0.0));
     }
@@ -259,7 +382,7 @@ where
             "time since the first packet (s)",
             "relative sequence number (bytes)",
         ),
-        false,
+        (false, false),
     )?;
     // Advertised window edge and ACK line (steps), from the receiver.
     let mut ackline = Vec::new();
@@ -368,7 +491,7 @@ where
         70,
         (tmax, ymax * 1.1),
         ("time since the first packet (s)", "RTT (ms)"),
-        true,
+        (true, false),
     )?;
     ch.draw_series(LineSeries::new(s.clone(), BLUE.mix(0.4)))
         .map_err(err)?;
@@ -420,7 +543,7 @@ where
             &format!("time since the first packet (s), {:.3} s bins", w),
             "Mbit/s",
         ),
-        true,
+        (true, false),
     )?;
     ch.draw_series(LineSeries::new(all, RED.stroke_width(1)))
         .map_err(err)?
@@ -465,7 +588,7 @@ where
         90,
         (tmax, ymax * 1.1),
         ("time since the first packet (s)", "bytes"),
-        true,
+        (true, false),
     )?;
     let mut steps = Vec::new();
     for &(t, w) in &win {
@@ -494,4 +617,91 @@ where
     .label("zero window")
     .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, RED.filled()));
     legend(&mut ch, SeriesLabelPosition::MiddleRight)
+}
+
+/// The time-sequence graph of a sliding-window transfer.
+struct SwGraph<'a> {
+    tr: &'a Transfer,
+    title: &'a str,
+}
+
+impl Plot for SwGraph<'_> {
+    /// Each DATA at its time and absolute segment number (first transmissions in blue,
+    /// retransmissions larger in red), the ACK line (the next expected segment) and the edge of
+    /// the receiver's window (ACK + WIN) as steps, like the TCP time-sequence graph.
+    fn plot<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> R<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let tr = self.tr;
+        let tmax = tr
+            .data
+            .iter()
+            .map(|p| p.t)
+            .chain(tr.acks.iter().map(|a| a.t))
+            .fold(1e-3, f64::max);
+        let (_, ymax) = range(
+            tr.data
+                .iter()
+                .map(|p| p.seg as f64 + 1.0)
+                .chain(tr.acks.iter().map(|a| (a.next + u64::from(a.win)) as f64)),
+        );
+        let window = tr.data.iter().map(|p| p.win).max();
+        let caption = match window {
+            Some(w) => format!("Sliding-window transfer — {}, window {w}", self.title),
+            None => format!("Sliding-window transfer — {}", self.title),
+        };
+        let mut ch = chart(
+            root,
+            caption,
+            70,
+            (tmax, ymax * 1.05),
+            (
+                "time since the first segment (s)",
+                "segment number (unwrapped)",
+            ),
+            (false, true),
+        )?;
+        let mut ackline = Vec::new();
+        let mut winline = Vec::new();
+        for a in &tr.acks {
+            let (next, edge) = (a.next as f64, (a.next + u64::from(a.win)) as f64);
+            if let Some(&(_, y)) = ackline.last() {
+                ackline.push((a.t, y));
+            }
+            ackline.push((a.t, next));
+            if let Some(&(_, y)) = winline.last() {
+                winline.push((a.t, y));
+            }
+            winline.push((a.t, edge));
+        }
+        let orange = RGBColor(230, 160, 0);
+        ch.draw_series(LineSeries::new(winline, orange.stroke_width(1)))
+            .map_err(err)?
+            .label("receiver's window edge (ACK + WIN)")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange));
+        ch.draw_series(LineSeries::new(ackline, GREEN.stroke_width(1)))
+            .map_err(err)?
+            .label("ACK: next expected segment")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN));
+        ch.draw_series(
+            tr.data
+                .iter()
+                .filter(|p| !p.retransmission)
+                .map(|p| Circle::new((p.t, p.seg as f64), 2, BLUE.filled())),
+        )
+        .map_err(err)?
+        .label("DATA (first transmission)")
+        .legend(|(x, y)| Circle::new((x + 10, y), 2, BLUE.filled()));
+        ch.draw_series(
+            tr.data
+                .iter()
+                .filter(|p| p.retransmission)
+                .map(|p| Circle::new((p.t, p.seg as f64), 4, RED.filled())),
+        )
+        .map_err(err)?
+        .label("DATA retransmitted")
+        .legend(|(x, y)| Circle::new((x + 10, y), 4, RED.filled()));
+        legend(&mut ch, SeriesLabelPosition::UpperLeft)
+    }
 }

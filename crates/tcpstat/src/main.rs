@@ -8,6 +8,7 @@ mod graph;
 mod input;
 mod live;
 mod report;
+mod swtrace;
 mod tcb;
 
 use std::io::{self, BufWriter, Write};
@@ -24,6 +25,7 @@ Examples:
   tcpstat tcb -r sirius.pcap --frame 3 --host 130.104.78.8
   tcpstat follow -r trace0.pcap --conn 0 --dir server --detect
   tcpstat graph -r trace0.pcap --conn 0 --kind tsg -o tsg.svg
+  tcpstat graph -r sw.pcap --kind sw --port 6000 -o sw.svg   a sender/receiver transfer
   tcpstat diagnose -r trace9.pcap
   tcpstat -i lo --filter 'tcp port 5000' --interval 2   live summary every 2 s
   sniff -w - 'tcp port 5000' | tcpstat -r -";
@@ -88,7 +90,8 @@ enum Cmd {
     Tcb(TcbArgs),
     /// The reassembled byte stream of a connection.
     Follow(FollowArgs),
-    /// Time-sequence, RTT, throughput or window graph (SVG, or PNG by extension).
+    /// Time-sequence, RTT, throughput or window graph (SVG, or PNG by extension); `--kind sw`:
+    /// a sender/receiver sliding-window transfer over UDP.
     Graph(GraphArgs),
     /// Findings in plain words: network, application or capture, with evidence frames.
     Diagnose,
@@ -134,11 +137,15 @@ pub enum GraphKind {
     Rtt,
     Tput,
     Window,
+    /// The segments of a sender/receiver transfer (UDP, docs/protocols.md), not TCP.
+    Sw,
 }
 
 #[derive(Args, Debug)]
 pub struct GraphArgs {
-    /// Time-sequence (Stevens/tcptrace), RTT, throughput, or window and bytes in flight.
+    /// Time-sequence (Stevens/tcptrace), RTT, throughput, or window and bytes in flight; sw:
+    /// the sliding-window transfer of sender/receiver (UDP), --conn N picks the N-th transfer
+    /// (default 0).
     #[arg(long, value_enum, default_value = "tsg")]
     pub kind: GraphKind,
     /// Output file: .svg (default) or .png.
@@ -147,6 +154,9 @@ pub struct GraphArgs {
     /// Data direction to draw (default: the one carrying more payload).
     #[arg(long, value_enum)]
     pub dir: Option<DirArg>,
+    /// --kind sw: only UDP datagrams from or to this port (the receiver's).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
 }
 
 /// Output format shared by the table commands.
@@ -201,7 +211,22 @@ fn run() -> anyhow::Result<ExitCode> {
                 conn.ok_or_else(|| Exit::usage("follow needs --conn N (see `tcpstat conns`)"))?;
             follow::run(&file, n, &a, fmt, &mut out)?
         }
+        Cmd::Graph(a) if a.kind == GraphKind::Sw => {
+            if a.dir.is_some() {
+                return Err(Exit::usage(
+                    "--dir does not apply to --kind sw (the DATA segments give the direction)",
+                )
+                .into());
+            }
+            graph::run_sw(&file, conn, &a, fmt, &mut out)?
+        }
         Cmd::Graph(a) => {
+            if a.port.is_some() {
+                return Err(Exit::usage(
+                    "--port applies to --kind sw only (select a TCP connection with --conn N)",
+                )
+                .into());
+            }
             let n =
                 conn.ok_or_else(|| Exit::usage("graph needs --conn N (see `tcpstat conns`)"))?;
             graph::run(&file, n, &a, &mut out)?

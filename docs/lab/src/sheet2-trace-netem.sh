@@ -1,0 +1,72 @@
+# shellcheck shell=bash disable=SC2016 # a command in single quotes expands its own $ when run
+# docs/lab/sheet2-trace-netem.md: its prose and its commands.
+# `sudo scripts/gen-lab-docs sheet2-trace-netem` runs this file with the harness of
+# scripts/lib-docs.sh (page, md, run, bgrun, bgstop, ...) and writes the page.
+# needs: tcpstat jq
+page sheet2-trace-netem "Sheet 2, traces — trace0…trace3: options, RTT, delayed ACKs, retransmissions, graphs, the file"
+md <<EOF
+$TRNOTE
+
+Each of \`trace0.pcap\` … \`trace3.pcap\` is one IPv6 TCP transfer through a Linux netem link that adds
+delay and loses packets.
+
+## Which TCP options are used?
+EOF
+run 'for t in 0 1 2 3; do tcpstat conns -r trace$t.pcap --json | jq -c "select(.type == \"connection\") | {options_client, options_server}"; done'
+md <<'EOF'
+**Answer.** In all four: MSS 1440 (1500 − 40 bytes of IPv6 header − 20 of TCP), SACK permitted,
+timestamps and window scale shift 1 on both sides — every option the two Linux hosts know, so SACK
+blocks can describe the losses and timestamps allow an RTT measure on every ACK.
+
+## How does the RTT evolve?
+EOF
+run -g 'RTT|^connection' 'for t in 0 1 2 3; do tcpstat -r trace$t.pcap; done'
+run 'tcpstat graph -r trace1.pcap --conn 0 --kind rtt -o ../../docs/img/lab-trace1-rtt.svg'
+md <<'EOF'
+![RTT of each acknowledged segment over time in trace1](../img/lab-trace1-rtt.svg)
+
+**Answer.** The handshake RTT is 400–640 ms (netem's delay on the first packets); data RTT samples
+(Karn's rule: never from a retransmitted segment) range from a fraction of a millisecond to several
+hundred milliseconds: a segment acknowledged right after a gap is filled has a tiny sample, one that
+waited behind a queue a large one. The graph shows each sample over time.
+
+## Are delayed ACKs used?
+EOF
+run -g 'delayed|^connection|^ +server ' 'for t in 0 1 2 3; do tcpstat -r trace$t.pcap; done'
+md <<'EOF'
+**Answer.** Only the receiver (the server, which gets all the data) has ACKs to judge. In trace0 and
+trace1 it delays: about a third of its ACKs cover two or more segments (RFC 1122: ACK at least every
+second full segment, or within 500 ms). In trace2 and trace3 most ACKs acknowledge a single segment:
+after losses the receiver ACKs every out-of-order segment at once (immediate duplicate ACKs with SACK
+blocks), which is exactly what fast retransmit needs.
+
+## One segment retransmitted by fast retransmit, one after a timeout — and why
+EOF
+run -g 'retransmission' 'tcpstat packets -r trace3.pcap'
+md <<'EOF'
+**Answer.** In trace3, frame 74 (seq 41522) is a **fast retransmission**: three duplicate ACKs for
+41522 (frames 69, 71, 73) told the sender the segment was lost while later ones arrived; it resent it
+20 ms after the original, without waiting for its timer. Frame 76 (seq 44378) is a **timeout
+retransmission**: no duplicate ACK came back for it, so the sender waited 1.5 s of silence until its
+retransmission timer (RTO) fired. (trace0 has one fast retransmission, frame 142 after 19 duplicate
+ACKs; trace2 two timeout retransmissions.)
+
+## Graphs
+EOF
+run 'tcpstat graph -r trace3.pcap --conn 0 --kind tsg -o ../../docs/img/lab-trace3-tsg.svg'
+md <<'EOF'
+![time-sequence graph of trace3: segments, the ACK line, the window line, retransmissions](../img/lab-trace3-tsg.svg)
+
+The time-sequence graph (Stevens/tcptrace style) shows the sequence number of each segment over time,
+the ACK line below it and the advertised-window line above; retransmissions stand out in another
+colour, and the long flat steps are the RTO stalls (1–3 s with nothing sent). `--kind tput` and
+`--kind window` draw the throughput and the bytes in flight ([docs/tcpstat.md](../tcpstat.md)).
+
+## Which file was exchanged?
+EOF
+run 'tcpstat follow -r trace0.pcap --conn 0 --dir client --detect'
+run 'tcpstat follow -r trace0.pcap --conn 0 --dir client -q | head -12'
+md <<'EOF'
+**Answer.** The client sends 168178 bytes and the server none; the reassembled stream (each byte once,
+no gap) starts with `RFC: 793`: the file is the text of RFC 793, the TCP specification itself.
+EOF

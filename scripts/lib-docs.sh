@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# scripts/lib-docs.sh — the harness of scripts/gen-lab-docs (sourced, not run). It holds no page
+# text: the pages are docs/lab/src/PAGE.sh, one per docs/lab/PAGE.md, and call the functions below
+# (page, md, run, bgrun, bgshow, bgstop, bgwait, lab) in the work directory, where each command's
+# real output is pasted into the page.
+#
+# The caller sets ROOT (the repository) and PROG (the name in messages) before sourcing, then
+# calls docs_pages (which pages), docs_needs (are their tools there?) and docs_begin (lab prefix,
+# work directory, clean-up), and sources the pages. A page's `# needs:` line names the netlab
+# tools it runs (looked for in BIN) and the other commands.
+: "${ROOT:?}" "${PROG:?}"
+
+SRC=$ROOT/docs/lab/src # the pages' sources
+BIN=${NETLAB_BIN:-$ROOT/target/release}
+NETLAB_TOOLS=" hello-server hello-client sniff tcpstat sender receiver udp-sdu tlv-client tlv-server "
+
+# docs_pages [PAGE...]: the page names asked for, one a line, each once (default: every page);
+# returns 2 for a name that is not a page.
+docs_pages() {
+	local f n
+	local -A seen=()
+	if (($# == 0)); then
+		for f in "$SRC"/*.sh; do
+			n=$(basename "$f" .sh)
+			[[ $n == _* ]] || echo "$n"
+		done
+		return 0
+	fi
+	for n in "$@"; do
+		if [[ $n == _* || ! -f $SRC/$n.sh ]]; then
+			echo "$PROG: no page '$n' (a page is a file name stem of docs/lab/, e.g. sheet2-firewall; the sources are docs/lab/src/*.sh)" >&2
+			return 2
+		fi
+		[[ -n ${seen[$n]:-} ]] || echo "$n"
+		seen[$n]=1
+	done
+}
+
+# docs_needs PAGE...: say what is missing, and return 1, when a tool or command a page needs is
+# not there (before any page is written).
+docs_needs() {
+	local n t pkg missing=0 ts
+	local -A by=()
+	for n in "$@"; do
+		read -ra ts <<<"$(sed -n 's/^# needs: *//p' "$SRC/$n.sh")"
+		for t in "${ts[@]}"; do by[$t]+=" $n"; done
+	done
+	mapfile -t ts < <(printf '%s\n' "${!by[@]}" | sort)
+	for t in "${ts[@]}"; do
+		[[ -n $t ]] || continue
+		if [[ $NETLAB_TOOLS == *" $t "* ]]; then
+			[[ -x $BIN/$t ]] && continue
+			echo "$PROG: $BIN/$t is missing (needed by${by[$t]}): run scripts/setup first" >&2
+		else
+			command -v "$t" >/dev/null && continue
+			case $t in stdbuf | sha256sum) pkg=coreutils ;; setpriv) pkg=util-linux ;; *) pkg=$t ;; esac
+			echo "$PROG: '$t' is missing (needed by${by[$t]}): apt-get install -y $pkg" >&2
+		fi
+		missing=1
+	done
+	return "$missing"
+}
+
+# docs_begin: the private lab's prefix, PATH, the work directory WORK (the commands' current
+# directory), and the clean-up of background commands and of the lab on exit.
+docs_begin() {
+	local t
+	TRACES=$(cd "$ROOT/../shared/traces/cnp3" 2>/dev/null && pwd) || { echo "$PROG: ../shared/traces/cnp3 is missing" >&2; exit 1; }
+	export NETLAB_PREFIX=${NETLAB_DOCS_PREFIX:-doc-}
+	export PATH="$BIN:$PATH"
+	DOCS=$ROOT/docs/lab
+	# Commands run in WORK, where scripts/ points to the repo's scripts and each trace of
+	# ../shared/traces/cnp3 has a symlink, so that pages show short, copyable command lines
+	# (images go to ../../docs/img).
+	WORK=$ROOT/target/lab-docs
+	mkdir -p "$DOCS" "$ROOT/docs/img" "$WORK"
+	cd "$WORK" || exit 1
+	ln -sfn "$ROOT/scripts" scripts
+	for t in "$TRACES"/*.pcap; do ln -sfn "$t" "$(basename "$t")"; done
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+F=/dev/null # the page being written
+
+# --- page writing --------------------------------------------------------------------------------
+page() { # page STEM TITLE: start docs/lab/STEM.md
+	closeblk
+	F=$DOCS/$1.md
+	echo "$PROG: writing docs/lab/$1.md" >&2
+	# each page starts from a fresh lab: no sockets, rules or sysctls left by another page
+	lab down >/dev/null 2>&1 || true
+	lab up two-hosts >/dev/null
+	printf '# %s\n\n' "$2" >"$F"
+	printf '%s\n\n' "_Every command below was run by \`scripts/gen-lab-docs\` (as root, lab prefix \`$NETLAB_PREFIX\`); the output is pasted as it came, trimmed only where a line says \`…\`. Back to the [index](README.md)._" >>"$F"
+}
+# Consecutive commands share one console block, like a terminal session; prose closes it.
+OPEN=0
+openblk() { ((OPEN)) || { echo '```console' >>"$F"; OPEN=1; }; }
+closeblk() { ((!OPEN)) || { printf '```\n\n' >>"$F"; OPEN=0; }; }
+md() { closeblk; cat >>"$F"; echo >>"$F"; } # md <<'EOF' markdown EOF
+# run [-n N] [-t N] [-g REGEX] [-x] [-s SECS] 'COMMAND': run COMMAND (bash, in WORK), paste "$ COMMAND"
+# and its output (stdout and stderr). -n N keeps the first N lines, -t N the last N, -g the lines
+# matching REGEX (each cut marked with …); -x expects a non-zero exit (and shows it), otherwise a
+# failing command stops the generation; -s is the time bound (default 20 s). LAST holds the output.
+run() {
+	local head=0 tail=0 grep='' fails=0 secs=20 out rc=0 n
+	while [[ $1 == -* ]]; do
+		case $1 in
+		-n) head=$2; shift 2 ;; -t) tail=$2; shift 2 ;; -g) grep=$2; shift 2 ;;
+		-x) fails=1; shift ;; -s) secs=$2; shift 2 ;;
+		*) echo "$PROG: run: bad option $1" >&2; exit 2 ;;
+		esac
+	done
+	out=$(timeout "$secs" bash -c "$1" 2>&1) || rc=$?
+	if ((fails)) && ((rc == 0)); then printf '%s\n' "$out" >&2; echo "$PROG: expected a failure from: $1" >&2; exit 1; fi
+	if ((!fails)) && ((rc != 0)); then printf '%s\n' "$out" >&2; echo "$PROG: exit $rc from: $1" >&2; exit 1; fi
+	# shellcheck disable=SC2034 # for the pages
+	LAST=$out
+	openblk
+	{
+		echo "\$ $1"
+		n=$(printf '%s\n' "$out" | wc -l)
+		if [[ -n $grep ]]; then
+			printf '%s\n' "$out" | grep -E -- "$grep" || true
+			echo '…'
+		elif ((head > 0 && n > head)); then
+			printf '%s\n' "$out" | head -n "$head"
+			echo "… ($((n - head)) more lines)"
+		elif ((tail > 0 && n > tail)); then
+			echo "… ($((n - tail)) lines before)"
+			printf '%s\n' "$out" | tail -n "$tail"
+		elif [[ -n $out ]]; then
+			printf '%s\n' "$out"
+		fi
+		((fails)) && echo "(exit status $rc)"
+	} >>"$F"
+	return 0
+}
+# bgrun NAME 'COMMAND' [SLEEP]: start COMMAND in the background (shown as "$ COMMAND &"), its
+# output to WORK/NAME.log; then wait SLEEP seconds (default 0.4) for it to be ready.
+declare -A BGPID BGCMD
+bgrun() {
+	timeout 120 bash -c "$2" >"$WORK/$1.log" 2>&1 &
+	BGPID[$1]=$!
+	BGCMD[$1]=$2
+	openblk
+	echo "\$ $2 &" >>"$F"
+	sleep "${3:-0.4}"
+}
+bgshow() { # paste a background command's output (n: first lines only)
+	closeblk
+	{
+		printf '```console\n# output of: %s &\n' "${BGCMD[$1]}"
+		if [[ -n ${2:-} ]]; then head -n "$2" "$WORK/$1.log"; echo '…'; else cat "$WORK/$1.log"; fi
+		printf '```\n\n'
+	} >>"$F"
+}
+# bgstop NAME [show [N]]: stop it (SIGTERM, forwarded by timeout) and wait; "show" pastes its output.
+bgstop() {
+	local p=${BGPID[$1]:-}
+	[[ -n $p ]] || return 0
+	kill -TERM "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+	unset "BGPID[$1]"
+	[[ ${2:-} != show ]] || bgshow "$1" "${3:-}"
+}
+# bgwait NAME [show [N]]: wait for it to end by itself.
+bgwait() {
+	local p=${BGPID[$1]:-}
+	[[ -n $p ]] || return 0
+	wait "$p" 2>/dev/null || true
+	unset "BGPID[$1]"
+	[[ ${2:-} != show ]] || bgshow "$1" "${3:-}"
+}
+lab() { timeout 20 "$ROOT/scripts/lab" "$@"; }
+cleanup() {
+	local rc=$? n
+	for n in "${!BGPID[@]}"; do kill -TERM "${BGPID[$n]}" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	lab down >/dev/null 2>&1 || true
+	exit "$rc"
+}
