@@ -332,9 +332,7 @@ pub fn run(
     })?;
     if !found {
         st.check()?;
-        return Err(netcli::Exit::new(
-            1,
-            format!(
+        return Err(netcli::Exit::negative(format!(
                 "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
                 an.conns.len()
             ),

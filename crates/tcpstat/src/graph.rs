@@ -97,9 +97,7 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
     })?;
     if pts.is_empty() {
         st.check()?;
-        return Err(netcli::Exit::new(
-            1,
-            format!(
+        return Err(netcli::Exit::negative(format!(
                 "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
                 an.conns.len()
             ),

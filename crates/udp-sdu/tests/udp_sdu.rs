@@ -206,12 +206,10 @@ fn usage_errors_exit_2() {
             .code(),
         Some(2)
     );
-    assert_eq!(
-        udp_sdu(&["send", "no.such.host.invalid", "1", "5"])
-            .status
-            .code(),
-        Some(2)
-    );
+    // An unknown host is a name-service failure (3), not a usage error.
+    let out = udp_sdu(&["send", "no.such.host.invalid", "1", "5"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).starts_with("error: unknown host 'no.such.host.invalid'"));
 }
 
 #[test]
