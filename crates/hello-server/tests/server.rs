@@ -1,6 +1,9 @@
 //! hello-server against real peers (curl, Python's http.client) and raw sockets: exact bytes,
 //! pipelining, abusive clients, limits, signals, SO_REUSEPORT, IPv6.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::{Child, Command, Output, Stdio};

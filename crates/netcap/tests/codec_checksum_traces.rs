@@ -5,6 +5,9 @@
 //! checksum to a NIC that does not exist (CHECKSUM_PARTIAL) and the field holds only the
 //! pseudo-header sum — which the test checks exactly, so any other bad checksum fails.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use netproto::checksum::{self, Checksum};
 use testsupport::shared_traces;

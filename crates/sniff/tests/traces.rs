@@ -1,6 +1,9 @@
 //! `sniff -r X --json` against tshark on every CNP3 trace, field by field, and the non-TCP
 //! traces (STP, OSPFv3, RIPng, BGP) decoding without error.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 

@@ -1,6 +1,9 @@
 //! tcpstat against tshark on every CNP3 trace (scripts/conformance), and its behaviour on
 //! damaged input.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::process::Command;
 
 use testsupport::{require_peer, shared_traces, tool, workspace_root};

@@ -181,6 +181,7 @@ pub fn tool(name: &str) -> PathBuf {
 
 /// A namespace lab brought up by `scripts/lab` with a private name prefix, so that tests
 /// (and developers) can run several at once. Torn down on drop.
+#[derive(Debug)]
 pub struct Lab {
     prefix: String,
 }
@@ -287,6 +288,7 @@ impl Drop for Lab {
 /// A server process started by a test whose first stderr line ends with its bound address
 /// (`... listening on 127.0.0.1:40123`); the rest of its stderr is collected for `wait_log`.
 /// Killed on drop.
+#[derive(Debug)]
 pub struct LoggedServer {
     child: std::process::Child,
     /// The address the server announced.

@@ -2,6 +2,9 @@
 //! raw clients that misbehave against the server, and test servers that misbehave against
 //! the client (unknown type, short value, garbage, silence, early close, one byte per segment).
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};

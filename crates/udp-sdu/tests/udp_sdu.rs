@@ -2,6 +2,9 @@
 //! serve, probe against echo on loopback (IPv4 65507, IPv6 65527) and, as root, across the
 //! two-hosts lab with don't-fragment (1472 / 1452 on its 1500-byte veth link).
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::process::{Child, Command, Output, Stdio};
