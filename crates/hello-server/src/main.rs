@@ -15,9 +15,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use netcli::net::Transport;
 use netcli::{Exit, Verbosity};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use netcli::net::Transport;
 
 use worker::{Shared, Worker};
 

@@ -3,8 +3,9 @@
 //! A binary's `main` is one line, `netcli::main_with(run)`, where `run` returns
 //! `anyhow::Result<ExitCode>`. Errors print as one `error: ...` line on stderr. A closed stdout
 //! (`sniff ... | head`) is not an error: like ripgrep we exit 0. The exit code is typed: an
-//! [`Exit`] error carries its [`Kind`] (negative answer 1, usage 2, failure 3); any other error
-//! is a failure (3), so exit 1 only ever comes from an explicit [`Exit::negative`].
+//! [`Exit`] error says what went wrong ([`Exit::negative`] 1, [`Exit::usage`] 2,
+//! [`Exit::failure`] 3); any other error is a failure (3), so exit 1 only ever comes from an
+//! explicit negative answer.
 //!
 //! [`net`] resolves host names and binds listening sockets the same way in every tool.
 
@@ -66,7 +67,7 @@ impl Verbosity {
 
 /// What went wrong, which decides the exit code (the README's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+enum Kind {
     /// The operation ran and its answer is negative (exit 1).
     Negative,
     /// Bad command line (exit 2).
@@ -76,8 +77,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The exit code of this kind.
-    pub fn code(self) -> u8 {
+    fn code(self) -> u8 {
         match self {
             Kind::Negative => code::NEGATIVE,
             Kind::Usage => code::USAGE,
@@ -86,7 +86,7 @@ impl Kind {
     }
 }
 
-/// An error that ends the program with the exit code of its [`Kind`] and a one-line message.
+/// An error that ends the program with the exit code of what went wrong and a one-line message.
 #[derive(Debug)]
 pub struct Exit {
     kind: Kind,
@@ -94,7 +94,7 @@ pub struct Exit {
 }
 
 impl Exit {
-    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+    fn new(kind: Kind, message: impl Into<String>) -> Self {
         Exit {
             kind,
             message: message.into(),
@@ -112,17 +112,9 @@ impl Exit {
     pub fn failure(message: impl Into<String>) -> Self {
         Self::new(Kind::Failure, message)
     }
-    /// What went wrong.
-    pub fn kind(&self) -> Kind {
-        self.kind
-    }
-    /// The exit code.
+    /// The exit code: 1, 2 or 3.
     pub fn code(&self) -> u8 {
         self.kind.code()
-    }
-    /// The one-line message.
-    pub fn message(&self) -> &str {
-        &self.message
     }
 }
 
@@ -170,7 +162,7 @@ fn generate<C: clap::CommandFactory>(dir: &std::path::Path) -> io::Result<()> {
 }
 
 /// True when the error chain holds a broken pipe (the reader of stdout went away).
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
@@ -180,7 +172,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// The exit code of an error: the code of the first [`Exit`] in its chain (context added with
 /// `anyhow::Context` does not hide it); any other error is a failure (3), never a negative
 /// answer.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
+fn exit_code(err: &anyhow::Error) -> u8 {
     err.chain()
         .find_map(|e| e.downcast_ref::<Exit>())
         .map_or(code::FAILURE, Exit::code)

@@ -132,7 +132,13 @@ fn run() -> anyhow::Result<ExitCode> {
     let port = args.listening_port_number;
     let socket: UdpSocket = netcli::net::bind(Some(args.bind), port, Transport::Udp, |_| Ok(()))
         .map_err(|e| {
-            netcli::net::listen_error(Transport::Udp, Some(args.bind), port, &e, "pick another port")
+            netcli::net::listen_error(
+                Transport::Udp,
+                Some(args.bind),
+                port,
+                &e,
+                "pick another port",
+            )
         })?
         .into();
     let out = Output::open(&args.output_file)?;

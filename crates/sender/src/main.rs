@@ -211,6 +211,7 @@ fn report(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
         "rtt_min_ms": ms(s.rtt().min()),
         "rtt_samples": s.rtt().samples(),
         "rto_ms": ms(Some(s.current_rto())),
+        "peer_window": s.peer_window(),
         "impairment": imp,
         "refused": d.refused,
     });

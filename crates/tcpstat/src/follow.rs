@@ -333,10 +333,9 @@ pub fn run(
     if !found {
         st.check()?;
         return Err(netcli::Exit::negative(format!(
-                "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
-                an.conns.len()
-            ),
-        )
+            "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
+            an.conns.len()
+        ))
         .into());
     }
     for d in 0..2 {

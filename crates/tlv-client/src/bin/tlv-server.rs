@@ -8,8 +8,8 @@
 
 use clap::Parser;
 use netcli::Verbosity;
-use netproto::tlv::Repr;
 use netcli::net::Transport;
+use netproto::tlv::Repr;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
@@ -101,14 +101,8 @@ fn listen(bind: Option<IpAddr>, port: u16) -> anyhow::Result<TcpListener> {
     netcli::net::bind(bind, port, Transport::Tcp, |s| s.set_reuse_address(true))
         .and_then(|s| s.listen(1024).map(|()| s.into()))
         .map_err(|e| {
-            netcli::net::listen_error(
-                Transport::Tcp,
-                bind,
-                port,
-                &e,
-                "choose another with --port",
-            )
-            .into()
+            netcli::net::listen_error(Transport::Tcp, bind, port, &e, "choose another with --port")
+                .into()
         })
 }
 
