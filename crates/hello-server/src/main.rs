@@ -242,7 +242,8 @@ fn explain_bind(addr: SocketAddr, reuse_port: bool) -> String {
 #[allow(unsafe_code)]
 fn raise_fd_limit(max_conns: usize) {
     // Listeners, epoll, wakers, stdio and a spare per worker: a small margin is enough.
-    let want = max_conns as u64 + 64;
+    // Saturating: --max-connections takes any usize.
+    let want = (max_conns as u64).saturating_add(64);
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
