@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use testsupport::require_peer;
+use testsupport::{Need, require_ipv6, require_peer, skip};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-server");
 
@@ -495,15 +495,19 @@ fn start_line_explains_the_bind_and_ipv6_works() {
     );
 
     // `--bind ::` listens on IPv6 and IPv4 alike.
-    let Ok(v6) = Server::try_start(&["--bind", "::"]) else {
-        eprintln!("SKIP IPv6 part: this host has no IPv6");
+    if !require_ipv6("start_line_explains_the_bind_and_ipv6_works") {
         return;
-    };
+    }
+    let v6 = Server::try_start(&["--bind", "::"]).expect("--bind :: starts on an IPv6 host");
     assert!(v6.log()[0].starts_with(&format!("listening on http://[::]:{}/", v6.port)));
     assert!(v6.log()[0].contains("IPv6 and IPv4"));
     for host in ["::1", "127.0.0.1"] {
         let Ok(mut c) = TcpStream::connect((host, v6.port)) else {
-            eprintln!("SKIP {host}: not reachable here");
+            skip(
+                Need::Peers,
+                "start_line_explains_the_bind_and_ipv6_works",
+                &format!("{host} is not reachable here"),
+            );
             continue;
         };
         c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();

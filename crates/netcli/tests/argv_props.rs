@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::net::{TcpListener, UdpSocket};
 use std::os::unix::ffi::OsStringExt;
 use std::sync::OnceLock;
@@ -124,6 +124,17 @@ struct Spec {
     deadline: Duration,
 }
 
+/// `[--opt, VALUE]`, or `[--opt=VALUE]` when `joined`.
+fn option(o: &str, v: OsString, joined: bool) -> Vec<OsString> {
+    if joined {
+        let mut a = OsString::from(format!("{o}="));
+        a.push(v);
+        vec![a]
+    } else {
+        vec![OsString::from(o), v]
+    }
+}
+
 fn never(_: &[OsString]) -> bool {
     false
 }
@@ -132,12 +143,20 @@ fn always(_: &[OsString]) -> bool {
     true
 }
 
-/// The value after `flag` in `argv`, as a number (the last occurrence, as clap takes it).
+/// The value of `flag` in `argv` (`flag VALUE` or `flag=VALUE`), as a number: the last
+/// occurrence, as clap takes it.
 fn value_of(argv: &[OsString], flag: &str) -> Option<f64> {
-    argv.windows(2)
-        .rev()
-        .find(|w| w[0] == OsStr::new(flag))
-        .and_then(|w| w[1].to_str()?.trim().parse().ok())
+    let joined = format!("{flag}=");
+    let mut found = None;
+    for (i, a) in argv.iter().enumerate() {
+        let Some(a) = a.to_str() else { continue };
+        if a == flag {
+            found = argv.get(i + 1).and_then(|v| v.to_str());
+        } else if let Some(v) = a.strip_prefix(&joined) {
+            found = Some(v);
+        }
+    }
+    found.and_then(|v| v.parse().ok())
 }
 
 impl Spec {
@@ -150,20 +169,22 @@ impl Spec {
                 Arg::Num(s) => prop_oneof![Just(OsString::from(s)), weird()].boxed(),
             })
             .collect();
-        let opts: Vec<BoxedStrategy<Option<(OsString, OsString)>>> = self
+        // `--opt VALUE` or `--opt=VALUE` (the only way a negative value reaches the parser:
+        // clap takes a separate `-1` for a flag).
+        let opts: Vec<BoxedStrategy<Option<Vec<OsString>>>> = self
             .options
             .iter()
             .map(|&o| {
-                proptest::option::of(weird().prop_map(move |v| (OsString::from(o), v))).boxed()
+                proptest::option::of(
+                    (weird(), any::<bool>()).prop_map(move |(v, joined)| option(o, v, joined)),
+                )
+                .boxed()
             })
             .collect();
         (fixed, opts)
             .prop_map(|(fixed, opts)| {
                 let mut argv = fixed;
-                for (o, v) in opts.into_iter().flatten() {
-                    argv.push(o);
-                    argv.push(v);
-                }
+                argv.extend(opts.into_iter().flatten().flatten());
                 argv
             })
             .boxed()
@@ -191,7 +212,7 @@ impl Spec {
         for o in self.options {
             for v in FIXED {
                 let mut argv = base.clone();
-                argv.extend([OsString::from(o), OsString::from(v)]);
+                argv.extend(option(o, OsString::from(v), true));
                 argvs.push(argv);
             }
         }

@@ -19,7 +19,7 @@ pub enum Need {
     Root,
     /// `../shared/traces/cnp3` beside the checkout: `NETLAB_REQUIRE_SHARED=1`.
     Shared,
-    /// A peer program or a facility of the host: `NETLAB_REQUIRE_PEERS=1`.
+    /// A peer program or a facility of the host (IPv6 loopback): `NETLAB_REQUIRE_PEERS=1`.
     Peers,
 }
 
@@ -118,6 +118,16 @@ pub fn require_peer(test: &str, cmd: &str) -> bool {
 pub fn on_path(cmd: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(cmd).is_file()))
+}
+
+/// True when this host has an IPv6 loopback (binding `[::1]:0` works); otherwise a SKIP line
+/// (panic with `NETLAB_REQUIRE_PEERS=1`: CI's hosts have IPv6).
+pub fn require_ipv6(test: &str) -> bool {
+    let ok = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !ok {
+        skip(Need::Peers, test, "this host has no IPv6 loopback (::1)");
+    }
+    ok
 }
 
 /// One line of `scripts/peers`: a command the tests run and how `scripts/test` installs it.

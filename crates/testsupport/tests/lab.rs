@@ -493,7 +493,11 @@ fn non_root_gets_a_one_line_error() {
             .into_iter()
             .find(|p| Path::new(p).is_file())
         else {
-            eprintln!("SKIP non_root_gets_a_one_line_error: setpriv (util-linux) is not installed");
+            testsupport::skip(
+                testsupport::Need::Peers,
+                "non_root_gets_a_one_line_error",
+                "setpriv (util-linux) is not installed",
+            );
             return;
         };
         // `nobody` may not reach the checkout (e.g. under /root): run a world-readable copy.
