@@ -46,6 +46,7 @@ enum PeerPolicy {
 }
 
 /// A UDP socket driving one engine.
+#[derive(Debug)]
 pub struct Driver {
     socket: UdpSocket,
     poll: Poll,
@@ -385,6 +386,7 @@ pub enum JsonTo {
 }
 
 /// The final summary: a human line and an NDJSON record (`success` added on emit).
+#[derive(Debug)]
 pub struct Report {
     pub line: String,
     pub json: serde_json::Value,

@@ -7,7 +7,7 @@ mod response;
 mod target;
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -82,10 +82,7 @@ fn run() -> anyhow::Result<ExitCode> {
 
     let start = Instant::now();
     say(format!("pid {}", std::process::id()));
-    let addrs: Vec<SocketAddr> = match (target.host.as_str(), target.port).to_socket_addrs() {
-        Ok(a) => a.collect(),
-        Err(e) => return Err(Exit::failure(explain_resolve(&target.host, &e)).into()),
-    };
+    let addrs = netcli::net::resolve(&target.host, target.port)?;
     let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
     say(format!(
         "resolved {} -> {} in {}",
@@ -93,9 +90,6 @@ fn run() -> anyhow::Result<ExitCode> {
         list.join(", "),
         ms(start.elapsed())
     ));
-    if addrs.is_empty() {
-        return Err(Exit::failure(format!("unknown host '{}': no address", target.host)).into());
-    }
 
     let mut conn: Option<TcpStream> = None;
     let mut all_2xx = true;
@@ -156,14 +150,6 @@ fn run() -> anyhow::Result<ExitCode> {
     } else {
         code::NEGATIVE
     }))
-}
-
-/// Why a name did not resolve, in plain words.
-fn explain_resolve(host: &str, e: &io::Error) -> String {
-    format!(
-        "unknown host '{host}': the name does not resolve ({e}); check the spelling, /etc/hosts \
-         or DNS, or give an IP address such as 192.168.56.101"
-    )
 }
 
 /// Connect to the first address that answers; explain the failure of the last one otherwise.
@@ -343,17 +329,6 @@ mod tests {
         assert!(m.starts_with("connection refused by 192.168.56.101:5000: nothing listens"));
         assert!(m.contains("127.0.0.1 (loopback only"));
         assert!(m.contains("--bind 0.0.0.0"));
-    }
-
-    #[test]
-    fn unknown_host_names_the_checks() {
-        let e = io::Error::other("failed to lookup address information: Name or service not known");
-        let m = explain_resolve("brookyln", &e);
-        assert!(
-            m.starts_with("unknown host 'brookyln': the name does not resolve ("),
-            "{m}"
-        );
-        assert!(m.contains("/etc/hosts or DNS"), "{m}");
     }
 
     #[test]

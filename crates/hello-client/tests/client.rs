@@ -1,6 +1,9 @@
 //! hello-client against real servers (Python's http.server, hello-server) and against
 //! misbehaving ones made here, checking output, exit codes and the plain-words errors.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};

@@ -2,6 +2,9 @@
 //! hello-client on midwood. With `--bind 0.0.0.0` the client gets the page; with the default
 //! loopback-only bind its error explains why it cannot.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 

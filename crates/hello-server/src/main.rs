@@ -7,7 +7,6 @@
 mod http;
 mod worker;
 
-use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,9 +15,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use netcli::net::Transport;
 use netcli::{Exit, Verbosity};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use socket2::{Domain, Protocol, Socket, Type};
 
 use worker::{Shared, Worker};
 
@@ -194,44 +193,27 @@ fn bind_all(
 }
 
 fn bind_one(addr: SocketAddr, reuse_port: bool) -> anyhow::Result<std::net::TcpListener> {
-    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .context("cannot create a TCP socket")?;
-    // Restarting right after a stop must not fail on TIME_WAIT connections.
-    sock.set_reuse_address(true)?;
-    if reuse_port {
-        sock.set_reuse_port(true)?;
-    }
-    if addr.is_ipv6() {
-        // `--bind ::` serves IPv4 too, whatever net.ipv6.bindv6only says.
-        sock.set_only_v6(false)?;
-    }
-    sock.bind(&addr.into()).map_err(|e| bind_error(addr, e))?;
+    let sock = netcli::net::bind(Some(addr.ip()), addr.port(), Transport::Tcp, |s| {
+        // Restarting right after a stop must not fail on TIME_WAIT connections.
+        s.set_reuse_address(true)?;
+        if reuse_port {
+            s.set_reuse_port(true)?;
+        }
+        Ok(())
+    })
+    .map_err(|e| {
+        netcli::net::listen_error(
+            Transport::Tcp,
+            Some(addr.ip()),
+            addr.port(),
+            &e,
+            "choose another --port, or start every instance with --reuse-port to share it",
+        )
+    })?;
     sock.listen(4096)
         .with_context(|| format!("cannot listen on {addr}"))?;
     sock.set_nonblocking(true)?;
     Ok(sock.into())
-}
-
-fn bind_error(addr: SocketAddr, e: std::io::Error) -> anyhow::Error {
-    let port = addr.port();
-    let msg = match e.kind() {
-        ErrorKind::AddrInUse => format!(
-            "cannot listen on {addr}: port {port} is already in use (another server listens \
-             there: `ss -ltnp 'sport = :{port}'` shows which); choose another --port, or start \
-             every instance with --reuse-port to share it"
-        ),
-        ErrorKind::AddrNotAvailable => format!(
-            "cannot listen on {addr}: {} is not an address of this host (`ip addr` lists them); \
-             use 0.0.0.0 for all addresses",
-            addr.ip()
-        ),
-        ErrorKind::PermissionDenied => format!(
-            "cannot listen on {addr}: ports below 1024 need root (or CAP_NET_BIND_SERVICE); \
-             use a port such as 5000"
-        ),
-        _ => format!("cannot listen on {addr}: {e}"),
-    };
-    Exit::failure(msg).into()
 }
 
 /// What the bound address means for who can connect.
@@ -260,7 +242,8 @@ fn explain_bind(addr: SocketAddr, reuse_port: bool) -> String {
 #[allow(unsafe_code)]
 fn raise_fd_limit(max_conns: usize) {
     // Listeners, epoll, wakers, stdio and a spare per worker: a small margin is enough.
-    let want = max_conns as u64 + 64;
+    // Saturating: --max-connections takes any usize.
+    let want = (max_conns as u64).saturating_add(64);
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

@@ -1,6 +1,8 @@
 //! hello-server against real peers (curl, Python's http.client) and raw sockets: exact bytes,
 //! pipelining, abusive clients, limits, signals, SO_REUSEPORT, IPv6.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::{Child, Command, Output, Stdio};

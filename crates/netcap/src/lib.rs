@@ -82,8 +82,6 @@ pub enum CaptureError {
     NoSuchDevice { device: String, message: String },
     #[error("capture on {device}: {message}")]
     Live { device: String, message: String },
-    #[error("link type {0} is not supported")]
-    LinkType(u32),
     #[error("{0}")]
     Io(#[from] io::Error),
 }

@@ -7,6 +7,9 @@
 //! checksum fails. How many segments verify and how many are offloaded is exact per trace
 //! ([`TRACES`]), and with tshark installed its own verdict on every frame must equal ours.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use netproto::checksum::{self, Checksum};
 use testsupport::{require_peer, shared_traces};

@@ -2,8 +2,14 @@
 //!
 //! A binary's `main` is one line, `netcli::main_with(run)`, where `run` returns
 //! `anyhow::Result<ExitCode>`. Errors print as one `error: ...` line on stderr. A closed stdout
-//! (`sniff ... | head`) is not an error: like ripgrep we exit 0. To end with a specific code
-//! and message, return an [`Exit`] error.
+//! (`sniff ... | head`) is not an error: like ripgrep we exit 0. The exit code is typed: an
+//! [`Exit`] error says what went wrong ([`Exit::negative`] 1, [`Exit::usage`] 2,
+//! [`Exit::failure`] 3); any other error is a failure (3), so exit 1 only ever comes from an
+//! explicit negative answer.
+//!
+//! [`net`] resolves host names and binds listening sockets the same way in every tool.
+
+pub mod net;
 
 use std::fmt;
 use std::io;
@@ -59,27 +65,56 @@ impl Verbosity {
     }
 }
 
-/// An error that ends the program with a chosen exit code.
+/// What went wrong, which decides the exit code (the README's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The operation ran and its answer is negative (exit 1).
+    Negative,
+    /// Bad command line (exit 2).
+    Usage,
+    /// Network, protocol or I/O failure (exit 3).
+    Failure,
+}
+
+impl Kind {
+    fn code(self) -> u8 {
+        match self {
+            Kind::Negative => code::NEGATIVE,
+            Kind::Usage => code::USAGE,
+            Kind::Failure => code::FAILURE,
+        }
+    }
+}
+
+/// An error that ends the program with the exit code of what went wrong and a one-line message.
 #[derive(Debug)]
 pub struct Exit {
-    pub code: u8,
-    pub message: String,
+    kind: Kind,
+    message: String,
 }
 
 impl Exit {
-    pub fn new(code: u8, message: impl Into<String>) -> Self {
+    fn new(kind: Kind, message: impl Into<String>) -> Self {
         Exit {
-            code,
+            kind,
             message: message.into(),
         }
     }
+    /// A negative answer (exit 1): HTTP non-2xx, TLV `false`, SDU `rejected`, no such item.
+    pub fn negative(message: impl Into<String>) -> Self {
+        Self::new(Kind::Negative, message)
+    }
     /// Usage error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        Self::new(code::USAGE, message)
+        Self::new(Kind::Usage, message)
     }
     /// Network/protocol/I/O failure (exit 3).
     pub fn failure(message: impl Into<String>) -> Self {
-        Self::new(code::FAILURE, message)
+        Self::new(Kind::Failure, message)
+    }
+    /// The exit code: 1, 2 or 3.
+    pub fn code(&self) -> u8 {
+        self.kind.code()
     }
 }
 
@@ -127,11 +162,20 @@ fn generate<C: clap::CommandFactory>(dir: &std::path::Path) -> io::Result<()> {
 }
 
 /// True when the error chain holds a broken pipe (the reader of stdout went away).
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+/// The exit code of an error: the code of the first [`Exit`] in its chain (context added with
+/// `anyhow::Context` does not hide it); any other error is a failure (3), never a negative
+/// answer.
+fn exit_code(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Exit>())
+        .map_or(code::FAILURE, Exit::code)
 }
 
 /// Run `run`, turning its outcome into an exit code with netlab's conventions.
@@ -140,9 +184,7 @@ pub fn main_with(run: impl FnOnce() -> anyhow::Result<ExitCode>) -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let code = err
-                .downcast_ref::<Exit>()
-                .map_or(code::NEGATIVE, |e| e.code);
+            let code = exit_code(&err);
             // One line: the causes joined with ": ".
             let msg = format!("{err:#}").replace('\n', " ");
             if !msg.is_empty() {
@@ -171,6 +213,23 @@ mod tests {
         assert_eq!(code, ExitCode::from(3));
         let code = main_with(|| Err(io::Error::from(io::ErrorKind::BrokenPipe).into()));
         assert_eq!(code, ExitCode::SUCCESS);
+    }
+
+    #[test]
+    fn exit_codes_are_typed() {
+        use anyhow::Context;
+        let code_of = |e: anyhow::Error| exit_code(&e);
+        assert_eq!(code_of(Exit::negative("false").into()), 1);
+        assert_eq!(code_of(Exit::usage("--bogus").into()), 2);
+        assert_eq!(code_of(Exit::failure("refused").into()), 3);
+        // An untyped error is a failure, never a negative answer.
+        assert_eq!(code_of(anyhow::anyhow!("cannot create out.svg")), 3);
+        assert_eq!(code_of(io::Error::from(io::ErrorKind::NotFound).into()), 3);
+        // Context does not hide the kind.
+        let e = Err::<(), _>(Exit::negative("no connection 9"))
+            .context("follow")
+            .unwrap_err();
+        assert_eq!(code_of(e), 1);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use crate::segment::{self, MAX_PAYLOAD, MAX_SEGMENT, MAX_WIN, Repr, seq};
+use crate::segment::{MAX_PAYLOAD, MAX_SEGMENT, MAX_WIN, Repr, seq};
 
 /// Retransmission strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -848,10 +848,6 @@ impl Receiver {
     pub fn failure(&self) -> Option<Failure> {
         self.failure
     }
-    /// Whether any DATA arrived yet.
-    pub fn has_started(&self) -> bool {
-        self.first_data.is_some()
-    }
     pub fn first_data_at(&self) -> Option<Instant> {
         self.first_data
     }
@@ -861,24 +857,9 @@ impl Receiver {
     pub fn stats(&self) -> &ReceiverStats {
         &self.stats
     }
-    /// Next expected segment (absolute index).
-    pub fn next_expected(&self) -> u64 {
-        self.next
-    }
     pub fn mode(&self) -> Mode {
         self.cfg.mode
     }
-}
-
-/// Bytes of the wire format a segment index's ACK would carry (for tests and tools).
-pub fn ack_bytes(next: u64, win: u8) -> [u8; segment::HEADER_LEN] {
-    let mut b = [0u8; segment::HEADER_LEN];
-    let _ = Repr::Ack {
-        seq: seq::wire(next),
-        win,
-    }
-    .emit(&mut b);
-    b
 }
 
 /// The operations a UDP driver needs from an engine ([`Sender`] or [`Receiver`]).

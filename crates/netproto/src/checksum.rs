@@ -46,18 +46,6 @@ impl Checksum {
         self
     }
 
-    /// Add a 16-bit value as two big-endian bytes.
-    #[inline]
-    pub fn add_u16(&mut self, v: u16) -> &mut Self {
-        self.add(&v.to_be_bytes())
-    }
-
-    /// Add a 32-bit value as four big-endian bytes.
-    #[inline]
-    pub fn add_u32(&mut self, v: u32) -> &mut Self {
-        self.add(&v.to_be_bytes())
-    }
-
     /// The folded one's-complement sum so far (not complemented).
     #[inline]
     pub fn sum(&self) -> u16 {
@@ -268,13 +256,6 @@ mod tests {
                 "little-endian, length {n}"
             );
         }
-    }
-
-    #[test]
-    fn add_u16_u32_are_big_endian() {
-        let mut c = Checksum::new();
-        c.add(&[0x01]).add_u16(0x0203).add_u32(0x0405_0607);
-        assert_eq!(c.sum(), reference_sum(&[1, 2, 3, 4, 5, 6, 7]));
     }
 
     proptest! {

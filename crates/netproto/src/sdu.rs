@@ -39,8 +39,6 @@ pub const ACCEPTED: u8 = 0xFF;
 pub const REJECTED: u8 = 0x55;
 /// Bytes of a message besides the string: 10 before it, 2 of checksum after it.
 pub const OVERHEAD: usize = 12;
-/// The longest message: a 10-digit string.
-pub const MAX_LEN: usize = OVERHEAD + 10;
 
 /// Byte positions of the fields.
 pub mod field {
@@ -527,7 +525,8 @@ mod tests {
                 Ok(Repr::new(root))
             );
         }
-        assert_eq!(Repr::new(65535).buffer_len(), MAX_LEN);
+        // The longest message: 65535² has 10 digits.
+        assert_eq!(Repr::new(65535).buffer_len(), OVERHEAD + 10);
     }
 
     #[test]

@@ -275,11 +275,6 @@ pub mod seq {
         seq.wrapping_sub(base)
     }
 
-    /// Whether `seq` lies in the `size`-segment window starting at `base`.
-    pub const fn in_window(base: u8, seq: u8, size: u8) -> bool {
-        offset(base, seq) < size
-    }
-
     /// Signed distance from `reference` (absolute) to wire number `seq`, in −128..=127.
     pub const fn distance(reference: u64, seq: u8) -> i8 {
         offset(wire(reference), seq) as i8
@@ -423,8 +418,6 @@ mod tests {
     fn sequence_space() {
         assert_eq!(seq::wire(256 + 3), 3);
         assert_eq!(seq::offset(250, 2), 8);
-        assert!(seq::in_window(253, 2, 6));
-        assert!(!seq::in_window(253, 3, 6));
         assert_eq!(seq::distance(256, 255), -1);
         assert_eq!(seq::absolute(255, 256), Some(255));
         assert_eq!(seq::absolute(3, 254), Some(259));

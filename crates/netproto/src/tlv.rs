@@ -29,8 +29,6 @@ pub mod field {
     pub const HEADER: usize = 0;
     /// The value starts here.
     pub const VALUE_START: usize = 1;
-    /// Mask of the type bits in the header byte.
-    pub const TYPE_MASK: u8 = 0b1100_0000;
     /// Mask of the length bits in the header byte.
     pub const LEN_MASK: u8 = 0b0011_1111;
 }
@@ -122,10 +120,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// The header byte.
     pub fn header(&self) -> u8 {
         self.buffer.as_ref()[field::HEADER]
-    }
-    /// The raw type bits (0–3).
-    pub fn type_bits(&self) -> u8 {
-        self.header() >> 6
     }
     /// The decoded type.
     pub fn kind(&self) -> Result<Kind, Error> {

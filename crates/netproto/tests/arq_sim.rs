@@ -2,6 +2,9 @@
 //! duplication, reordering (jitter) and delay, windows 1–7, both modes, the sizes the issue
 //! names. Output must equal input and every run must terminate.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use netproto::arq::{Mode, Receiver, ReceiverConfig, Sender, SenderConfig};

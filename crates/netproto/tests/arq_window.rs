@@ -4,8 +4,20 @@
 
 use std::time::{Duration, Instant};
 
-use netproto::arq::{Mode, Receiver, ReceiverConfig, Sender, SenderConfig, ack_bytes};
-use netproto::segment::{MAX_SEGMENT, Repr};
+use netproto::arq::{Mode, Receiver, ReceiverConfig, Sender, SenderConfig};
+use netproto::segment::{HEADER_LEN, MAX_SEGMENT, Repr, seq};
+
+/// The bytes of the ACK for absolute segment index `next` with window `win`.
+fn ack_bytes(next: u64, win: u8) -> [u8; HEADER_LEN] {
+    let mut b = [0u8; HEADER_LEN];
+    Repr::Ack {
+        seq: seq::wire(next),
+        win,
+    }
+    .emit(&mut b)
+    .expect("an ACK fits its header");
+    b
+}
 
 #[test]
 fn zero_window_probe_and_update() {

@@ -1,6 +1,9 @@
 //! The worked examples of docs/protocols.md, byte for byte: each hex block of the document is
 //! read back and compared with what the codecs emit, so the document cannot drift.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use netproto::{sdu, segment, tlv};
 
 fn doc() -> String {

@@ -68,10 +68,4 @@ proptest! {
         prop_assert_eq!(seq::absolute(seq::wire(abs), reference as u64), Some(abs));
         prop_assert_eq!(seq::distance(reference as u64, seq::wire(abs)) as i64, delta);
     }
-
-    #[test]
-    fn window_membership(base in any::<u8>(), k in 0u16..256, size in 0u8..=8) {
-        let s = (u16::from(base) + k) as u8;
-        prop_assert_eq!(seq::in_window(base, s, size), k < u16::from(size));
-    }
 }

@@ -3,7 +3,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use arq_udp::{self as udp, Control, Driver, JsonTo, Report, TransferArgs};
 use clap::Parser;
+use netcli::net::Transport;
 use netcli::{Exit, Verbosity, main_with};
 use netproto::arq::{Receiver, ReceiverConfig};
 
@@ -128,17 +129,18 @@ fn run() -> anyhow::Result<ExitCode> {
     let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let t = &args.transfer;
-    let addr = SocketAddr::new(args.bind, args.listening_port_number);
-    let socket = UdpSocket::bind(addr).map_err(|e| {
-        Exit::failure(format!(
-            "cannot listen on UDP {addr}: {e}{}",
-            if e.kind() == io::ErrorKind::AddrInUse {
-                " (another program uses that port: pick another)"
-            } else {
-                ""
-            }
-        ))
-    })?;
+    let port = args.listening_port_number;
+    let socket: UdpSocket = netcli::net::bind(Some(args.bind), port, Transport::Udp, |_| Ok(()))
+        .map_err(|e| {
+            netcli::net::listen_error(
+                Transport::Udp,
+                Some(args.bind),
+                port,
+                &e,
+                "pick another port",
+            )
+        })?
+        .into();
     let out = Output::open(&args.output_file)?;
     let seed = t.impair.seed_or_random();
     log::debug!("impairment seed {seed}");

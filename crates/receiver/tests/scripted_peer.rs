@@ -3,6 +3,9 @@
 //! beyond-window and garbage datagrams, segments from a stranger, sequence wraparound, the
 //! last segment and its re-ACK while lingering, and the `.part` → final rename.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -46,17 +46,6 @@ fn main() -> ExitCode {
     main_with(run)
 }
 
-fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
-    // `[::1]` as well as `::1`.
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let mut addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| Exit::failure(format!("cannot resolve `{host}`: {e}")))?;
-    addrs
-        .next()
-        .ok_or_else(|| Exit::failure(format!("`{host}` has no address")).into())
-}
-
 fn run() -> anyhow::Result<ExitCode> {
     let args: Args = netcli::parse();
     args.verbosity.init_logging();
@@ -76,7 +65,8 @@ fn run() -> anyhow::Result<ExitCode> {
         let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
         (Box::new(io::BufReader::with_capacity(64 * 1024, f)), len)
     };
-    let dest = resolve(&args.destination_dns_name, args.destination_port_number)?;
+    let dest =
+        netcli::net::resolve_first(&args.destination_dns_name, args.destination_port_number)?;
     let local: SocketAddr = if dest.is_ipv4() {
         "0.0.0.0:0".parse()?
     } else {
@@ -221,6 +211,7 @@ fn report(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
         "rtt_min_ms": ms(s.rtt().min()),
         "rtt_samples": s.rtt().samples(),
         "rto_ms": ms(Some(s.current_rto())),
+        "peer_window": s.peer_window(),
         "impairment": imp,
         "refused": d.refused,
     });

@@ -2,6 +2,9 @@
 //! program's segments byte for byte: window limit, WIN field, stale ACKs, fast retransmit
 //! after 3 duplicate ACKs, the peer's smaller WIN, timeout retransmission and the end.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -2,6 +2,9 @@
 //! sides, 10 MB, sha256 of input and output equal: on loopback, and in the namespace lab
 //! (sender in brooklyn → receiver in midwood).
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

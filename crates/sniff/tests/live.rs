@@ -1,6 +1,8 @@
 //! Live captures on `lo` (root), pipes, and the helpful failures of the lab sheet's
 //! Exercise 4.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

@@ -3,6 +3,9 @@
 //! decoding without error. Every test knows exactly which traces it reads ([`TRACES`]) and
 //! how many frames it compared, so a trace that vanishes (or stops being read) fails.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 

@@ -332,13 +332,10 @@ pub fn run(
     })?;
     if !found {
         st.check()?;
-        return Err(netcli::Exit::new(
-            1,
-            format!(
-                "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
-                an.conns.len()
-            ),
-        )
+        return Err(netcli::Exit::negative(format!(
+            "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
+            an.conns.len()
+        ))
         .into());
     }
     for d in 0..2 {

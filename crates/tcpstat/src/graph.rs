@@ -102,13 +102,10 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
     })?;
     if pts.is_empty() {
         st.check()?;
-        return Err(netcli::Exit::new(
-            1,
-            format!(
-                "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
-                an.conns.len()
-            ),
-        )
+        return Err(netcli::Exit::negative(format!(
+            "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
+            an.conns.len()
+        ))
         .into());
     }
     let c = &an.conns[n as usize];
@@ -162,14 +159,13 @@ pub fn run_sw(
         );
         return Err(match st.damage {
             Some(m) => netcli::Exit::failure(format!("{m} (after {} frames)", st.frames)),
-            None => netcli::Exit::new(1, msg),
+            None => netcli::Exit::negative(msg),
         }
         .into());
     }
     let n = conn.unwrap_or(0);
     let Some(tr) = transfers.get(n as usize) else {
-        return Err(netcli::Exit::new(
-            1,
+        return Err(netcli::Exit::negative(
             format!(
                 "no transfer {n} in {file} (it has {}, numbered from 0 in order of their first segment)",
                 transfers.len()

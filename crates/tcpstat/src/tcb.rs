@@ -146,9 +146,7 @@ pub fn run(file: &str, a: &TcbArgs, fmt: Format, out: &mut impl Write) -> anyhow
     })?;
     let Some((cid, sender)) = hit else {
         st.check()?;
-        return Err(netcli::Exit::new(
-            1,
-            format!(
+        return Err(netcli::Exit::negative(format!(
                 "frame {} of {file} is not a TCP segment (or the file is shorter); see `tcpstat packets -r {file}`",
                 a.frame
             ),

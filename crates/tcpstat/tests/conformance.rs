@@ -3,6 +3,9 @@
 //! today) still occurring; the script's failures on a changed flag and a stale exception; and
 //! tcpstat's behaviour on damaged input.
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::process::Command;
 
 use testsupport::{require_peer, shared_traces, tool, workspace_root};

@@ -1,6 +1,7 @@
 //! `tcpstat graph --kind sw` on a capture of a sender/receiver transfer built here datagram by
 //! datagram (Ethernet/IPv4/UDP, netproto::segment payloads): 300 segments, so the 8-bit
 //! numbers wrap, one of them retransmitted, every DATA acknowledged.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

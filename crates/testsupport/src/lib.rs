@@ -181,6 +181,7 @@ pub fn tool(name: &str) -> PathBuf {
 
 /// A namespace lab brought up by `scripts/lab` with a private name prefix, so that tests
 /// (and developers) can run several at once. Torn down on drop.
+#[derive(Debug)]
 pub struct Lab {
     prefix: String,
 }
@@ -287,6 +288,7 @@ impl Drop for Lab {
 /// A server process started by a test whose first stderr line ends with its bound address
 /// (`... listening on 127.0.0.1:40123`); the rest of its stderr is collected for `wait_log`.
 /// Killed on drop.
+#[derive(Debug)]
 pub struct LoggedServer {
     child: std::process::Child,
     /// The address the server announced.
@@ -476,6 +478,7 @@ pub fn capture_ready(pid: u32, filtered: bool) -> bool {
 
 /// The lines a child writes to a pipe (its stderr, say), gathered by a thread as they come so
 /// that a test can wait for a readiness line ("listening on ...") and read the log later.
+#[derive(Debug)]
 pub struct Lines {
     seen: std::sync::Arc<std::sync::Mutex<(Vec<String>, bool)>>,
     reader: Option<std::thread::JoinHandle<()>>,

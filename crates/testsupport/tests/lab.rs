@@ -1,6 +1,8 @@
 //! Integration tests of `scripts/lab`: real namespaces, real sockets (python3 inside the lab
 //! hosts), real nftables loss. Tests that need root skip visibly without it (and fail in CI).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -2,6 +2,9 @@
 //! `scripts/peers` (so `scripts/test` installs it on a fresh machine), and every skip goes through
 //! `testsupport::skip` (so `NETLAB_REQUIRE_*` turns it into a failure).
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use testsupport::{peers, workspace_root};

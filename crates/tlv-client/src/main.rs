@@ -8,7 +8,7 @@ use clap::Parser;
 use netcli::{Exit, Verbosity, code};
 use netproto::tlv::{self, Decoded, Decoder, Repr};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ Examples:
   tlv-client -v ::1 62141          # shows each TLV in hex with its meaning
   tlv-client 192.168.56.101 --timeout 2
 
-Exit codes: 0 true, 1 false, 2 usage, 3 network or protocol error.";
+Exit codes: 0 true, 1 false, 2 usage, 3 network (unknown host too) or protocol error.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,11 +49,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let deadline = Instant::now() + args.timeout;
-    let host = args.host.trim_start_matches('[').trim_end_matches(']');
-    let addrs: Vec<SocketAddr> = (host, args.port)
-        .to_socket_addrs()
-        .map_err(|e| Exit::usage(format!("cannot resolve host {host:?}: {e}")))?
-        .collect();
+    let addrs = netcli::net::resolve(&args.host, args.port)?;
     let mut conn = Conn::connect(&addrs, deadline, args.timeout.as_secs_f64())?;
 
     let first = conn.read_tlv("the integer")?;

@@ -2,6 +2,9 @@
 //! raw clients that misbehave against the server, and test servers that misbehave against
 //! the client (unknown type, short value, garbage, silence, early close, one byte per segment).
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
@@ -347,7 +350,10 @@ fn client_network_and_usage_errors() {
         client(&["127.0.0.1", "1", "--timeout", "-1"]).status.code(),
         Some(2)
     );
-    assert_eq!(client(&["no.such.host.invalid"]).status.code(), Some(2));
+    // An unknown host is a name-service failure (3), not a usage error.
+    let out = client(&["no.such.host.invalid"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).starts_with("error: unknown host 'no.such.host.invalid'"));
 }
 
 #[test]

@@ -14,9 +14,9 @@ mod square;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use netcli::{Exit, Verbosity};
-use socket2::{Domain, Protocol, Socket, Type};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use netcli::Verbosity;
+use netcli::net::Transport;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
 const EXAMPLES: &str = "\
@@ -32,7 +32,7 @@ Examples:
   udp-sdu send 192.168.56.101 9001 1234   # prints accepted, exit 0
   udp-sdu -v send ::1 9001 1234 --corrupt checksum   # hex dump; rejected, exit 1
 
-Exit codes: 0 success/accepted, 1 rejected, 2 usage, 3 network error or no answer.";
+Exit codes: 0 success/accepted, 1 rejected, 2 usage, 3 network error, unknown host or no answer.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -168,7 +168,7 @@ fn run() -> anyhow::Result<ExitCode> {
             json,
         } => {
             let opts = probe::Options {
-                target: resolve(&host, port)?,
+                target: netcli::net::resolve_first(&host, port)?,
                 dont_fragment,
                 timeout: std::time::Duration::from_millis(timeout.max(1)),
                 retries,
@@ -190,7 +190,7 @@ fn run() -> anyhow::Result<ExitCode> {
             timeout,
             retries,
         } => square::send(
-            resolve(&host, port)?,
+            netcli::net::resolve_first(&host, port)?,
             root,
             corrupt.map(Into::into),
             std::time::Duration::from_millis(timeout.max(1)),
@@ -199,45 +199,16 @@ fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The first address of HOST (a name or an IPv4/IPv6 literal).
-fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let mut addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| Exit::usage(format!("cannot resolve host {host:?}: {e}")))?;
-    addrs
-        .next()
-        .ok_or_else(|| Exit::usage(format!("host {host:?} has no address")).into())
-}
-
 /// A UDP socket bound to ADDR:PORT; without ADDR, `[::]` accepting IPv4 too (or `0.0.0.0`
 /// where IPv6 is off). Big buffers: the probe sends 64 KiB datagrams back to back.
 pub(crate) fn bind_socket(bind: Option<IpAddr>, port: u16) -> anyhow::Result<UdpSocket> {
-    let try_bind = |ip: IpAddr, dual: bool| -> std::io::Result<UdpSocket> {
-        let addr = SocketAddr::new(ip, port);
-        let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-        if dual {
-            s.set_only_v6(false)?;
-        }
+    let sock: UdpSocket = netcli::net::bind(bind, port, Transport::Udp, |s| {
         let _ = s.set_recv_buffer_size(1 << 20);
         let _ = s.set_send_buffer_size(1 << 20);
-        s.bind(&addr.into())?;
-        Ok(s.into())
-    };
-    let sock = match bind {
-        Some(ip) => try_bind(ip, false),
-        None => try_bind(IpAddr::V6(Ipv6Addr::UNSPECIFIED), true)
-            .or_else(|_| try_bind(IpAddr::V4(Ipv4Addr::UNSPECIFIED), false)),
-    };
-    let sock = sock.map_err(|e| {
-        let at = bind.map_or_else(|| "*".to_string(), |ip| ip.to_string());
-        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-            ": another program uses this port; pick another one"
-        } else {
-            ""
-        };
-        Exit::failure(format!("cannot bind UDP {at} port {port}: {e}{hint}"))
-    })?;
+        Ok(())
+    })
+    .map_err(|e| netcli::net::listen_error(Transport::Udp, bind, port, &e, "pick another port"))?
+    .into();
     let local = sock.local_addr().context("local address")?;
     log::info!("listening on UDP {local}");
     Ok(sock)

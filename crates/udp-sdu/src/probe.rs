@@ -231,7 +231,7 @@ impl Prober<'_> {
                     Err(e) => return Err(self.net_error(e).into()),
                 }
             }
-            log::debug!("{size} bytes: no echo (try {})", attempt + 1);
+            log::debug!("{size} bytes: no echo (try {})", u64::from(attempt) + 1);
         }
         Ok(false)
     }
@@ -284,7 +284,7 @@ pub fn probe(opts: &Options) -> anyhow::Result<Outcome> {
         return Err(Exit::failure(format!(
             "no answer from {} after {} tries of {} ms: is `udp-sdu echo {}` running there?",
             opts.target,
-            opts.retries + 1,
+            u64::from(opts.retries) + 1,
             opts.timeout.as_millis(),
             opts.target.port()
         ))

@@ -78,7 +78,8 @@ pub fn send(
         ))
     };
     let mut answer = [0u8; 64];
-    for attempt in 1..=retries + 1 {
+    // u64: --retries takes any u32, and u32::MAX + 1 tries must not overflow.
+    for attempt in 1..=u64::from(retries) + 1 {
         match sock.send(&msg) {
             Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => return Err(refused().into()),
@@ -122,7 +123,7 @@ pub fn send(
     }
     Err(Exit::failure(format!(
         "no answer from {target} after {} tries of {} ms",
-        retries + 1,
+        u64::from(retries) + 1,
         timeout.as_millis()
     ))
     .into())

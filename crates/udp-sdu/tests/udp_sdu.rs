@@ -2,6 +2,9 @@
 //! serve, probe against echo on loopback (IPv4 65507, IPv6 65527) and, as root, across the
 //! two-hosts lab with don't-fragment (1472 / 1452 on its 1500-byte veth link).
 
+// Helpers outside #[test] fns too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::process::{Child, Command, Output, Stdio};
@@ -206,12 +209,10 @@ fn usage_errors_exit_2() {
             .code(),
         Some(2)
     );
-    assert_eq!(
-        udp_sdu(&["send", "no.such.host.invalid", "1", "5"])
-            .status
-            .code(),
-        Some(2)
-    );
+    // An unknown host is a name-service failure (3), not a usage error.
+    let out = udp_sdu(&["send", "no.such.host.invalid", "1", "5"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).starts_with("error: unknown host 'no.such.host.invalid'"));
 }
 
 #[test]

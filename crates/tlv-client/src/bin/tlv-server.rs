@@ -7,11 +7,11 @@
 //! little or garbage gets `false` and the server goes on.
 
 use clap::Parser;
-use netcli::{Exit, Verbosity};
+use netcli::Verbosity;
+use netcli::net::Transport;
 use netproto::tlv::Repr;
-use socket2::{Domain, Protocol, Socket, Type};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -98,31 +98,12 @@ fn run() -> anyhow::Result<ExitCode> {
 }
 
 fn listen(bind: Option<IpAddr>, port: u16) -> anyhow::Result<TcpListener> {
-    let try_listen = |ip: IpAddr, dual: bool| -> std::io::Result<TcpListener> {
-        let addr = SocketAddr::new(ip, port);
-        let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        if dual {
-            s.set_only_v6(false)?;
-        }
-        s.set_reuse_address(true)?;
-        s.bind(&addr.into())?;
-        s.listen(1024)?;
-        Ok(s.into())
-    };
-    match bind {
-        Some(ip) => try_listen(ip, false),
-        None => try_listen(IpAddr::V6(Ipv6Addr::UNSPECIFIED), true)
-            .or_else(|_| try_listen(IpAddr::V4(Ipv4Addr::UNSPECIFIED), false)),
-    }
-    .map_err(|e| {
-        let at = bind.map_or_else(|| "*".to_string(), |ip| ip.to_string());
-        let hint = if e.kind() == ErrorKind::AddrInUse {
-            ": another program uses this port; pick another with --port"
-        } else {
-            ""
-        };
-        Exit::failure(format!("cannot listen on TCP {at} port {port}: {e}{hint}")).into()
-    })
+    netcli::net::bind(bind, port, Transport::Tcp, |s| s.set_reuse_address(true))
+        .and_then(|s| s.listen(1024).map(|()| s.into()))
+        .map_err(|e| {
+            netcli::net::listen_error(Transport::Tcp, bind, port, &e, "choose another with --port")
+                .into()
+        })
 }
 
 fn peer_of(s: &TcpStream) -> String {
