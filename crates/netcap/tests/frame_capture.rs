@@ -1,6 +1,7 @@
 //! netcap's reader on hand-built files: both pcap byte orders and timestamp
 //! precisions, pcapng with several interfaces and link types, cut files, BPF filters, and the
 //! writer's output read back.
+#![allow(clippy::unwrap_used)]
 
 use std::io::Cursor;
 

@@ -1,5 +1,6 @@
 //! netproto::frame on the real CNP3 traces, read with netcap: every trace decodes with the
 //! facts Wireshark shows.
+#![allow(clippy::unwrap_used)]
 
 use netcap::Reader;
 use netproto::frame::{LayerKind, Net, Transport};

@@ -1,6 +1,7 @@
 //! Flow control through WIN, engine against engine with a hand-driven clock: a receiver whose
 //! application does not read shrinks its window to 0, the sender keeps exactly one probe in
 //! flight, and reading reopens the window with a window-update ACK.
+#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,6 @@
 //! netproto::frame on crafted frames and arbitrary bytes: no input makes the decoder panic or
 //! point outside the frame (the CNP3 traces are decoded in netcap's tests/frame_traces.rs).
+#![allow(clippy::unwrap_used)]
 
 use netproto::frame::{LayerKind, Net, decode, linktype};
 use proptest::prelude::*;

@@ -1,5 +1,6 @@
 //! Property tests of the segment codec: emit → parse is the identity, parse never panics,
 //! and the sequence helpers agree with plain integer arithmetic.
+#![allow(clippy::unwrap_used)]
 
 use netproto::segment::{self, Error, MAX_PAYLOAD, Repr, Segment, seq};
 use proptest::prelude::*;

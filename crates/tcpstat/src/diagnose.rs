@@ -82,6 +82,11 @@ fn side(c: &Conn, d: usize) -> String {
     }
 }
 
+/// Sum of durations (ns), saturating: crafted timestamps make single gaps of a century.
+fn sum_ns(v: impl Iterator<Item = i64>) -> i64 {
+    v.fold(0, i64::saturating_add)
+}
+
 /// Run the analysis and collect findings for every connection (or only `only`).
 pub fn findings(
     file: &str,
@@ -102,7 +107,7 @@ pub fn findings(
         // Idle gap with nothing outstanding and no window closed.
         if e.last_frame != 0 {
             let gap = now - e.last_ts;
-            if e.quiet && gap > (20 * rtt).max(1_000_000_000) {
+            if e.quiet && gap > rtt.saturating_mul(20).max(1_000_000_000) {
                 push(&mut e.idle, (gap, e.last_frame, s.frame));
             }
         }
@@ -113,7 +118,7 @@ pub fn findings(
             e.zw_since[d].get_or_insert((now, s.frame));
         } else if s.win > 0 {
             if let Some((t, _)) = e.zw_since[d].take() {
-                e.zw_total[d] += now - t;
+                e.zw_total[d] = e.zw_total[d].saturating_add(now - t);
                 push(&mut e.reopen_frames[d], s.frame);
             }
         }
@@ -138,7 +143,10 @@ pub fn findings(
             Some(RetransKind::Spurious) => push(&mut e.spurious, s.frame),
             None => {}
         }
-        let mss = c.flows[1 - d].syn_opts.and_then(|o| o.mss).unwrap_or(1460) as u32;
+        let mss = c.flows[1 - d]
+            .syn_opts
+            .and_then(|o| o.summary().mss)
+            .unwrap_or(1460) as u32;
         if s.payload_len > mss.max(536) + 12 {
             push(&mut e.giant, (s.frame, s.payload_len));
         }
@@ -245,7 +253,7 @@ pub fn findings(
                 .filter(|(t, _, _)| *t as f64 / 1e6 > slow)
                 .collect();
             if let Some(worst) = late.iter().max_by_key(|x| x.0) {
-                let total: i64 = late.iter().map(|x| x.0).sum();
+                let total = sum_ns(late.iter().map(|x| x.0));
                 let mut frames: Vec<u64> = late.iter().flat_map(|x| [x.1, x.2]).collect();
                 frames.truncate(MAX_EVIDENCE);
                 f(
@@ -266,7 +274,7 @@ pub fn findings(
         }
         // Application: idle.
         if let Some(worst) = e.idle.iter().max_by_key(|x| x.0) {
-            let total: i64 = e.idle.iter().map(|x| x.0).sum();
+            let total = sum_ns(e.idle.iter().map(|x| x.0));
             f(
                 "application",
                 total as f64 / 1e9 * 0.5,
@@ -287,7 +295,7 @@ pub fn findings(
         }
         // Network: losses.
         if !e.fast.is_empty() || !e.timeout.is_empty() {
-            let stall: i64 = e.timeout.iter().map(|x| x.1).sum();
+            let stall = sum_ns(e.timeout.iter().map(|x| x.1));
             let segs = c.flows[0].packets + c.flows[1].packets;
             let tf: Vec<u64> = e.timeout.iter().map(|x| x.0).collect();
             let mut frames = frames_of(&e.fast);

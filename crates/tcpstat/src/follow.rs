@@ -9,7 +9,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::analysis::{Analyzer, TcpSample, th};
+use crate::analysis::{Analyzer, TcpSample};
 use crate::input::{self, Flow};
 use crate::{DirArg, FollowArgs, Format};
 
@@ -48,7 +48,7 @@ impl Reasm {
         s: &TcpSample<'_>,
         emit: &mut dyn FnMut(u64, &[u8]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        let data_seq = if s.flags & th::SYN != 0 {
+        let data_seq = if s.flags.syn() {
             s.seq.wrapping_add(1)
         } else {
             s.seq

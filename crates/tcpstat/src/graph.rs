@@ -9,13 +9,14 @@
 use std::io::Write;
 use std::path::Path;
 
+use netproto::frame::TcpFlags;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use serde_json::json;
 
-use crate::analysis::{Analyzer, af, th};
+use crate::analysis::{Analyzer, af};
 use crate::input::{self, Flow as Next};
 use crate::swtrace::{self, Transfer};
 use crate::{DirArg, Format, GraphArgs, GraphKind};
@@ -31,7 +32,7 @@ struct Pt {
     ack: f64,
     has_ack: bool,
     win: f64,
-    flags: u8,
+    flags: TcpFlags,
     af: u32,
     rtt_ms: Option<f64>,
     bif: Option<u32>,
@@ -90,7 +91,7 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
             seq: p.rel_seq as f64,
             len: s.payload_len,
             ack: p.rel_ack as f64,
-            has_ack: s.flags & th::ACK != 0,
+            has_ack: s.flags.ack(),
             win: p.win_scaled as f64,
             flags: s.flags,
             af: p.flags,
@@ -285,12 +286,21 @@ impl Plot for TcpGraph<'_> {
         DB::ErrorType: 'static,
     {
         let (pts, d, title) = (self.pts, self.d, self.title);
-        let tmax = pts.last().map_or(1.0, |p| p.t).max(1e-3);
+        // Time runs from the first packet (0) to the last, unless a capture's clock went back:
+        // then the axis covers every packet (none is drawn off the chart).
+        let tmin = pts.iter().map(|p| p.t).fold(0.0, f64::min);
+        let tmax = pts
+            .iter()
+            .map(|p| p.t)
+            .reduce(f64::max)
+            .unwrap_or(1.0)
+            .max(1e-3);
+        let t = (tmin, tmax);
         match self.kind {
-            GraphKind::Tsg => tsg(root, pts, d, title, tmax),
-            GraphKind::Rtt => rtt(root, pts, d, title, tmax),
-            GraphKind::Tput => tput(root, pts, d, title, tmax),
-            GraphKind::Window => window(root, pts, d, title, tmax),
+            GraphKind::Tsg => tsg(root, pts, d, title, t),
+            GraphKind::Rtt => rtt(root, pts, d, title, t),
+            GraphKind::Tput => tput(root, pts, d, title, t),
+            GraphKind::Window => window(root, pts, d, title, t),
             GraphKind::Sw => Err(anyhow::anyhow!(
                 "--kind sw draws a sliding-window transfer, not a TCP connection"
             )),
@@ -300,14 +310,15 @@ impl Plot for TcpGraph<'_> {
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// The frame every graph shares: caption, margins, axes from 0 to `tmax` (plus 2 %) and `ymax`,
-/// `y_area` pixels for the y labels, the axis descriptions `desc` (x, y), and the mesh drawn,
-/// with its fine grid only when `fine_grid`, and whole numbers on the y axis when `y_whole`.
+/// The frame every graph shares: caption, margins, axes over `tmin..tmax` (plus 2 %) and
+/// `ymin..ymax`, `y_area` pixels for the y labels, the axis descriptions `desc` (x, y), and
+/// the mesh drawn, with its fine grid only when `fine_grid`, and whole numbers on the y axis
+/// when `y_whole`.
 fn chart<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     caption: String,
     y_area: u32,
-    (tmax, ymax): (f64, f64),
+    ((tmin, tmax), (ymin, ymax)): ((f64, f64), (f64, f64)),
     (x_desc, y_desc): (&str, &str),
     (fine_grid, y_whole): (bool, bool),
 ) -> R<Chart<'a, DB>>
@@ -319,7 +330,7 @@ where
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(y_area)
-        .build_cartesian_2d(0.0..tmax * 1.02, 0.0..ymax)
+        .build_cartesian_2d(tmin..tmax * 1.02, ymin..ymax)
         .map_err(err)?;
     let mut mesh = ch.configure_mesh();
     mesh.x_desc(x_desc).y_desc(y_desc);
@@ -357,7 +368,7 @@ fn tsg<DB: DrawingBackend>(
     pts: &[Pt],
     d: usize,
     title: &str,
-    tmax: f64,
+    t: (f64, f64),
 ) -> R<()>
 where
     DB::ErrorType: 'static,
@@ -373,7 +384,7 @@ where
         root,
         format!("Time-sequence graph — {title}"),
         90,
-        (tmax, ymax * 1.05),
+        (t, (0.0, ymax * 1.05)),
         (
             "time since the first packet (s)",
             "relative sequence number (bytes)",
@@ -444,11 +455,11 @@ where
         .iter()
         .filter_map(|p| {
             let y = if p.dir == d { p.seq } else { p.ack };
-            if p.flags & th::RST != 0 {
+            if p.flags.rst() {
                 Some((p.t, y, "R"))
-            } else if p.flags & th::SYN != 0 && p.dir == d {
+            } else if p.flags.syn() && p.dir == d {
                 Some((p.t, y, "S"))
-            } else if p.flags & th::FIN != 0 && p.dir == d {
+            } else if p.flags.fin() && p.dir == d {
                 Some((p.t, y + p.len as f64, "F"))
             } else {
                 None
@@ -469,7 +480,7 @@ fn rtt<DB: DrawingBackend>(
     pts: &[Pt],
     d: usize,
     title: &str,
-    tmax: f64,
+    t: (f64, f64),
 ) -> R<()>
 where
     DB::ErrorType: 'static,
@@ -480,12 +491,13 @@ where
         .filter(|p| p.dir != d)
         .filter_map(|p| p.rtt_ms.map(|r| (p.t, r)))
         .collect();
-    let (_, ymax) = range(s.iter().map(|x| x.1));
+    // A clock going back makes negative samples.
+    let (ymin, ymax) = range(s.iter().map(|x| x.1));
     let mut ch = chart(
         root,
         format!("RTT (Karn's rule) — {title}"),
         70,
-        (tmax, ymax * 1.1),
+        (t, (ymin.min(0.0), ymax.max(0.0) * 1.1)),
         ("time since the first packet (s)", "RTT (ms)"),
         (true, false),
     )?;
@@ -506,13 +518,13 @@ fn tput<DB: DrawingBackend>(
     pts: &[Pt],
     d: usize,
     title: &str,
-    tmax: f64,
+    t: (f64, f64),
 ) -> R<()>
 where
     DB::ErrorType: 'static,
 {
     let bins = 100usize;
-    let w = tmax / bins as f64;
+    let w = t.1 / bins as f64;
     let mut all = vec![0f64; bins + 1];
     let mut good = vec![0f64; bins + 1];
     for p in pts.iter().filter(|p| p.dir == d && p.len > 0) {
@@ -534,7 +546,7 @@ where
         root,
         format!("Throughput — {title}"),
         70,
-        (tmax, ymax * 1.1),
+        (t, (0.0, ymax * 1.1)),
         (
             &format!("time since the first packet (s), {:.3} s bins", w),
             "Mbit/s",
@@ -557,7 +569,7 @@ fn window<DB: DrawingBackend>(
     pts: &[Pt],
     d: usize,
     title: &str,
-    tmax: f64,
+    t: (f64, f64),
 ) -> R<()>
 where
     DB::ErrorType: 'static,
@@ -582,7 +594,7 @@ where
         root,
         format!("Receiver window and bytes in flight — {title}"),
         90,
-        (tmax, ymax * 1.1),
+        (t, (0.0, ymax * 1.1)),
         ("time since the first packet (s)", "bytes"),
         (true, false),
     )?;
@@ -651,7 +663,7 @@ impl Plot for SwGraph<'_> {
             root,
             caption,
             70,
-            (tmax, ymax * 1.05),
+            ((0.0, tmax), (0.0, ymax * 1.05)),
             (
                 "time since the first segment (s)",
                 "segment number (unwrapped)",

@@ -3,10 +3,24 @@
 
 use std::net::SocketAddr;
 
-use netcap::Reader;
-use netproto::frame::{self, TcpOption};
+use netcap::{Reader, Timestamp};
+use netproto::frame;
 
-use crate::analysis::{TcpOptions, TcpSample};
+use crate::analysis::TcpSample;
+
+/// The latest capture time tcpstat represents, in ns since 1970: 2^62 − 1 (year 2116, past
+/// the 32-bit seconds of pcap). With every timestamp in `[0, MAX_TS_NS]`, the difference of
+/// two of them, and the sum of two such differences, fit an `i64`.
+pub const MAX_TS_NS: i64 = (1 << 62) - 1;
+
+/// A record's time in ns since 1970, clamped into `[0, MAX_TS_NS]`: a nanosecond field above
+/// 10^9 carries into the seconds (as the arithmetic says), a time before 1970 (a pcapng tick
+/// count past `i64`) becomes 0 and one after 2116 the limit. The flag says it had to clamp.
+pub fn ts_ns(ts: Timestamp) -> (i64, bool) {
+    let ns = i128::from(ts.sec) * 1_000_000_000 + i128::from(ts.nsec);
+    let clamped = ns.clamp(0, i128::from(MAX_TS_NS));
+    (clamped as i64, clamped != ns)
+}
 
 /// Counters about the input, for the summary record.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +35,8 @@ pub struct InputStats {
     pub last_ts: i64,
     /// The file is damaged after `frames` frames (the analysis covers those).
     pub damage: Option<String>,
+    /// Some timestamp lay outside what tcpstat represents (see [`ts_ns`]).
+    pub clamped_ts: bool,
 }
 
 impl InputStats {
@@ -42,27 +58,6 @@ impl InputStats {
 pub enum Flow {
     Continue,
     Stop,
-}
-
-/// Convert netproto's option walker into the engine's summary.
-pub fn options(o: frame::TcpOptions<'_>) -> TcpOptions {
-    let mut r = TcpOptions::default();
-    for opt in o.iter() {
-        match opt {
-            TcpOption::Mss(v) => r.mss = Some(v),
-            TcpOption::WindowScale(v) => r.wscale = Some(v),
-            TcpOption::SackPermitted => r.sack_perm = true,
-            TcpOption::Timestamp { tsval, tsecr } => r.timestamps = Some((tsval, tsecr)),
-            TcpOption::Sack(b) => {
-                for (i, blk) in b.iter().take(4).enumerate() {
-                    r.sack[i] = blk;
-                    r.sack_n = i as u8 + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    r
 }
 
 /// What one captured frame is to tcpstat.
@@ -95,14 +90,10 @@ pub fn to_sample(linktype: u32, data: &[u8], wire_len: u32, frame: u64, ts: i64)
         dst: SocketAddr::new(t.dst, t.dport),
         seq: t.seq,
         ack: t.ack,
-        flags: (t.flags.0 & 0xff) as u8,
+        flags: t.flags,
         win: t.window,
-        // Only a SYN's options matter to the analysis; skipping the rest saves a walk per packet.
-        opts: if t.flags.syn() {
-            options(t.options)
-        } else {
-            TcpOptions::default()
-        },
+        // Raw: the analysis walks a SYN's options only.
+        options: t.options,
         payload_len: t.payload_len,
         payload: t.payload,
         wire_len,
@@ -140,7 +131,16 @@ pub fn for_each_tcp(
         };
         st.frames += 1;
         st.bytes += rec.len as u64;
-        let ts = rec.ts.sec.saturating_mul(1_000_000_000) + rec.ts.nsec as i64;
+        let (ts, clamped) = ts_ns(rec.ts);
+        if clamped && !st.clamped_ts {
+            st.clamped_ts = true;
+            log::warn!(
+                "{path}: frame {} has the time {}.{:09} s, outside 1970..2116: times outside are clamped to that range",
+                st.frames,
+                rec.ts.sec,
+                rec.ts.nsec
+            );
+        }
         st.first_ts.get_or_insert(ts);
         st.last_ts = ts;
         // Bound by reference: moving the sample out of the enum cost a memcpy per packet.
@@ -202,8 +202,25 @@ mod tests {
         let Decoded::Tcp(s) = to_sample(1, &f, f.len() as u32, 1, 0) else {
             panic!("not decoded as TCP");
         };
-        assert_eq!((s.seq, s.flags, s.opts.mss), (7, 0x02, Some(1460)));
+        assert_eq!((s.seq, s.flags.0), (7, 0x02));
+        assert_eq!(s.options.summary().mss, Some(1460));
         assert_eq!(s.src.to_string(), "10.0.0.1:40000");
+    }
+
+    #[test]
+    fn timestamps_are_clamped_into_the_representable_range() {
+        let t = |sec, nsec| ts_ns(Timestamp { sec, nsec });
+        assert_eq!(t(0, 0), (0, false));
+        assert_eq!(t(1, 2), (1_000_000_002, false));
+        // pcap's extremes: u32 seconds and nanoseconds, the latter carrying into seconds.
+        let max32 = i64::from(u32::MAX);
+        assert_eq!(t(max32, u32::MAX), (max32 * 1_000_000_000 + max32, false));
+        assert_eq!(t(0, 1_500_000_000), (1_500_000_000, false));
+        // pcapng tick counts past i64 seconds.
+        assert_eq!(t(-1, 0), (0, true));
+        assert_eq!(t(i64::MIN, u32::MAX), (0, true));
+        assert_eq!(t(i64::MAX, u32::MAX), (MAX_TS_NS, true));
+        assert_eq!(t(MAX_TS_NS / 1_000_000_000 + 1, 0), (MAX_TS_NS, true));
     }
 
     proptest! {

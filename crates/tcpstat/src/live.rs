@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::Format;
 use crate::analysis::{Analyzer, af};
-use crate::input::{Decoded, to_sample};
+use crate::input::{self, Decoded, to_sample};
 
 /// What one connection did during the interval.
 #[derive(Default)]
@@ -62,7 +62,7 @@ pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Resul
             };
             got += 1;
             frame += 1;
-            let ts = rec.ts.sec.saturating_mul(1_000_000_000) + rec.ts.nsec as i64;
+            let (ts, _) = input::ts_ns(rec.ts);
             if let Decoded::Tcp(s) = to_sample(lt, rec.data, rec.len, frame, ts) {
                 let p = an.handle(&s);
                 let e = act.entry(p.conn).or_default();

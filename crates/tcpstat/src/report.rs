@@ -3,10 +3,11 @@
 
 use std::io::Write;
 
+use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
 
 use crate::Format;
-use crate::analysis::{Analyzer, Conn, Flow, PacketInfo, TcpSample, af, th};
+use crate::analysis::{Analyzer, Conn, Flow, PacketInfo, TcpSample, af};
 use crate::input::{self, InputStats};
 
 /// Seconds with microseconds.
@@ -354,20 +355,20 @@ pub fn conns(
     st.check()
 }
 
-/// tcpdump-style flag letters.
-pub fn tcp_flags(f: u8) -> String {
+/// tcpdump-style flag letters (tcpstat's own output: netproto keeps no printing).
+pub fn tcp_flags(f: TcpFlags) -> String {
     let mut s = String::with_capacity(8);
     for (bit, c) in [
-        (th::SYN, 'S'),
-        (th::FIN, 'F'),
-        (th::PSH, 'P'),
-        (th::RST, 'R'),
-        (th::URG, 'U'),
-        (th::ECE, 'E'),
-        (th::CWR, 'W'),
-        (th::ACK, '.'),
+        (TcpFlags::SYN, 'S'),
+        (TcpFlags::FIN, 'F'),
+        (TcpFlags::PSH, 'P'),
+        (TcpFlags::RST, 'R'),
+        (TcpFlags::URG, 'U'),
+        (TcpFlags::ECE, 'E'),
+        (TcpFlags::CWR, 'W'),
+        (TcpFlags::ACK, '.'),
     ] {
-        if f & bit != 0 {
+        if f.has(bit) {
             s.push(c);
         }
     }

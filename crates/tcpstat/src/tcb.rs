@@ -128,8 +128,8 @@ fn build(c: &Conn, h: usize, frame: u64, sender: SocketAddr) -> serde_json::Valu
             "rcv_nxt": rel(rcv_nxt, irs),
         },
         "in_flight": in_flight,
-        "mss_local": me.syn_opts.and_then(|o| o.mss),
-        "mss_remote": peer.syn_opts.and_then(|o| o.mss),
+        "mss_local": me.syn_opts.and_then(|o| o.summary().mss),
+        "mss_remote": peer.syn_opts.and_then(|o| o.summary().mss),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Conformance on a lossy capture the project makes itself: bulk flows in the namespace lab
 //! with nftables loss, offloads off, captured by tcpdump, then tcpstat vs tshark.
+#![allow(clippy::unwrap_used)]
 
 use std::process::{Command, Stdio};
 

@@ -1,6 +1,7 @@
 //! The analysis flags the CNP3 traces never raise (zero-window probe and its ACK, keep-alive
 //! ACK, spurious retransmission, ACKed unseen segment, out-of-window RST), on a capture built
 //! here packet by packet, checked against tshark by scripts/conformance.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::process::Command;

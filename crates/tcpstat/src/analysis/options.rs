@@ -1,0 +1,87 @@
+//! The options of a flow's first SYN. tcpstat decodes no option itself: it keeps the SYN's
+//! raw option bytes and reads them with netproto's walker ([`TcpOption`]) and summary
+//! ([`TcpOptionSummary`]); only the text and JSON it prints are its own.
+
+use netproto::frame::{TcpOption, TcpOptionSummary, TcpOptions};
+
+/// A TCP header holds at most 40 option bytes.
+const MAX_OPTION_BYTES: usize = 40;
+
+/// The options a SYN carried, owned (the sample's bytes do not outlive the packet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SynOptions {
+    raw: [u8; MAX_OPTION_BYTES],
+    len: u8,
+    summary: TcpOptionSummary,
+}
+
+impl SynOptions {
+    pub fn new(options: TcpOptions<'_>) -> SynOptions {
+        let n = options.0.len().min(MAX_OPTION_BYTES);
+        let mut raw = [0; MAX_OPTION_BYTES];
+        raw[..n].copy_from_slice(&options.0[..n]);
+        SynOptions {
+            raw,
+            len: n as u8,
+            summary: options.summary(),
+        }
+    }
+
+    /// MSS, window scale, SACK-permitted and timestamps, as netproto gathers them.
+    pub fn summary(&self) -> TcpOptionSummary {
+        self.summary
+    }
+
+    /// The raw options, for netproto's walker.
+    pub fn options(&self) -> TcpOptions<'_> {
+        TcpOptions(&self.raw[..usize::from(self.len)])
+    }
+
+    /// Short text like Wireshark's Info column: `MSS=1460 SACK_PERM TSval=.. WS=4`.
+    pub fn describe(&self) -> String {
+        let s = self.summary;
+        let mut v = Vec::new();
+        if let Some(m) = s.mss {
+            v.push(format!("MSS={m}"));
+        }
+        if s.sack_permitted {
+            v.push("SACK_PERM".into());
+        }
+        if let Some((a, b)) = s.timestamp {
+            v.push(format!("TSval={a} TSecr={b}"));
+        }
+        if let Some(w) = s.window_scale {
+            v.push(format!("WS={}", 1u32 << w.min(14)));
+        }
+        for (l, r) in self.sack_blocks() {
+            v.push(format!("SACK={l}-{r}"));
+        }
+        v.join(" ")
+    }
+
+    /// SACK blocks of a SYN (unusual, but printed): each SACK option overwrites the first of
+    /// four slots, and the count is that of the last non-empty option.
+    fn sack_blocks(&self) -> Vec<(u32, u32)> {
+        let mut slots = [(0, 0); 4];
+        let mut n = 0;
+        for o in self.options() {
+            if let TcpOption::Sack(b) = o {
+                for (i, blk) in b.iter().take(4).enumerate() {
+                    slots[i] = blk;
+                    n = i + 1;
+                }
+            }
+        }
+        slots[..n].to_vec()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        let s = self.summary;
+        serde_json::json!({
+            "mss": s.mss,
+            "wscale": s.window_scale,
+            "sack_perm": s.sack_permitted,
+            "timestamps": s.timestamp.is_some(),
+        })
+    }
+}

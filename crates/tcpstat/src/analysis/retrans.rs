@@ -1,0 +1,141 @@
+//! Retransmission classification, tcpstat's own: every segment Wireshark flags as a
+//! retransmission is fast (duplicate ACKs asked for it), timeout (sent after silence) or
+//! spurious (the receiver had it), with the evidence in words; Karn's rule then marks the
+//! RTT samples it makes ambiguous.
+
+use super::flow::Unacked;
+use super::segment::Segment;
+use super::{Flow, RetransKind, af, elapsed, le, lt};
+
+/// Resent within one RTT plus this much of the last duplicate ACK counts as fast (100 ms).
+const FAST_SLACK_NS: i64 = 100_000_000;
+
+/// What the classification and its reason rest on.
+struct Evidence {
+    /// The earliest transmission of this sequence number still unacknowledged, if captured.
+    orig: Option<Unacked>,
+    /// Time since the last packet from the receiver.
+    since_ack: i64,
+    /// RTT estimate: the smallest measured RTT, at least the handshake RTT.
+    rtt_est: i64,
+}
+
+/// Classify the retransmission `seg` (already flagged), count it and give the reason.
+pub(super) fn classify(seg: &mut Segment, fwd: &mut Flow, rev: &Flow) {
+    let ev = Evidence {
+        orig: original(seg.seq, fwd),
+        since_ack: elapsed(seg.now, rev.lastacktime),
+        rtt_est: rtt_estimate(fwd, seg.irtt),
+    };
+    seg.info.orig_frame = ev.orig.map(|u| u.frame);
+    if seg.info.rto_ns.is_none() {
+        seg.info.rto_ns = Some(elapsed(seg.now, fwd.nextseqtime));
+        seg.info.rto_frame = Some(fwd.nextseqframe);
+    }
+    let kind = kind(seg, rev, &ev);
+    match kind {
+        RetransKind::Spurious => fwd.spurious += 1,
+        RetransKind::Fast => fwd.fast += 1,
+        RetransKind::Timeout => fwd.timeout += 1,
+    }
+    fwd.retrans += 1;
+    seg.info.retrans = Some(kind);
+    seg.info.reason = Some(reason(kind, seg.now, &ev, fwd.base_seq, rev));
+    mark_ambiguous(seg, fwd);
+}
+
+/// The earliest queued transmission covering `seq`.
+fn original(seq: u32, fwd: &Flow) -> Option<Unacked> {
+    fwd.segments
+        .iter()
+        .take_while(|u| le(u.seq, seq))
+        .filter(|u| lt(seq, u.nextseq.max(u.seq.wrapping_add(1))))
+        .min_by_key(|u| u.ts)
+        .copied()
+}
+
+/// A capture near the receiver sees tiny data-to-ACK times: the handshake RTT is then the
+/// better estimate.
+fn rtt_estimate(fwd: &Flow, irtt: i64) -> i64 {
+    if fwd.rtt.n > 0 {
+        ((fwd.rtt.min * 1e6) as i64).max(irtt)
+    } else {
+        irtt
+    }
+}
+
+/// Spurious as Wireshark says; fast as Wireshark says, or when two or more duplicate ACKs
+/// asked for this sequence number within one RTT plus the slack; else timeout.
+fn kind(seg: &Segment, rev: &Flow, ev: &Evidence) -> RetransKind {
+    let dup_asked = rev.dupacknum >= 2 && le(rev.lastack, seg.seq);
+    if seg.ta & af::SPURIOUS_RETRANSMISSION != 0 {
+        RetransKind::Spurious
+    } else if seg.ta & af::FAST_RETRANSMISSION != 0
+        || (dup_asked && ev.since_ack < ev.rtt_est.saturating_add(FAST_SLACK_NS))
+    {
+        RetransKind::Fast
+    } else {
+        RetransKind::Timeout
+    }
+}
+
+/// The evidence in words, sequence numbers relative to the sender's `base`.
+fn reason(kind: RetransKind, now: i64, ev: &Evidence, base: u32, rev: &Flow) -> String {
+    let orig_txt = match ev.orig {
+        Some(u) => format!(
+            "original frame {} sent {:.3} s before",
+            u.frame,
+            elapsed(now, u.ts) as f64 / 1e9
+        ),
+        None => "the original was not captured (lost before the capture point)".into(),
+    };
+    match kind {
+        RetransKind::Fast => format!(
+            "fast: {} duplicate ACKs for seq {} (frames {}), resent {:.1} ms after the last; {}",
+            rev.dupacknum,
+            rev.lastack.wrapping_sub(base),
+            fmt_frames(&rev.dupack_frames),
+            ev.since_ack as f64 / 1e6,
+            orig_txt
+        ),
+        RetransKind::Timeout => format!(
+            "timeout: resent {:.3} s after the last packet from the receiver ({} duplicate ACKs, {}), RTT {:.1} ms; {}",
+            ev.since_ack as f64 / 1e9,
+            rev.dupacknum,
+            if rev.dupacknum >= 2 {
+                "too long ago for fast retransmit"
+            } else {
+                "too few for fast retransmit"
+            },
+            ev.rtt_est as f64 / 1e6,
+            orig_txt
+        ),
+        RetransKind::Spurious => format!(
+            "spurious: the receiver had already acknowledged up to {}; {}",
+            rev.lastack.wrapping_sub(base),
+            orig_txt
+        ),
+    }
+}
+
+/// Karn: any RTT sample covering the retransmitted range is now ambiguous.
+fn mark_ambiguous(seg: &Segment, fwd: &mut Flow) {
+    let end = seg.seq.wrapping_add(seg.len.max(1));
+    for u in fwd.segments.iter_mut().take_while(|u| lt(u.seq, end)) {
+        if lt(seg.seq, u.nextseq) {
+            u.ambiguous = true;
+        }
+    }
+}
+
+fn fmt_frames(v: &[u64]) -> String {
+    if v.is_empty() {
+        return "not captured".into();
+    }
+    let s: Vec<String> = v.iter().map(u64::to_string).collect();
+    if v.len() >= 8 {
+        format!("{},…", s.join(","))
+    } else {
+        s.join(",")
+    }
+}

@@ -1,0 +1,225 @@
+use netproto::frame::{TcpFlags, TcpOptions};
+use proptest::prelude::*;
+
+use super::*;
+
+const C: &str = "10.0.0.1:40000";
+const S: &str = "10.0.0.2:80";
+
+struct Sim {
+    an: Analyzer,
+    frame: u64,
+}
+
+impl Sim {
+    fn new() -> Sim {
+        Sim {
+            an: Analyzer::new(),
+            frame: 0,
+        }
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn pkt(
+        &mut self,
+        ms: i64,
+        from_client: bool,
+        flags: u16,
+        seq: u32,
+        ack: u32,
+        len: u32,
+        win: u16,
+    ) -> PacketInfo {
+        self.frame += 1;
+        let (src, dst) = if from_client { (C, S) } else { (S, C) };
+        let s = TcpSample {
+            frame: self.frame,
+            ts_ns: ms * 1_000_000,
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            win,
+            // MSS 1000.
+            options: TcpOptions(&[2, 4, 0x03, 0xe8]),
+            payload_len: len,
+            payload: &[],
+            wire_len: 54 + len,
+            truncated: false,
+        };
+        self.an.handle(&s)
+    }
+}
+
+const A: u16 = TcpFlags::ACK;
+const SYN: u16 = TcpFlags::SYN;
+const FIN: u16 = TcpFlags::FIN;
+const RST: u16 = TcpFlags::RST;
+
+fn handshake(sim: &mut Sim) {
+    sim.pkt(0, true, SYN, 1000, 0, 0, 8000);
+    sim.pkt(50, false, SYN | A, 5000, 1001, 0, 8000);
+    sim.pkt(100, true, A, 1001, 5001, 0, 8000);
+}
+
+#[test]
+fn fast_retransmit_after_three_dup_acks() {
+    let mut sim = Sim::new();
+    handshake(&mut sim);
+    // Segments 1..=5 of 1000 bytes; the first is lost.
+    for i in 0..5u32 {
+        sim.pkt(110 + i as i64, true, A, 1001 + i * 1000, 5001, 1000, 8000);
+    }
+    // The receiver's window shrinks: a window update (same ack), then three duplicates.
+    let first = sim.pkt(160, false, A, 5001, 1001, 0, 7000);
+    assert_eq!(first.flags, af::WINDOW_UPDATE);
+    let mut last = PacketInfo::default();
+    for i in 0..3 {
+        last = sim.pkt(161 + i, false, A, 5001, 1001, 0, 7000);
+    }
+    assert_ne!(last.flags & af::DUPLICATE_ACK, 0);
+    assert_eq!(last.dup_ack_num, 3);
+    assert_eq!(last.dup_ack_frame, 2, "the SYN-ACK carried that ack first");
+    let r = sim.pkt(165, true, A, 1001, 5001, 1000, 8000);
+    assert_ne!(r.flags & af::FAST_RETRANSMISSION, 0);
+    assert_ne!(
+        r.flags & af::RETRANSMISSION,
+        0,
+        "fast counts as retransmission too"
+    );
+    assert_eq!(r.retrans, Some(RetransKind::Fast));
+    assert!(
+        r.reason.unwrap().contains("3 duplicate ACKs"),
+        "{:?}",
+        sim.an.conns[0].flows[1].dupacknum
+    );
+    let c = &sim.an.conns[0];
+    assert_eq!((c.flows[0].fast, c.flows[0].timeout), (1, 0));
+    // Karn: the ACK covering the retransmitted segment gives no RTT sample.
+    let n = c.flows[0].rtt.n;
+    sim.pkt(215, false, A, 5001, 6001, 0, 8000);
+    assert_eq!(sim.an.conns[0].flows[0].rtt.n, n);
+}
+
+#[test]
+fn timeout_retransmission_and_rtt() {
+    let mut sim = Sim::new();
+    handshake(&mut sim);
+    sim.pkt(110, true, A, 1001, 5001, 1000, 8000);
+    let a = sim.pkt(160, false, A, 5001, 2001, 0, 8000);
+    assert_eq!(a.acked_frame, Some(4));
+    assert_eq!(a.ack_rtt_ns, Some(50_000_000));
+    sim.pkt(170, true, A, 2001, 5001, 1000, 8000);
+    // No ACK for a second, then the same segment again: an RTO.
+    let r = sim.pkt(1170, true, A, 2001, 5001, 1000, 8000);
+    assert_ne!(r.flags & af::RETRANSMISSION, 0);
+    assert_eq!(r.flags & af::FAST_RETRANSMISSION, 0);
+    assert_eq!(r.retrans, Some(RetransKind::Timeout));
+    assert_eq!(r.rto_ns, Some(1_000_000_000));
+    assert_eq!(r.orig_frame, Some(6));
+    let c = &sim.an.conns[0];
+    // The SYN (acked by the SYN-ACK) and the first segment.
+    assert_eq!(c.flows[0].rtt.n, 2);
+    assert_eq!(c.irtt_ns, Some(100_000_000));
+    assert_eq!(c.state().0, "S1");
+}
+
+#[test]
+fn states_and_rst_window() {
+    let mut sim = Sim::new();
+    sim.pkt(0, true, SYN, 1000, 0, 0, 8000);
+    sim.pkt(1, false, RST | A, 0, 1001, 0, 0);
+    assert_eq!(sim.an.conns[0].state().0, "REJ");
+    let mut sim = Sim::new();
+    handshake(&mut sim);
+    // A RST far outside the server's window.
+    let r = sim.pkt(200, true, RST, 900_000, 0, 0, 0);
+    assert_ne!(r.flags & af::RST_OUT_OF_WINDOW, 0);
+    assert_eq!(sim.an.conns[0].state().0, "RSTO");
+    // Neither the forged RST nor one in the window moves it: a RST in the window and then
+    // one at exactly RCV.NXT are both accepted.
+    let r = sim.pkt(201, true, RST, 3001, 0, 0, 0);
+    assert_eq!(r.flags & af::RST_OUT_OF_WINDOW, 0);
+    let r = sim.pkt(202, true, RST, 1001, 0, 0, 0);
+    assert_eq!(r.flags & af::RST_OUT_OF_WINDOW, 0);
+    let mut sim = Sim::new();
+    handshake(&mut sim);
+    sim.pkt(200, false, FIN | A, 5001, 1001, 0, 8000);
+    sim.pkt(201, true, FIN | A, 1001, 5002, 0, 8000);
+    let (code, words) = sim.an.conns[0].state();
+    assert_eq!(code, "SF");
+    assert!(words.contains("server first"));
+}
+
+#[test]
+fn port_reuse_starts_a_new_stream() {
+    let mut sim = Sim::new();
+    handshake(&mut sim);
+    let p = sim.pkt(500, true, SYN, 777_777, 0, 0, 8000);
+    assert_eq!(p.conn, 1);
+    assert_ne!(p.flags & af::REUSED_PORTS, 0);
+}
+
+#[test]
+fn memory_is_bounded_by_outstanding_data() {
+    let mut sim = Sim::new();
+    handshake(&mut sim);
+    let mut seq = 1001u32;
+    for i in 0..20_000i64 {
+        sim.pkt(200 + i, true, A, seq, 5001, 1000, 8000);
+        seq = seq.wrapping_add(1000);
+        sim.pkt(200 + i, false, A, 5001, seq, 0, 8000);
+    }
+    assert!(sim.an.outstanding() < 8, "{}", sim.an.outstanding());
+}
+
+/// Feeds samples with arbitrary fields; `ts(i, dt)` gives sample i's timestamp.
+fn feed(
+    pkts: Vec<(bool, u8, u32, u32, u32, u16, i64)>,
+    mut ts: impl FnMut(i64) -> i64,
+) -> Result<(), TestCaseError> {
+    let mut an = Analyzer::new();
+    for (i, (dir, flags, seq, ack, len, win, dt)) in pkts.into_iter().enumerate() {
+        let (src, dst) = if dir { (C, S) } else { (S, C) };
+        let ws = [3, 3, flags % 16];
+        let s = TcpSample {
+            frame: i as u64 + 1,
+            ts_ns: ts(dt),
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            seq,
+            ack,
+            flags: TcpFlags(u16::from(flags)),
+            win,
+            options: TcpOptions(&ws),
+            payload_len: len,
+            payload: &[],
+            wire_len: 54,
+            truncated: len > 0,
+        };
+        let p = an.handle(&s);
+        prop_assert!((p.conn as usize) < an.conns.len());
+        let _ = an.conns[p.conn as usize].state();
+    }
+    prop_assert!(an.outstanding() <= an.conns.len() * 2 * (MAX_UNACKED + 4096));
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_samples_never_panic(pkts in proptest::collection::vec(
+        (any::<bool>(), any::<u8>(), any::<u32>(), any::<u32>(), 0u32..70_000, any::<u16>(), 0i64..5_000),
+        1..300)) {
+        let mut t = 0i64;
+        feed(pkts, |dt| { t += dt; t })?;
+    }
+
+    // Timestamps anywhere in i64, in any order: every difference the engine takes saturates.
+    #[test]
+    fn arbitrary_timestamps_never_overflow(pkts in proptest::collection::vec(
+        (any::<bool>(), any::<u8>(), any::<u32>(), any::<u32>(), 0u32..3_000, any::<u16>(),
+         prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(0i64), any::<i64>()]),
+        1..100)) {
+        feed(pkts, |t| t)?;
+    }
+}
