@@ -347,6 +347,198 @@ impl Drop for LoggedServer {
     }
 }
 
+/// How long a test waits for a peer or a tool of its own to become ready (a line, a port):
+/// generous, because a loaded 2-core CI machine can take seconds to start a process.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Call `ready` until it returns true or `timeout` passes; true when it did. The one poll loop
+/// of the test suite: tests wait for conditions with it (or [`wait_until`], [`wait_ready`],
+/// [`Lines::wait_for`]) instead of sleeping for a guessed time.
+pub fn poll_until(timeout: std::time::Duration, mut ready: impl FnMut() -> bool) -> bool {
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        if ready() {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// [`poll_until`], panicking `timed out after ... waiting for WHAT` when `ready` never held.
+pub fn wait_until(timeout: std::time::Duration, what: &str, ready: impl FnMut() -> bool) {
+    assert!(
+        poll_until(timeout, ready),
+        "timed out after {timeout:?} waiting for {what}"
+    );
+}
+
+/// Wait up to [`READY_TIMEOUT`] until `ready` holds, while `child` (the process that should
+/// make it hold) runs: panics at once, with the child's stderr when it is piped and not taken,
+/// if the child exits first, and names `what` on timeout.
+pub fn wait_ready(child: &mut std::process::Child, what: &str, mut ready: impl FnMut() -> bool) {
+    let mut exited = None;
+    let ok = poll_until(READY_TIMEOUT, || {
+        if ready() {
+            return true;
+        }
+        exited = child.try_wait().ok().flatten();
+        exited.is_some()
+    });
+    if let Some(status) = exited {
+        let mut err = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
+        }
+        panic!("{what}: the process exited ({status}) first; its stderr: {err}");
+    }
+    assert!(ok, "timed out after {READY_TIMEOUT:?} waiting for {what}");
+}
+
+/// True when a TCP connection to `addr` succeeds (it is closed again at once).
+pub fn tcp_accepts(addr: impl std::net::ToSocketAddrs) -> bool {
+    std::net::TcpStream::connect(addr).is_ok()
+}
+
+/// True when process `pid` holds a socket bound to `port`: for `proto` "tcp" a listening one,
+/// for "udp" any; IPv4 or IPv6. Read from `/proc/PID/net` and `/proc/PID/fd`, so it works for a
+/// process inside a lab namespace too (`Lab::command`'s child is the program after its exec).
+pub fn bound_by(pid: u32, proto: &str, port: u16) -> bool {
+    let mut inodes = Vec::new();
+    for table in [proto.to_owned(), format!("{proto}6")] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        for row in text.lines().skip(1) {
+            let f: Vec<&str> = row.split_whitespace().collect();
+            if f.len() < 10 {
+                continue;
+            }
+            let local_port = f[1]
+                .rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
+            // TCP state 0A is LISTEN.
+            if local_port == Some(port) && (proto != "tcp" || f[3] == "0A") {
+                inodes.push(format!("socket:[{}]", f[9]));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return false;
+    }
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .any(|l| inodes.iter().any(|i| l.as_os_str() == i.as_str()))
+}
+
+/// True when process `pid` has a live capture running in the current network namespace: a
+/// packet socket with its receive ring set up and, when `filtered`, its BPF filter attached
+/// (more than the one-instruction reject-all filter libpcap installs while it drains). For
+/// tools that print no start line; read from `ss -0 -p -e -b` (root).
+pub fn capture_ready(pid: u32, filtered: bool) -> bool {
+    let Ok(out) = Command::new("ss").args(["-0", "-p", "-e", "-b"]).output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    // One socket per unindented line, its details on the indented lines that follow.
+    let mut sockets: Vec<String> = Vec::new();
+    for line in text.lines() {
+        match sockets.last_mut() {
+            Some(s) if line.starts_with(char::is_whitespace) => {
+                s.push('\n');
+                s.push_str(line);
+            }
+            _ => sockets.push(line.to_owned()),
+        }
+    }
+    let owner = format!("pid={pid},");
+    sockets.iter().any(|s| {
+        let filter_len = s
+            .split("bpf filter (")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .and_then(|n| n.parse::<u32>().ok());
+        s.contains(&owner) && s.contains("ring_rx(") && (!filtered || filter_len > Some(1))
+    })
+}
+
+/// The lines a child writes to a pipe (its stderr, say), gathered by a thread as they come so
+/// that a test can wait for a readiness line ("listening on ...") and read the log later.
+pub struct Lines {
+    seen: std::sync::Arc<std::sync::Mutex<(Vec<String>, bool)>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Lines {
+    /// Start gathering the lines of `pipe` (e.g. `child.stderr.take().unwrap()`).
+    pub fn new(pipe: impl std::io::Read + Send + 'static) -> Lines {
+        use std::io::BufRead;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), false)));
+        let sink = seen.clone();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().expect("lines lock").0.push(line);
+            }
+            sink.lock().expect("lines lock").1 = true;
+        });
+        Lines {
+            seen,
+            reader: Some(reader),
+        }
+    }
+
+    /// Every line so far.
+    pub fn all(&self) -> Vec<String> {
+        self.seen.lock().expect("lines lock").0.clone()
+    }
+
+    /// The first line for which `f` holds, waiting up to `timeout` for it; `Err(every line)`
+    /// when the pipe closes (the writer exited) or time runs out without one.
+    pub fn wait_for(
+        &self,
+        timeout: std::time::Duration,
+        f: impl Fn(&str) -> bool,
+    ) -> Result<String, Vec<String>> {
+        let mut found = None;
+        poll_until(timeout, || {
+            let seen = self.seen.lock().expect("lines lock");
+            found = seen.0.iter().find(|l| f(l)).cloned();
+            found.is_some() || seen.1
+        });
+        found.ok_or_else(|| self.all())
+    }
+
+    /// [`Lines::wait_for`] with [`READY_TIMEOUT`], panicking with every line seen when no line
+    /// satisfies `f`; `what` names the line awaited.
+    pub fn expect(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
+        self.wait_for(READY_TIMEOUT, f).unwrap_or_else(|all| {
+            panic!(
+                "no line {what} (the writer exited, or {READY_TIMEOUT:?} passed); lines: {all:#?}"
+            )
+        })
+    }
+
+    /// Wait until the pipe closes (the writer exited: kill or wait for it first) and return
+    /// every line.
+    pub fn finish(&mut self) -> Vec<String> {
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        self.all()
+    }
+}
+
 /// Invariants every decoded frame keeps, whatever the bytes (the frame proptest, the trace
 /// tests and the frame fuzz target all check these). Panics on a violation.
 pub fn check_frame(lt: u32, data: &[u8]) {
