@@ -7,7 +7,8 @@
 //! - a deadline ([`Options::deadline`], or [`Options::timeout`] from now);
 //! - a stop flag ([`Options::stop`]): [`signal_flag`] gives the one SIGINT and SIGTERM set, so
 //!   Ctrl-C or `kill` ends the capture cleanly (the caller then completes its file and prints
-//!   its summary) instead of killing the process;
+//!   its summary) instead of killing the process; the packets the kernel captured before the
+//!   stop are handed out first ([`Options::drain_on_stop`]);
 //! - the handler itself ([`ControlFlow::Break`] from [`Handler::packet`]), or its error.
 //!
 //! Between batches the handler's [`Handler::tick`] runs (flush output, print a periodic
@@ -86,6 +87,10 @@ pub struct Options {
     pub batch: usize,
     /// Longest single wait for packets (a safety net: signals and deadlines end waits early).
     pub max_wait: Duration,
+    /// When the stop flag is seen, first hand out the packets the kernel already captured
+    /// (without waiting; for at most `max_wait`, and within the count), so that what was
+    /// sent before a Ctrl-C is counted. Default on.
+    pub drain_on_stop: bool,
 }
 
 impl Default for Options {
@@ -96,6 +101,7 @@ impl Default for Options {
             stop: None,
             batch: 4096,
             max_wait: Duration::from_millis(250),
+            drain_on_stop: true,
         }
     }
 }
@@ -206,6 +212,9 @@ pub fn run<H: Handler + ?Sized>(
     let mut n = 0u64;
     let end = loop {
         if stopped() {
+            if opts.drain_on_stop && drain(live, opts, handler, &mut n)? {
+                break End::Handler;
+            }
             break End::Stopped;
         }
         if opts.count.is_some_and(|c| n >= c) {
@@ -214,28 +223,7 @@ pub fn run<H: Handler + ?Sized>(
         if past(Instant::now()) {
             break End::Deadline;
         }
-        let mut max = opts.batch.max(1);
-        if let Some(c) = opts.count {
-            max = max.min(usize::try_from(c - n).unwrap_or(usize::MAX));
-        }
-        let mut broke = false;
-        let mut failed = None;
-        let got = live
-            .dispatch(Some(max), |r| {
-                if broke || failed.is_some() {
-                    return;
-                }
-                n += 1;
-                match handler.packet(n, &r) {
-                    Ok(ControlFlow::Continue(())) => {}
-                    Ok(ControlFlow::Break(())) => broke = true,
-                    Err(e) => failed = Some(e),
-                }
-            })
-            .map_err(Error::Capture)?;
-        if let Some(e) = failed {
-            return Err(Error::Handler(e));
-        }
+        let (got, broke) = batch(live, opts, handler, &mut n)?;
         if broke {
             break End::Handler;
         }
@@ -258,4 +246,58 @@ pub fn run<H: Handler + ?Sized>(
         packets: n,
         stats: live.stats().ok(),
     })
+}
+
+/// One `pcap_dispatch` of at most [`Options::batch`] packets (and no more than the count
+/// leaves) into the handler: how many were read, and whether the handler broke.
+fn batch<H: Handler + ?Sized>(
+    live: &mut Live,
+    opts: &Options,
+    handler: &mut H,
+    n: &mut u64,
+) -> Result<(usize, bool), Error<H::Error>> {
+    let mut max = opts.batch.max(1);
+    if let Some(c) = opts.count {
+        max = max.min(usize::try_from(c.saturating_sub(*n)).unwrap_or(usize::MAX));
+    }
+    let mut broke = false;
+    let mut failed = None;
+    let got = live
+        .dispatch(Some(max), |r| {
+            if broke || failed.is_some() {
+                return;
+            }
+            *n += 1;
+            match handler.packet(*n, &r) {
+                Ok(ControlFlow::Continue(())) => {}
+                Ok(ControlFlow::Break(())) => broke = true,
+                Err(e) => failed = Some(e),
+            }
+        })
+        .map_err(Error::Capture)?;
+    match failed {
+        Some(e) => Err(Error::Handler(e)),
+        None => Ok((got, broke)),
+    }
+}
+
+/// After a stop: hand out what the kernel already holds, without waiting, for at most
+/// [`Options::max_wait`] and within the count. True when the handler broke.
+fn drain<H: Handler + ?Sized>(
+    live: &mut Live,
+    opts: &Options,
+    handler: &mut H,
+    n: &mut u64,
+) -> Result<bool, Error<H::Error>> {
+    let until = Instant::now() + opts.max_wait.min(Duration::from_secs(1));
+    while opts.count.is_none_or(|c| *n < c) && Instant::now() < until {
+        let (got, broke) = batch(live, opts, handler, n)?;
+        if broke {
+            return Ok(true);
+        }
+        if got == 0 {
+            break;
+        }
+    }
+    Ok(false)
 }

@@ -1,6 +1,6 @@
 //! The live loop ([`netcap::live::run`]) on `lo` (root): each way it ends — count, deadline,
-//! stop flag, SIGINT, the handler's `Break` or error — the ticks and their wake-up times, and
-//! the kernel's statistics.
+//! stop flag (and the packets drained after it), SIGINT, the handler's `Break` or error — the
+//! ticks and their wake-up times, and the kernel's statistics.
 
 use std::net::UdpSocket;
 use std::ops::ControlFlow;
@@ -118,6 +118,38 @@ fn stop_flag_ends_the_loop_from_another_thread() {
     let o = live::run(&mut u.cap, &opts, &mut collect(&mut Vec::new())).unwrap();
     setter.join().unwrap();
     assert_eq!(o.end, End::Stopped);
+}
+
+#[test]
+fn a_stop_hands_out_what_was_captured_before_it_unless_told_not_to() {
+    if !require_root("a_stop_hands_out_what_was_captured_before_it_unless_told_not_to") {
+        return;
+    }
+    for drain in [true, false] {
+        let mut u = Udp::open();
+        // On lo the packets are in the capture's ring once send_to returns.
+        u.send(3);
+        let mut seen = Vec::new();
+        let mut opts = Options::new()
+            .stop(Arc::new(AtomicBool::new(true)))
+            .timeout(Duration::from_secs(20));
+        opts.drain_on_stop = drain;
+        let o = live::run(&mut u.cap, &opts, &mut collect(&mut seen)).unwrap();
+        assert_eq!(o.end, End::Stopped);
+        if drain {
+            assert_eq!(seen, vec![(1, 0), (2, 1), (3, 2)]);
+        } else {
+            assert_eq!(seen, vec![]);
+        }
+        assert_eq!(o.packets, seen.len() as u64);
+        // The count still holds while draining.
+        let mut u = Udp::open();
+        u.send(3);
+        let mut opts = opts.count(2);
+        opts.drain_on_stop = drain;
+        let o = live::run(&mut u.cap, &opts, &mut collect(&mut Vec::new())).unwrap();
+        assert_eq!(o.packets, if drain { 2 } else { 0 });
+    }
 }
 
 #[test]

@@ -106,6 +106,8 @@ pub fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         .stop(stop)
         .max_wait(Duration::from_millis(250));
     until.count = args.count;
+    // As sniff always did: a signal ends the capture without reading what is still queued.
+    until.drain_on_stop = false;
     if let Some(t) = args.timeout {
         until = until.timeout(t);
     }
