@@ -9,6 +9,8 @@
 //! - [`Live`] captures from an interface (`any` by default) in non-blocking mode and waits
 //!   with `poll(2)`, because libpcap's read timeout never fires on Linux when no packet
 //!   arrives: that is what makes `--timeout` and signals work.
+//! - [`live::run`] is the one live-capture loop (count, deadline, SIGINT/SIGTERM, statistics)
+//!   that sniff and `tcpstat -i` both run.
 //!
 //! Every source yields [`Record`]s: timestamp, captured and wire length, link type, bytes.
 
@@ -19,6 +21,8 @@ use std::time::Duration;
 use pcap::{Active, Capture, Linktype, Packet, Precision};
 
 use netproto::frame::linktype;
+
+pub mod live;
 
 /// A capture timestamp (seconds and nanoseconds since the Unix epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]

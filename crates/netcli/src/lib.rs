@@ -15,6 +15,8 @@ use std::fmt;
 use std::io;
 use std::process::ExitCode;
 
+pub mod value;
+
 /// Exit codes shared by all tools (documented in the README).
 pub mod code {
     /// Success.

@@ -354,3 +354,36 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn timeout_rejects_values_that_have_no_meaning() {
+    // `--timeout inf` panicked in Duration::from_secs_f64 once the capture was open; the others
+    // were taken as "stop at once". All are usage errors now, found before capturing.
+    for value in ["inf", "nan", "0", "-1", "1e300"] {
+        let arg = format!("--timeout={value}");
+        let mut child = Command::new(tool("sniff"))
+            .args(["-i", "lo", &arg, "tcp", "port", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = wait_exit(&mut child, 10);
+        assert_eq!(status.code(), Some(2), "{arg}: {err}");
+        assert!(!err.contains("panicked"), "{arg}: {err}");
+        let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{arg}: {err}");
+        assert!(
+            errors[0].contains(&format!("'{value}' for '--timeout <SECS>'"))
+                && errors[0].contains("greater than 0 and at most"),
+            "{arg}: {err}"
+        );
+        assert!(!err.contains("listening on"), "{arg}: {err}");
+    }
+}

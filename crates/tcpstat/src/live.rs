@@ -1,14 +1,17 @@
 //! `tcpstat -i IFACE`: live analysis with a periodic summary, like the classic tcpstat.
 //!
-//! Packets come from netproto's live capture (non-blocking + poll) and go through the same
-//! analysis engine as files; every `--interval` seconds one summary is printed: traffic, the
-//! connections active in the interval and what went wrong in them.
+//! Packets come from netcap's one live loop ([`netcap::live::run`], the same as sniff's) and go
+//! through the same analysis engine as files; every `--interval` seconds one summary is
+//! printed: traffic, the connections active in the interval and what went wrong in them. At
+//! the end — `--duration` passed, or SIGINT/SIGTERM — the last (partial) interval's summary is
+//! printed and tcpstat exits 0.
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use netcap::{Live, LiveOptions};
+use netcap::{Live, LiveOptions, Record, live};
 use serde_json::json;
 
 use crate::Format;
@@ -28,11 +31,16 @@ struct Activity {
 pub struct LiveArgs<'a> {
     pub iface: &'a str,
     pub filter: Option<String>,
-    pub interval: f64,
-    pub duration: Option<f64>,
+    pub interval: Duration,
+    pub duration: Option<Duration>,
 }
 
+/// Shortest interval between summaries (shorter ones are raised to it).
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
 pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
+    // Before the capture opens: once it can see packets, a signal stops it cleanly.
+    let stop = live::signal_flag()?;
     let mut cap = Live::open(&LiveOptions {
         device: a.iface.to_owned(),
         snaplen: 256,
@@ -43,110 +51,139 @@ pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Resul
         cap.set_filter(f)
             .map_err(|e| netcli::Exit::usage(e.to_string()))?;
     }
-    let lt = cap.linktype();
-    let mut an = Analyzer::new();
+    let mut opts = live::Options::new()
+        .stop(stop)
+        .max_wait(Duration::from_millis(200));
     let start = Instant::now();
-    let every = Duration::from_secs_f64(a.interval.max(0.1));
-    let mut next = start + every;
-    let mut frame = 0u64;
-    let mut act: BTreeMap<u32, Activity> = BTreeMap::new();
-    let (mut pk, mut by) = (0u64, 0u64);
-    loop {
-        let mut got = 0;
-        while got < 4096 {
-            let Some(rec) = cap
-                .try_next()
-                .map_err(|e| netcli::Exit::failure(e.to_string()))?
-            else {
-                break;
-            };
-            got += 1;
-            frame += 1;
-            let (ts, _) = input::ts_ns(rec.ts);
-            if let Decoded::Tcp(s) = to_sample(lt, rec.data, rec.len, frame, ts) {
-                let p = an.handle(&s);
-                let e = act.entry(p.conn).or_default();
-                e.packets += 1;
-                e.bytes += s.wire_len as u64;
-                pk += 1;
-                by += s.wire_len as u64;
-                if p.retrans.is_some() {
-                    e.retrans += 1;
-                }
-                if p.flags & af::DUPLICATE_ACK != 0 {
-                    e.dupacks += 1;
-                }
-                if p.flags & af::ZERO_WINDOW != 0 {
-                    e.zero_windows += 1;
-                }
+    let every = a.interval.max(MIN_INTERVAL);
+    if let Some(d) = a.duration {
+        opts.deadline = start.checked_add(d);
+    }
+    let mut s = Summary {
+        fmt,
+        out,
+        linktype: cap.linktype(),
+        an: Analyzer::new(),
+        act: BTreeMap::new(),
+        pk: 0,
+        by: 0,
+        start,
+        every,
+        next: start + every,
+    };
+    live::run(&mut cap, &opts, &mut s).map_err(|e| match e {
+        live::Error::Capture(e) => netcli::Exit::failure(e.to_string()).into(),
+        live::Error::Handler(e) => e,
+    })?;
+    // The last, partial interval.
+    s.print(Instant::now())
+}
+
+/// The analysis and the current interval's counters.
+struct Summary<'a, W> {
+    fmt: Format,
+    out: &'a mut W,
+    linktype: u32,
+    an: Analyzer,
+    act: BTreeMap<u32, Activity>,
+    /// TCP packets and wire bytes in the interval.
+    pk: u64,
+    by: u64,
+    start: Instant,
+    every: Duration,
+    /// When the current interval ends.
+    next: Instant,
+}
+
+impl<W: Write> live::Handler for Summary<'_, W> {
+    type Error = anyhow::Error;
+
+    fn packet(&mut self, frame: u64, rec: &Record<'_>) -> anyhow::Result<ControlFlow<()>> {
+        let (ts, _) = input::ts_ns(rec.ts);
+        if let Decoded::Tcp(s) = to_sample(self.linktype, rec.data, rec.len, frame, ts) {
+            let p = self.an.handle(&s);
+            let e = self.act.entry(p.conn).or_default();
+            e.packets += 1;
+            e.bytes += s.wire_len as u64;
+            self.pk += 1;
+            self.by += s.wire_len as u64;
+            if p.retrans.is_some() {
+                e.retrans += 1;
+            }
+            if p.flags & af::DUPLICATE_ACK != 0 {
+                e.dupacks += 1;
+            }
+            if p.flags & af::ZERO_WINDOW != 0 {
+                e.zero_windows += 1;
             }
         }
-        let now = Instant::now();
-        let done = a
-            .duration
-            .is_some_and(|d| now.duration_since(start).as_secs_f64() >= d);
-        if now >= next || done {
-            let secs = a.interval.max(0.1);
-            let t = now.duration_since(start).as_secs_f64();
-            match fmt {
-                Format::Json => {
-                    let conns: Vec<_> = act
-                        .iter()
-                        .map(|(id, e)| {
-                            let c = &an.conns[*id as usize];
-                            json!({"id": id, "client": c.client.to_string(), "server": c.server.to_string(),
-                                "state": c.state().0, "packets": e.packets, "bytes": e.bytes,
-                                "retransmissions": e.retrans, "dup_acks": e.dupacks, "zero_window": e.zero_windows})
-                        })
-                        .collect();
-                    writeln!(
-                        out,
-                        "{}",
-                        json!({"type": "interval", "t": t, "packets": pk, "bytes": by,
-                            "connections_seen": an.conns.len(), "active": conns})
-                    )?;
-                }
-                _ => {
-                    writeln!(
-                        out,
-                        "[{t:8.1}s] {pk} TCP packets ({:.0}/s), {:.3} Mbit/s, {} connections active, {} seen",
-                        pk as f64 / secs,
-                        by as f64 * 8.0 / secs / 1e6,
-                        act.len(),
-                        an.conns.len()
-                    )?;
-                    for (id, e) in &act {
+        Ok(ControlFlow::Continue(()))
+    }
+
+    fn tick(&mut self, now: Instant, _idle: bool) -> anyhow::Result<Option<Instant>> {
+        if now >= self.next {
+            self.print(now)?;
+            self.next += self.every;
+        }
+        Ok(Some(self.next))
+    }
+}
+
+impl<W: Write> Summary<'_, W> {
+    /// Print the interval's summary and start a new interval.
+    fn print(&mut self, now: Instant) -> anyhow::Result<()> {
+        let (an, act, out) = (&self.an, &self.act, &mut *self.out);
+        let (pk, by) = (self.pk, self.by);
+        let secs = self.every.as_secs_f64();
+        let t = now.duration_since(self.start).as_secs_f64();
+        match self.fmt {
+            Format::Json => {
+                let conns: Vec<_> = act
+                    .iter()
+                    .map(|(id, e)| {
                         let c = &an.conns[*id as usize];
-                        writeln!(
-                            out,
-                            "  #{id:<4} {} -> {} {:<6} {} pkts {} B  retrans {} dupacks {} zero-win {}",
-                            c.client,
-                            c.server,
-                            c.state().0,
-                            e.packets,
-                            e.bytes,
-                            e.retrans,
-                            e.dupacks,
-                            e.zero_windows
-                        )?;
-                    }
+                        json!({"id": id, "client": c.client.to_string(), "server": c.server.to_string(),
+                            "state": c.state().0, "packets": e.packets, "bytes": e.bytes,
+                            "retransmissions": e.retrans, "dup_acks": e.dupacks, "zero_window": e.zero_windows})
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"type": "interval", "t": t, "packets": pk, "bytes": by,
+                        "connections_seen": an.conns.len(), "active": conns})
+                )?;
+            }
+            _ => {
+                writeln!(
+                    out,
+                    "[{t:8.1}s] {pk} TCP packets ({:.0}/s), {:.3} Mbit/s, {} connections active, {} seen",
+                    pk as f64 / secs,
+                    by as f64 * 8.0 / secs / 1e6,
+                    act.len(),
+                    an.conns.len()
+                )?;
+                for (id, e) in act {
+                    let c = &an.conns[*id as usize];
+                    writeln!(
+                        out,
+                        "  #{id:<4} {} -> {} {:<6} {} pkts {} B  retrans {} dupacks {} zero-win {}",
+                        c.client,
+                        c.server,
+                        c.state().0,
+                        e.packets,
+                        e.bytes,
+                        e.retrans,
+                        e.dupacks,
+                        e.zero_windows
+                    )?;
                 }
             }
-            out.flush()?;
-            act.clear();
-            pk = 0;
-            by = 0;
-            next += every;
         }
-        if done {
-            return Ok(());
-        }
-        if got == 0 {
-            let wait = next
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(200));
-            cap.wait(wait)
-                .map_err(|e| netcli::Exit::failure(e.to_string()))?;
-        }
+        out.flush()?;
+        self.act.clear();
+        self.pk = 0;
+        self.by = 0;
+        Ok(())
     }
 }

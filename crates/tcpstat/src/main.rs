@@ -70,11 +70,17 @@ struct Common {
     )]
     iface: Option<String>,
     /// Live: seconds between summaries.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0, requires = "iface")]
-    interval: f64,
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "5",
+        value_parser = netcli::value::secs,
+        requires = "iface"
+    )]
+    interval: std::time::Duration,
     /// Live: stop after SECS seconds (default: run until interrupted).
-    #[arg(long, value_name = "SECS", requires = "iface")]
-    duration: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = netcli::value::secs, requires = "iface")]
+    duration: Option<std::time::Duration>,
     /// Live: BPF capture filter, as in tcpdump (e.g. 'tcp port 5000').
     #[arg(long, value_name = "EXPR", requires = "iface")]
     filter: Option<String>,
