@@ -7,6 +7,7 @@
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use netproto::checksum::{self, Checksum};
+use netproto::frame::linktype;
 use testsupport::shared_traces;
 
 #[derive(Default, Debug)]
@@ -178,10 +179,13 @@ fn checksums_match_etherparse_and_verify_on_cnp3_traces() {
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let mut cap = pcap::Capture::from_file(path).unwrap();
-        let sll = match cap.get_datalink() {
-            pcap::Linktype::ETHERNET => false,
-            pcap::Linktype::LINUX_SLL => true,
-            other => panic!("{name}: unexpected link type {other:?}"),
+        let sll = match cap.get_datalink().0 as u32 {
+            linktype::ETHERNET => false,
+            linktype::LINUX_SLL => true,
+            other => panic!(
+                "{name}: unexpected link type {other} ({})",
+                linktype::name(other)
+            ),
         };
         let mut n = 0;
         while let Ok(pkt) = cap.next_packet() {

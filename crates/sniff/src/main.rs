@@ -9,6 +9,7 @@ mod diagram;
 mod dissect;
 mod line;
 mod out;
+mod tcpdump;
 mod text;
 
 use std::io::{IsTerminal, Write};
@@ -305,20 +306,6 @@ impl Printer {
     }
 }
 
-fn linktype_desc(lt: u32) -> &'static str {
-    match lt {
-        linktype::ETHERNET => "Ethernet",
-        linktype::LINUX_SLL => "Linux cooked v1",
-        linktype::LINUX_SLL2 => "Linux cooked v2",
-        linktype::NULL => "BSD loopback",
-        linktype::LOOP => "OpenBSD loopback",
-        linktype::IPV4 => "Raw IPv4",
-        linktype::IPV6 => "Raw IPv6",
-        linktype::RAW | linktype::RAW_12 | linktype::RAW_14 => "Raw IP",
-        _ => "not decoded",
-    }
-}
-
 fn filter_error(e: CaptureError) -> anyhow::Error {
     match e {
         CaptureError::Filter { expr, message } => Exit::usage(format!(
@@ -355,7 +342,7 @@ fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
             "reading from {}, link-type {} ({})",
             if path == "-" { "standard input" } else { path },
             linktype::name(lt),
-            linktype_desc(lt)
+            linktype::description(lt)
         );
     }
     let mut writer = match &args.write {
@@ -516,7 +503,7 @@ fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         log::info!(
             "listening on {dev}, link-type {} ({}), snapshot length {} bytes",
             linktype::name(lt),
-            linktype_desc(lt),
+            linktype::description(lt),
             args.snaplen
         );
     }

@@ -10,16 +10,14 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 
-/// TCP header flag bits.
+/// The TCP flag bits the analysis tests, as the `u8` of [`TcpSample::flags`] (netproto's
+/// `TcpFlags` defines them).
 pub mod th {
-    pub const FIN: u8 = 0x01;
-    pub const SYN: u8 = 0x02;
-    pub const RST: u8 = 0x04;
-    pub const PSH: u8 = 0x08;
-    pub const ACK: u8 = 0x10;
-    pub const URG: u8 = 0x20;
-    pub const ECE: u8 = 0x40;
-    pub const CWR: u8 = 0x80;
+    use netproto::frame::TcpFlags;
+    pub const FIN: u8 = TcpFlags::FIN as u8;
+    pub const SYN: u8 = TcpFlags::SYN as u8;
+    pub const RST: u8 = TcpFlags::RST as u8;
+    pub const ACK: u8 = TcpFlags::ACK as u8;
 }
 
 /// Analysis flags, in the order the issue (and Wireshark's expert info) lists them.

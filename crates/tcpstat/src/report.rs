@@ -3,10 +3,11 @@
 
 use std::io::Write;
 
+use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
 
 use crate::Format;
-use crate::analysis::{Analyzer, Conn, Flow, PacketInfo, TcpSample, af, th};
+use crate::analysis::{Analyzer, Conn, Flow, PacketInfo, TcpSample, af};
 use crate::input::{self, InputStats};
 
 /// Seconds with microseconds.
@@ -354,24 +355,9 @@ pub fn conns(
     st.check()
 }
 
-/// tcpdump-style flag letters.
+/// tcpdump-style flag letters (netproto's one copy of the notation, shared with sniff).
 pub fn tcp_flags(f: u8) -> String {
-    let mut s = String::with_capacity(8);
-    for (bit, c) in [
-        (th::SYN, 'S'),
-        (th::FIN, 'F'),
-        (th::PSH, 'P'),
-        (th::RST, 'R'),
-        (th::URG, 'U'),
-        (th::ECE, 'E'),
-        (th::CWR, 'W'),
-        (th::ACK, '.'),
-    ] {
-        if f & bit != 0 {
-            s.push(c);
-        }
-    }
-    if s.is_empty() { "none".into() } else { s }
+    TcpFlags(u16::from(f)).letters(&mut [0; 10]).to_owned()
 }
 
 pub fn packet_json(s: &TcpSample<'_>, p: &PacketInfo, t0: i64) -> Value {
