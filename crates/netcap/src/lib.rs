@@ -579,11 +579,7 @@ fn compile(f: &mut Filter, linktype: u32) -> Result<&pcap::BpfProgram, CaptureEr
         message,
     };
     // libpcap's compiler takes DLT values; pcap files carry LINKTYPE values.
-    let dlt = if linktype == linktype::RAW {
-        12
-    } else {
-        linktype
-    };
+    let dlt = linktype::for_libpcap(linktype);
     let dead = Capture::dead(Linktype(dlt as i32)).map_err(|e| err(pcap_msg(&e)))?;
     let prog = dead.compile(&f.expr, true).map_err(|e| err(pcap_msg(&e)))?;
     f.programs.push((linktype, prog));
@@ -702,10 +698,7 @@ impl Writer {
         h[16..20].copy_from_slice(&snaplen.to_le_bytes());
         // Live handles report DLT values: DLT_RAW (12 here, 14 on OpenBSD) is LINKTYPE_RAW in a
         // file.
-        let linktype = match linktype {
-            linktype::RAW_12 | linktype::RAW_14 => linktype::RAW,
-            other => other,
-        };
+        let linktype = linktype::for_file(linktype);
         h[20..24].copy_from_slice(&linktype.to_le_bytes());
         io::Write::write_all(&mut out, &h).map_err(err)?;
         Ok(Writer { out, path: name })

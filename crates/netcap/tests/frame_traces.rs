@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use netcap::Reader;
-use netproto::frame::{LayerKind, Net, Transport};
+use netproto::frame::{LayerKind, Net, TcpOption, Transport};
 use testsupport::{check_frame as check, shared_traces};
 
 #[test]
@@ -53,7 +53,12 @@ fn stp_bpdu_fields() {
         Some((1, [0x62, 0x52, 0x56, 0x3a, 0xbe, 0x9c]))
     );
     assert_eq!(s.port_id(), Some(0x8002));
-    assert_eq!(s.timers().unwrap()[1], 20 * 256, "max age 20 s");
+    // Max age (bytes 29..31, in 1/256 s).
+    assert_eq!(
+        s.slice()[29..31],
+        (20u16 * 256).to_be_bytes(),
+        "max age 20 s"
+    );
 }
 
 #[test]
@@ -69,10 +74,16 @@ fn ipv6_tcp_trace_fast_path() {
     // MSS=1440 SACK_PERM TSval=1993877 TSecr=0 WS=2
     assert_eq!(t.src.to_string(), "fec0:0:0:1::2");
     assert_eq!((t.sport, t.dport, t.seq), (44694, 12346, 2060865417));
-    let o = t.options.summary();
-    assert_eq!(o.mss, Some(1440));
-    assert_eq!(o.window_scale, Some(1));
-    assert!(o.sack_permitted);
-    assert_eq!(o.timestamp, Some((1993877, 0)));
+    let o: Vec<_> = t.options.iter().collect();
+    assert!(o.contains(&TcpOption::Mss(1440)), "{o:?}");
+    assert!(o.contains(&TcpOption::WindowScale(1)), "{o:?}");
+    assert!(o.contains(&TcpOption::SackPermitted), "{o:?}");
+    assert!(
+        o.contains(&TcpOption::Timestamp {
+            tsval: 1993877,
+            tsecr: 0
+        }),
+        "{o:?}"
+    );
     assert_eq!(t.ip_len, 40 + 40);
 }

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use netproto::frame::{Frame, Layer, LayerKind, Net, TcpOption, TcpOptions, Transport};
+use netproto::frame::{
+    Frame, Layer, LayerKind, Link, Net, Stp, TcpFlags, TcpOption, Transport, ethertype,
+};
 
 /// One header field.
 #[derive(Debug, Clone)]
@@ -111,14 +113,14 @@ pub fn repr_bytes(b: &[u8]) -> String {
 }
 
 fn ethertype_name(t: u64) -> &'static str {
-    match t {
-        0x0800 => "IPv4",
-        0x0806 => "ARP",
-        0x86dd => "IPv6",
-        0x8100 => "802.1Q",
-        0x88a8 => "802.1ad",
+    match u16::try_from(t).unwrap_or(0) {
+        ethertype::IPV4 => "IPv4",
+        ethertype::ARP => "ARP",
+        ethertype::IPV6 => "IPv6",
+        ethertype::VLAN => "802.1Q",
+        ethertype::QINQ => "802.1ad",
         0x88cc => "LLDP",
-        0x0004 => "802.2 LLC",
+        ethertype::SLL_LLC => "802.2 LLC",
         _ => "",
     }
 }
@@ -215,7 +217,7 @@ fn layer_fields(b: &mut B<'_>, l: &Layer, f: &Frame<'_>) {
         }
         LayerKind::Null => {
             let fam = match f.link() {
-                netproto::frame::Link::Null { family } => *family,
+                Link::Null { family } => *family,
                 _ => 0,
             };
             b.f("family", 0, 32, fam.to_string());
@@ -235,7 +237,7 @@ fn layer_fields(b: &mut B<'_>, l: &Layer, f: &Frame<'_>) {
             b.hex("proto", 0, 16);
             b.dec("version", 16, 8);
             b.hex("bpdutype", 24, 8);
-            if l.len >= 35 {
+            if l.len >= Stp::CONFIG_LEN {
                 b.hex("bpduflags", 32, 8);
                 b.dec("rootid", 40, 16);
                 b.mac("rootmac", 7, 6);
@@ -251,7 +253,7 @@ fn layer_fields(b: &mut B<'_>, l: &Layer, f: &Frame<'_>) {
                     b.f(n, 216 + 16 * i, 16, format!("{} s", v as f64 / 256.0));
                 }
             }
-            if l.len >= 36 {
+            if l.len > Stp::CONFIG_LEN {
                 b.dec("v1len", 280, 8);
             }
         }
@@ -370,14 +372,13 @@ fn layer_fields(b: &mut B<'_>, l: &Layer, f: &Frame<'_>) {
                 "flags",
                 103,
                 9,
-                format!("0x{fl:03x} [{}]", netproto::frame::TcpFlags(fl)),
+                format!("0x{fl:03x} [{}]", crate::tcpdump::flags(TcpFlags(fl))),
             );
             b.dec("window", 112, 16);
             b.hex("chksum", 128, 16);
             b.dec("urgptr", 144, 16);
             if let Transport::Tcp(t) = f.transport() {
-                let opts = TcpOptions(&t.slice()[20..]);
-                for (at, len, o) in opts.iter().with_offsets() {
+                for (at, len, o) in t.options().iter().with_offsets() {
                     let rel = (20 + at) * 8;
                     let (name, v) = match o {
                         TcpOption::End => ("EOL".to_owned(), String::new()),

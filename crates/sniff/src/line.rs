@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use netcap::Record;
 use netproto::frame::{Frame, Link, Net, TcpOption, TcpSegment, Transport};
 
-use crate::text;
+use crate::{tcpdump, text};
 
 /// A small fast hasher for the connection table (keys are addresses and ports, not
 /// attacker-chosen in a way that matters for a capture printer).
@@ -171,7 +171,7 @@ impl LinePrinter {
                 out.push(b' ');
             }
             out.push(b' ');
-            let d = s.direction().tcpdump();
+            let d = tcpdump::direction(s.direction());
             out.extend_from_slice(d.as_bytes());
             for _ in d.len()..3 {
                 out.push(b' ');
@@ -247,7 +247,7 @@ impl LinePrinter {
             }
             Net::None => {
                 let et = match f.link() {
-                    Link::Ethernet(e) => Some(e.ether_type().0),
+                    Link::Ethernet(e) => Some(e.ether_type()),
                     Link::Sll(s) => Some(s.protocol()),
                     Link::Null { family } => {
                         out.extend_from_slice(b"AF ");
@@ -306,13 +306,13 @@ impl LinePrinter {
             }
             Transport::Icmpv4(i) => {
                 out.extend_from_slice(b"ICMP ");
-                icmp4(out, i.type_u8(), i.code_u8(), i.bytes5to8());
+                icmp4(out, i.msg_type(), i.msg_code(), i.rest_of_header());
                 out.extend_from_slice(b", length ");
                 text::dec(out, u64::from(f.payload_len()) + i.header_len() as u64);
             }
             Transport::Icmpv6(i) => {
                 out.extend_from_slice(b"ICMP6, ");
-                icmp6(out, i.type_u8(), i.bytes5to8(), i.payload());
+                icmp6(out, i.msg_type(), i.rest_of_header(), i.payload());
                 out.extend_from_slice(b", length ");
                 text::dec(out, u64::from(f.payload_len()) + i.header_len() as u64);
             }
@@ -362,7 +362,7 @@ impl LinePrinter {
         };
         out.extend_from_slice(b"Flags [");
         let mut fb = [0u8; 10];
-        out.extend_from_slice(t.flags.tcpdump(&mut fb).as_bytes());
+        out.extend_from_slice(t.flags.letters(&mut fb).as_bytes());
         out.push(b']');
         let len = t.payload_len;
         if len > 0 || t.flags.syn() || t.flags.fin() || t.flags.rst() {

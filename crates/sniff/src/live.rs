@@ -13,7 +13,7 @@ use netproto::frame::linktype;
 
 use crate::args::{Args, filter_error};
 use crate::iface::{iface_packets, open_error};
-use crate::print::{Printer, draw, linktype_desc};
+use crate::print::{Printer, draw};
 
 /// Where each captured packet goes: the -w file, then the printer or the diagram.
 struct Sink<'a> {
@@ -83,7 +83,7 @@ pub fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         log::info!(
             "listening on {dev}, link-type {} ({}), snapshot length {} bytes",
             linktype::name(lt),
-            linktype_desc(lt),
+            linktype::description(lt),
             args.snaplen
         );
     }

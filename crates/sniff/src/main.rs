@@ -14,6 +14,7 @@ mod live;
 mod out;
 mod print;
 mod read;
+mod tcpdump;
 mod text;
 
 use std::io::Write;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use netcap::Record;
 use netproto::frame::{Frame, LayerKind, Net, TcpOption, Transport};
 
-use crate::text;
+use crate::{tcpdump, text};
 
 /// scapy's `summary()`: `Ether / IP / TCP 10.0.0.1:40000 > 10.0.0.2:5000 PA / Raw`.
 pub fn summary(out: &mut Vec<u8>, f: &Frame<'_>) {
@@ -40,8 +40,8 @@ pub fn summary(out: &mut Vec<u8>, f: &Frame<'_>) {
                     out.extend_from_slice(b" > ");
                     text::ip(out, d);
                     let (ty, code) = match f.transport() {
-                        Transport::Icmpv4(i) => (i.type_u8(), i.code_u8()),
-                        Transport::Icmpv6(i) => (i.type_u8(), i.code_u8()),
+                        Transport::Icmpv4(i) => (i.msg_type(), i.msg_code()),
+                        Transport::Icmpv6(i) => (i.msg_type(), i.msg_code()),
                         _ => (0, 0),
                     };
                     out.push(b' ');
@@ -217,13 +217,13 @@ pub fn json_packet<'a>(
         frame: n,
         ts: r.ts.as_secs_f64(),
         iface,
-        dir: f.direction().map(|d| d.tcpdump()),
+        dir: f.direction().map(tcpdump::direction),
         caplen: r.caplen,
         len: r.len,
         layers: f.layers().iter().map(|l| l.kind.name()).collect(),
         src: f.src_ip().map(|a| a.to_string()),
         dst: f.dst_ip().map(|a| a.to_string()),
-        proto: f.proto(),
+        proto: tcpdump::proto(f),
         ip_len: f.ip_len(),
         ttl: None,
         sport: None,
@@ -248,7 +248,7 @@ pub fn json_packet<'a>(
         j.ttl = Some(t.ttl);
         j.seq = Some(t.seq);
         j.ack = Some(t.ack);
-        j.flags = Some(t.flags.tcpdump_string());
+        j.flags = Some(tcpdump::flags(t.flags));
         j.flags_raw = Some(t.flags.0);
         j.win = Some(t.window);
         j.payload_len = Some(t.payload_len);
@@ -258,12 +258,12 @@ pub fn json_packet<'a>(
     }
     match f.transport() {
         Transport::Icmpv4(i) => {
-            j.icmp_type = Some(i.type_u8());
-            j.icmp_code = Some(i.code_u8());
+            j.icmp_type = Some(i.msg_type());
+            j.icmp_code = Some(i.msg_code());
         }
         Transport::Icmpv6(i) => {
-            j.icmp_type = Some(i.type_u8());
-            j.icmp_code = Some(i.code_u8());
+            j.icmp_type = Some(i.msg_type());
+            j.icmp_code = Some(i.msg_code());
         }
         _ => {}
     }

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::{Context, Result};
 use netcap::{Record, Stats};
 use netcli::Exit;
-use netproto::frame::{self, linktype};
+use netproto::frame;
 
 use crate::args::Args;
 use crate::{diagram, dissect, line, out};
@@ -142,21 +142,6 @@ impl Printer {
             self.buf.push(b'\n');
         }
         self.flush()
-    }
-}
-
-/// The words tcpdump puts after a link type's name (`link-type EN10MB (Ethernet)`).
-pub fn linktype_desc(lt: u32) -> &'static str {
-    match lt {
-        linktype::ETHERNET => "Ethernet",
-        linktype::LINUX_SLL => "Linux cooked v1",
-        linktype::LINUX_SLL2 => "Linux cooked v2",
-        linktype::NULL => "BSD loopback",
-        linktype::LOOP => "OpenBSD loopback",
-        linktype::IPV4 => "Raw IPv4",
-        linktype::IPV6 => "Raw IPv6",
-        linktype::RAW | linktype::RAW_12 | linktype::RAW_14 => "Raw IP",
-        _ => "not decoded",
     }
 }
 

@@ -8,7 +8,7 @@ use netcli::Exit;
 use netproto::frame::linktype;
 
 use crate::args::{Args, filter_error};
-use crate::print::{Printer, draw, linktype_desc};
+use crate::print::{Printer, draw};
 
 pub fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
     let mut rd = Reader::open(path).map_err(|e| Exit::failure(e.to_string()))?;
@@ -21,7 +21,7 @@ pub fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
             "reading from {}, link-type {} ({})",
             if path == "-" { "standard input" } else { path },
             linktype::name(lt),
-            linktype_desc(lt)
+            linktype::description(lt)
         );
     }
     let mut writer = match &args.write {

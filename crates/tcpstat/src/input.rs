@@ -171,6 +171,7 @@ pub fn for_each_tcp(
 mod tests {
     use super::*;
     use crate::analysis::Analyzer;
+    use netproto::frame::linktype;
     use proptest::prelude::*;
 
     /// An Ethernet + IPv4 + TCP frame with the given TCP fields, for mutation.
@@ -199,7 +200,7 @@ mod tests {
     #[test]
     fn a_syn_frame_becomes_a_sample() {
         let f = frame(7, 0x02, 0);
-        let Decoded::Tcp(s) = to_sample(1, &f, f.len() as u32, 1, 0) else {
+        let Decoded::Tcp(s) = to_sample(linktype::ETHERNET, &f, f.len() as u32, 1, 0) else {
             panic!("not decoded as TCP");
         };
         assert_eq!((s.seq, s.flags.0), (7, 0x02));
@@ -229,14 +230,14 @@ mod tests {
         #[test]
         fn arbitrary_frames_never_panic(
             frames in proptest::collection::vec(
-                (prop_oneof![Just(0u32), Just(1), Just(101), Just(113), Just(276), any::<u32>()],
+                (prop_oneof![Just(linktype::NULL), Just(linktype::ETHERNET), Just(linktype::RAW), Just(linktype::LINUX_SLL), Just(linktype::LINUX_SLL2), any::<u32>()],
                  proptest::collection::vec(any::<u8>(), 0..120),
                  any::<u32>(), any::<u8>(), 0usize..64, any::<u16>(), 0usize..80),
                 1..60)
         ) {
             let mut an = Analyzer::new();
             for (i, (lt, junk, seq, flags, payload, at, cut)) in frames.into_iter().enumerate() {
-                let mut f = if lt == 1 && junk.len() % 2 == 0 { frame(seq, flags, payload) } else { junk.clone() };
+                let mut f = if lt == linktype::ETHERNET && junk.len() % 2 == 0 { frame(seq, flags, payload) } else { junk.clone() };
                 if !junk.is_empty() && !f.is_empty() {
                     let k = at as usize % f.len();
                     f[k] ^= junk[0];

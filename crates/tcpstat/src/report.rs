@@ -355,24 +355,9 @@ pub fn conns(
     st.check()
 }
 
-/// tcpdump-style flag letters (tcpstat's own output: netproto keeps no printing).
+/// tcpdump-style flag letters (netproto's one copy of the notation, shared with sniff).
 pub fn tcp_flags(f: TcpFlags) -> String {
-    let mut s = String::with_capacity(8);
-    for (bit, c) in [
-        (TcpFlags::SYN, 'S'),
-        (TcpFlags::FIN, 'F'),
-        (TcpFlags::PSH, 'P'),
-        (TcpFlags::RST, 'R'),
-        (TcpFlags::URG, 'U'),
-        (TcpFlags::ECE, 'E'),
-        (TcpFlags::CWR, 'W'),
-        (TcpFlags::ACK, '.'),
-    ] {
-        if f.has(bit) {
-            s.push(c);
-        }
-    }
-    if s.is_empty() { "none".into() } else { s }
+    f.letters(&mut [0; 10]).to_owned()
 }
 
 pub fn packet_json(s: &TcpSample<'_>, p: &PacketInfo, t0: i64) -> Value {

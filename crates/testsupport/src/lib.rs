@@ -566,15 +566,7 @@ pub fn check_frame(lt: u32, data: &[u8]) {
                 let _ = b.iter().count();
             }
         }
-        let _ = t.options.summary();
     }
-    let _ = (
-        f.src_ip(),
-        f.dst_ip(),
-        f.ports(),
-        f.proto(),
-        f.ip_proto(),
-        f.udp(),
-    );
+    let _ = (f.src_ip(), f.dst_ip(), f.ports(), f.ip_proto(), f.udp());
     let _ = f.issue().map(|i| i.to_string());
 }
