@@ -437,8 +437,8 @@ pub struct TransferArgs {
     #[arg(long, value_enum, default_value_t = Mode::SelectiveRepeat)]
     pub mode: Mode,
     /// Give up after SECS seconds without progress (clear message, exit 3).
-    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_timeout)]
+    pub timeout: Duration,
     /// Print the final statistics as one NDJSON record (type "transfer").
     #[arg(long)]
     pub json: bool,
@@ -449,7 +449,7 @@ pub struct TransferArgs {
 impl TransferArgs {
     /// The no-progress timeout.
     pub fn idle_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout)
+        self.timeout
     }
 }
 
@@ -463,13 +463,9 @@ pub fn parse_window(s: &str) -> Result<u8, String> {
     }
 }
 
-fn parse_secs(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err(format!(
-            "`{s}` is not a timeout: give seconds, 0 < SECS <= 86400"
-        )),
-    }
+/// `--timeout`: seconds, at most a day (a transfer idle for longer has failed).
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    netcli::value::secs_at_most(s, Duration::from_secs(86_400))
 }
 
 /// Command-line options shared by `sender` and `receiver`: the impairment of received

@@ -38,14 +38,14 @@ struct Args {
     #[arg(default_value = "http://127.0.0.1:5000/")]
     target: String,
     /// After the response keep the connection open SECS seconds, showing pid and endpoints.
-    #[arg(long, value_name = "SECS")]
-    hold: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = netcli::value::secs)]
+    hold: Option<Duration>,
     /// Send N requests over one keep-alive connection.
     #[arg(long, value_name = "N", default_value_t = 1)]
     repeat: u32,
     /// Give up connecting, or waiting for data, after SECS seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
-    timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = netcli::value::secs)]
+    timeout: Duration,
     #[command(flatten)]
     verbosity: Verbosity,
 }
@@ -59,17 +59,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let verbose = args.verbosity.verbose > 0;
-    let secs = |v: f64, name: &str| {
-        if v > 0.0 && v < 1e7 {
-            Ok(Duration::from_secs_f64(v))
-        } else {
-            Err(Exit::usage(format!(
-                "{name} must be a positive number of seconds"
-            )))
-        }
-    };
-    let timeout = secs(args.timeout, "--timeout")?;
-    let hold = args.hold.map(|h| secs(h, "--hold")).transpose()?;
+    let (timeout, hold) = (args.timeout, args.hold);
     if args.repeat == 0 {
         return Err(Exit::usage("--repeat must be at least 1").into());
     }

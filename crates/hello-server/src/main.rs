@@ -60,8 +60,8 @@ struct Args {
     #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
     /// Seconds a client may take to send a complete request head before it gets 408.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
-    header_timeout: f64,
+    #[arg(long, default_value = "10", value_name = "SECS", value_parser = netcli::value::secs)]
+    header_timeout: Duration,
     /// Largest request body read (and discarded); larger gets 413.
     #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
     max_body: u64,
@@ -83,9 +83,6 @@ fn run() -> anyhow::Result<ExitCode> {
     if workers == 0 || workers > 1024 {
         return Err(Exit::usage("--workers must be between 1 and 1024").into());
     }
-    if !(args.header_timeout > 0.0 && args.header_timeout < 1e6) {
-        return Err(Exit::usage("--header-timeout must be a positive number of seconds").into());
-    }
     if args.max_connections == 0 {
         return Err(Exit::usage("--max-connections must be at least 1").into());
     }
@@ -105,7 +102,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let shared = Arc::new(Shared {
         pid,
         access_log: !args.verbosity.quiet && log::log_enabled!(log::Level::Info),
-        header_timeout: Duration::from_secs_f64(args.header_timeout),
+        header_timeout: args.header_timeout,
         max_conns: args.max_connections,
         open: AtomicUsize::new(0),
         stop: AtomicBool::new(false),

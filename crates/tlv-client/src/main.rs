@@ -35,7 +35,7 @@ struct Args {
     #[arg(default_value_t = 62141)]
     port: u16,
     /// Seconds for the whole exchange (connect, both TLVs).
-    #[arg(long, default_value = "5", value_name = "SECS", value_parser = tlv_client::parse_secs)]
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = netcli::value::secs)]
     timeout: Duration,
     #[command(flatten)]
     verbosity: Verbosity,

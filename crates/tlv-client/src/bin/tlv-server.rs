@@ -43,7 +43,7 @@ struct Args {
     #[arg(long, value_name = "N")]
     value: Option<u32>,
     /// Seconds a client has to send its 4 bytes.
-    #[arg(long, default_value = "5", value_name = "SECS", value_parser = tlv_client::parse_secs)]
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = netcli::value::secs)]
     timeout: Duration,
     /// Most clients served at once; more are closed at once.
     #[arg(long, default_value_t = 512, value_name = "N")]
