@@ -127,6 +127,9 @@ fn read_to_end(s: &mut TcpStream) -> Vec<u8> {
             Ok(0) => return v,
             Ok(n) => v.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return v,
+            // A socket with a read timeout returns EINTR when the process is stopped and
+            // continued (signal(7)): not the server's doing, read again.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => panic!("read: {e} after {:?}", String::from_utf8_lossy(&v)),
         }
     }
