@@ -6,87 +6,53 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use testsupport::pcap::{ETHERNET, Endpoint, PcapWriter, eth_ipv4_udp};
 use testsupport::tool;
 
-const SND: ([u8; 4], u16) = ([192, 168, 56, 101], 40000);
-const RCV: ([u8; 4], u16) = ([192, 168, 56, 102], 6000);
-const DNS: ([u8; 4], u16) = ([192, 168, 56, 1], 53);
+const SND: Endpoint = ([192, 168, 56, 101], 40000);
+const RCV: Endpoint = ([192, 168, 56, 102], 6000);
+const DNS: Endpoint = ([192, 168, 56, 1], 53);
 
-struct Pcap(Vec<u8>);
+/// One UDP datagram at `ms` milliseconds.
+fn udp(p: &mut PcapWriter, ms: u64, src: Endpoint, dst: Endpoint, payload: &[u8]) {
+    p.record_ms(1_700_000_000, ms, &eth_ipv4_udp(src, dst, payload));
+}
 
-impl Pcap {
-    fn new() -> Pcap {
-        let mut v = Vec::new();
-        v.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
-        v.extend_from_slice(&2u16.to_le_bytes());
-        v.extend_from_slice(&4u16.to_le_bytes());
-        v.extend_from_slice(&[0; 8]);
-        v.extend_from_slice(&65535u32.to_le_bytes());
-        v.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
-        Pcap(v)
-    }
+/// A DATA segment (docs/protocols.md): Type 1 << 3 | WIN 4, sequence, length, payload.
+fn data(p: &mut PcapWriter, ms: u64, seg: u64, len: usize) {
+    let mut d = vec![1 << 3 | 4, seg as u8];
+    d.extend_from_slice(&(len as u16).to_be_bytes());
+    d.resize(4 + len, b'x');
+    udp(p, ms, SND, RCV, &d);
+}
 
-    /// One UDP datagram at `ms` milliseconds.
-    fn udp(&mut self, ms: u64, src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) {
-        let mut f = vec![0u8; 12];
-        f.extend_from_slice(&[0x08, 0x00]);
-        let tot = (20 + 8 + payload.len()) as u16;
-        let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0];
-        ip[2..4].copy_from_slice(&tot.to_be_bytes());
-        ip.extend_from_slice(&src.0);
-        ip.extend_from_slice(&dst.0);
-        f.extend_from_slice(&ip);
-        f.extend_from_slice(&src.1.to_be_bytes());
-        f.extend_from_slice(&dst.1.to_be_bytes());
-        f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-        f.extend_from_slice(&[0, 0]); // no UDP checksum
-        f.extend_from_slice(payload);
-        let us = 1_700_000_000u64 * 1_000_000 + ms * 1000;
-        self.0
-            .extend_from_slice(&((us / 1_000_000) as u32).to_le_bytes());
-        self.0
-            .extend_from_slice(&((us % 1_000_000) as u32).to_le_bytes());
-        self.0.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.0.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.0.extend_from_slice(&f);
-    }
-
-    /// A DATA segment (docs/protocols.md): Type 1 << 3 | WIN 4, sequence, length, payload.
-    fn data(&mut self, ms: u64, seg: u64, len: usize) {
-        let mut p = vec![1 << 3 | 4, seg as u8];
-        p.extend_from_slice(&(len as u16).to_be_bytes());
-        p.resize(4 + len, b'x');
-        self.udp(ms, SND, RCV, &p);
-    }
-
-    /// An ACK: Type 2 << 3 | WIN 4, the next expected segment, length 0.
-    fn ack(&mut self, ms: u64, next: u64) {
-        self.udp(ms, RCV, SND, &[2 << 3 | 4, next as u8, 0, 0]);
-    }
+/// An ACK: Type 2 << 3 | WIN 4, the next expected segment, length 0.
+fn ack(p: &mut PcapWriter, ms: u64, next: u64) {
+    udp(p, ms, RCV, SND, &[2 << 3 | 4, next as u8, 0, 0]);
 }
 
 /// 300 segments (the last one short), one every 10 ms, each ACKed 4 ms later; segment 260's
 /// first copy is lost and resent after 261 (so its ACK repeats 260), and a stray datagram on
 /// port 53 whose payload happens to parse as an ACK.
 fn build() -> Vec<u8> {
-    let mut p = Pcap::new();
+    let mut p = PcapWriter::new(ETHERNET);
     for n in 0..300u64 {
         let t = n * 10;
-        p.data(t, n, if n == 299 { 100 } else { 512 });
+        data(&mut p, t, n, if n == 299 { 100 } else { 512 });
         match n {
             260 => {}
             261 => {
-                p.ack(t + 5, 260);
-                p.data(t + 7, 260, 512);
-                p.ack(t + 8, 262);
+                ack(&mut p, t + 5, 260);
+                data(&mut p, t + 7, 260, 512);
+                ack(&mut p, t + 8, 262);
             }
-            _ => p.ack(t + 4, n + 1),
+            _ => ack(&mut p, t + 4, n + 1),
         }
         if n == 100 {
-            p.udp(t + 1, DNS, SND, &[0x14, 0, 0, 0]);
+            udp(&mut p, t + 1, DNS, SND, &[0x14, 0, 0, 0]);
         }
     }
-    p.0
+    p.into_bytes()
 }
 
 struct Dir(PathBuf);

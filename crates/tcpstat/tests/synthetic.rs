@@ -6,62 +6,43 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use testsupport::pcap::{ETHERNET, Endpoint, PcapWriter, Tcp, eth_ipv4_tcp};
 use testsupport::{require_peer, tool, workspace_root};
 
-const C: ([u8; 4], u16) = ([10, 0, 0, 1], 40000);
-const S: ([u8; 4], u16) = ([10, 0, 0, 2], 80);
+const C: Endpoint = ([10, 0, 0, 1], 40000);
+const S: Endpoint = ([10, 0, 0, 2], 80);
 
-struct Pcap(Vec<u8>);
-
-impl Pcap {
-    fn new() -> Pcap {
-        let mut v = Vec::new();
-        v.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
-        v.extend_from_slice(&2u16.to_le_bytes());
-        v.extend_from_slice(&4u16.to_le_bytes());
-        v.extend_from_slice(&[0; 8]);
-        v.extend_from_slice(&65535u32.to_le_bytes());
-        v.extend_from_slice(&1u32.to_le_bytes());
-        Pcap(v)
-    }
-
-    /// One TCP segment from the client (or the server) at `ms` milliseconds.
-    #[allow(clippy::too_many_arguments)]
-    fn tcp(&mut self, ms: u64, client: bool, flags: u8, seq: u32, ack: u32, win: u16, len: usize) {
-        let (src, dst) = if client { (C, S) } else { (S, C) };
-        let opts: &[u8] = if flags & 0x02 != 0 {
-            &[2, 4, 5, 0xb4, 1, 3, 3, 0]
-        } else {
-            &[]
-        };
-        let thl = 20 + opts.len();
-        let mut f = vec![0u8; 14];
-        f[12] = 0x08;
-        let tot = (20 + thl + len) as u16;
-        let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0];
-        ip[2..4].copy_from_slice(&tot.to_be_bytes());
-        ip.extend_from_slice(&src.0);
-        ip.extend_from_slice(&dst.0);
-        f.extend_from_slice(&ip);
-        f.extend_from_slice(&src.1.to_be_bytes());
-        f.extend_from_slice(&dst.1.to_be_bytes());
-        f.extend_from_slice(&seq.to_be_bytes());
-        f.extend_from_slice(&ack.to_be_bytes());
-        f.push(((thl / 4) as u8) << 4);
-        f.push(flags);
-        f.extend_from_slice(&win.to_be_bytes());
-        f.extend_from_slice(&[0, 0, 0, 0]);
-        f.extend_from_slice(opts);
-        f.extend(std::iter::repeat_n(b'x', len));
-        let ts = 1_700_000_000u64 * 1_000_000 + ms * 1000;
-        self.0
-            .extend_from_slice(&((ts / 1_000_000) as u32).to_le_bytes());
-        self.0
-            .extend_from_slice(&((ts % 1_000_000) as u32).to_le_bytes());
-        self.0.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.0.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.0.extend_from_slice(&f);
-    }
+/// One TCP segment from the client (or the server) at `ms` milliseconds, with MSS and
+/// window-scale options on SYNs.
+#[allow(clippy::too_many_arguments)]
+fn tcp(
+    p: &mut PcapWriter,
+    ms: u64,
+    client: bool,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    win: u16,
+    len: usize,
+) {
+    let (src, dst) = if client { (C, S) } else { (S, C) };
+    let options: &[u8] = if flags & SYN != 0 {
+        &[2, 4, 5, 0xb4, 1, 3, 3, 0]
+    } else {
+        &[]
+    };
+    let t = Tcp {
+        seq,
+        ack,
+        flags,
+        win,
+        options,
+    };
+    p.record_ms(
+        1_700_000_000,
+        ms,
+        &eth_ipv4_tcp(src, dst, &t, &vec![b'x'; len]),
+    );
 }
 
 const SYN: u8 = 0x02;
@@ -70,31 +51,31 @@ const PSH: u8 = 0x08;
 const RST: u8 = 0x04;
 
 fn build() -> Vec<u8> {
-    let mut p = Pcap::new();
-    p.tcp(0, true, SYN, 1000, 0, 8000, 0);
-    p.tcp(10, false, SYN | ACK, 5000, 1001, 8000, 0);
-    p.tcp(20, true, ACK, 1001, 5001, 8000, 0);
-    p.tcp(30, true, PSH | ACK, 1001, 5001, 8000, 100);
+    let mut p = PcapWriter::new(ETHERNET);
+    tcp(&mut p, 0, true, SYN, 1000, 0, 8000, 0);
+    tcp(&mut p, 10, false, SYN | ACK, 5000, 1001, 8000, 0);
+    tcp(&mut p, 20, true, ACK, 1001, 5001, 8000, 0);
+    tcp(&mut p, 30, true, PSH | ACK, 1001, 5001, 8000, 100);
     // The receiver's window closes: zero window, then a one-byte probe and its ACK.
-    p.tcp(40, false, ACK, 5001, 1101, 0, 0);
-    p.tcp(300, true, ACK, 1101, 5001, 8000, 1);
-    p.tcp(310, false, ACK, 5001, 1101, 0, 0);
+    tcp(&mut p, 40, false, ACK, 5001, 1101, 0, 0);
+    tcp(&mut p, 300, true, ACK, 1101, 5001, 8000, 1);
+    tcp(&mut p, 310, false, ACK, 5001, 1101, 0, 0);
     // It reopens: window update, then data (the probed byte again) and its ACK.
-    p.tcp(900, false, ACK, 5001, 1101, 8000, 0);
-    p.tcp(910, true, PSH | ACK, 1101, 5001, 8000, 100);
-    p.tcp(920, false, ACK, 5001, 1201, 8000, 0);
+    tcp(&mut p, 900, false, ACK, 5001, 1101, 8000, 0);
+    tcp(&mut p, 910, true, PSH | ACK, 1101, 5001, 8000, 100);
+    tcp(&mut p, 920, false, ACK, 5001, 1201, 8000, 0);
     // Keep-alive (one byte before the next sequence number) and its ACK.
-    p.tcp(5000, true, ACK, 1200, 5001, 8000, 0);
-    p.tcp(5010, false, ACK, 5001, 1201, 8000, 0);
+    tcp(&mut p, 5000, true, ACK, 1200, 5001, 8000, 0);
+    tcp(&mut p, 5010, false, ACK, 5001, 1201, 8000, 0);
     // Data the receiver already has: spurious retransmission.
-    p.tcp(6000, true, PSH | ACK, 1101, 5001, 8000, 100);
+    tcp(&mut p, 6000, true, PSH | ACK, 1101, 5001, 8000, 100);
     // An ACK for bytes the capture never saw (1201..1401 missing).
-    p.tcp(6010, false, ACK, 5001, 1401, 8000, 0);
-    p.tcp(6020, true, PSH | ACK, 1401, 5001, 8000, 100);
-    p.tcp(6030, false, ACK, 5001, 1501, 8000, 0);
+    tcp(&mut p, 6010, false, ACK, 5001, 1401, 8000, 0);
+    tcp(&mut p, 6020, true, PSH | ACK, 1401, 5001, 8000, 100);
+    tcp(&mut p, 6030, false, ACK, 5001, 1501, 8000, 0);
     // A RST far outside the server's window (an injected RST).
-    p.tcp(7000, true, RST, 900_000, 0, 0, 0);
-    p.0
+    tcp(&mut p, 7000, true, RST, 900_000, 0, 0, 0);
+    p.into_bytes()
 }
 
 /// The flags of every frame of [`build`]'s capture, exactly (all but `rst_out_of_window` are

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use testsupport::pcap::{ETHERNET, Endpoint, PcapWriter, Tcp, eth_ipv4_tcp};
 use testsupport::tool;
 
-const C: ([u8; 4], u16) = ([10, 0, 0, 1], 40000);
-const S: ([u8; 4], u16) = ([10, 0, 0, 2], 80);
+const C: Endpoint = ([10, 0, 0, 1], 40000);
+const S: Endpoint = ([10, 0, 0, 2], 80);
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
 const PSH: u8 = 0x08;
@@ -28,30 +29,19 @@ fn close(a: f64, b: f64) -> bool {
 /// Ethernet + IPv4 + TCP, with MSS and window-scale options on SYNs.
 fn tcp_frame(client: bool, flags: u8, seq: u32, ack: u32, win: u16, len: usize) -> Vec<u8> {
     let (src, dst) = if client { (C, S) } else { (S, C) };
-    let opts: &[u8] = if flags & SYN != 0 {
+    let options: &[u8] = if flags & SYN != 0 {
         &[2, 4, 5, 0xb4, 1, 3, 3, 7]
     } else {
         &[]
     };
-    let thl = 20 + opts.len();
-    let mut f = vec![0u8; 14];
-    f[12] = 0x08;
-    let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0];
-    ip[2..4].copy_from_slice(&((20 + thl + len) as u16).to_be_bytes());
-    ip.extend_from_slice(&src.0);
-    ip.extend_from_slice(&dst.0);
-    f.extend_from_slice(&ip);
-    f.extend_from_slice(&src.1.to_be_bytes());
-    f.extend_from_slice(&dst.1.to_be_bytes());
-    f.extend_from_slice(&seq.to_be_bytes());
-    f.extend_from_slice(&ack.to_be_bytes());
-    f.push(((thl / 4) as u8) << 4);
-    f.push(flags);
-    f.extend_from_slice(&win.to_be_bytes());
-    f.extend_from_slice(&[0, 0, 0, 0]);
-    f.extend_from_slice(opts);
-    f.extend(std::iter::repeat_n(b'x', len));
-    f
+    let t = Tcp {
+        seq,
+        ack,
+        flags,
+        win,
+        options,
+    };
+    eth_ipv4_tcp(src, dst, &t, &vec![b'x'; len])
 }
 
 /// A connection that exercises every timed rule: handshake (handshake RTT), data and its ACK
@@ -82,21 +72,11 @@ fn conversation() -> Vec<Vec<u8>> {
 
 /// A nanosecond-resolution pcap whose records carry the given (seconds, nanoseconds) fields.
 fn pcap(times: &[(u32, u32)]) -> Vec<u8> {
-    let mut v = Vec::new();
-    v.extend_from_slice(&0xa1b2_3c4du32.to_le_bytes());
-    v.extend_from_slice(&2u16.to_le_bytes());
-    v.extend_from_slice(&4u16.to_le_bytes());
-    v.extend_from_slice(&[0; 8]);
-    v.extend_from_slice(&65535u32.to_le_bytes());
-    v.extend_from_slice(&1u32.to_le_bytes());
+    let mut p = PcapWriter::nanos(ETHERNET);
     for (f, &(sec, nsec)) in conversation().iter().zip(times.iter().cycle()) {
-        v.extend_from_slice(&sec.to_le_bytes());
-        v.extend_from_slice(&nsec.to_le_bytes());
-        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        v.extend_from_slice(f);
+        p.record(sec, nsec, f);
     }
-    v
+    p.into_bytes()
 }
 
 fn block(v: &mut Vec<u8>, btype: u32, body: &[u8]) {

@@ -1,10 +1,12 @@
 //! Helpers for netlab's integration tests: visible skips, the shared traces, built binaries,
-//! and throw-away namespace labs.
+//! captures built in a test ([`pcap`]), and throw-away namespace labs.
 //!
 //! Tests that need root, `../shared` or an external peer call one of the `require_*`
 //! functions first. Where the requirement is missing they print a visible `SKIP` line and
 //! return `None`/`false`; with `NETLAB_REQUIRE_ROOT=1`, `NETLAB_REQUIRE_SHARED=1` or
 //! `NETLAB_REQUIRE_PEERS=1` (set by CI) they panic instead, so nothing skips silently there.
+
+pub mod pcap;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
