@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use netcap::{Reader, Timestamp};
+use netcap::{Reader, Record, Timestamp};
 use netproto::frame;
 
 use crate::analysis::TcpSample;
@@ -102,11 +102,14 @@ pub fn to_sample(linktype: u32, data: &[u8], wire_len: u32, frame: u64, ts: i64)
     })
 }
 
-/// Read `path` (`-` = stdin) and call `f` for every TCP segment, in capture order.
-pub fn for_each_tcp(
+/// Read `path` (`-` = stdin) and call `f` with the capture's link type and every record, in
+/// capture order, until it returns [`Flow::Stop`]. Opening fails with a hint on how to give a
+/// capture, and on a link type tcpstat does not decode. A read error ends the records early:
+/// it comes back as the damage (`"…: the capture is damaged or cut short"`), not as an error.
+pub fn for_each_record(
     path: &str,
-    mut f: impl FnMut(&TcpSample<'_>) -> anyhow::Result<Flow>,
-) -> anyhow::Result<InputStats> {
+    mut f: impl FnMut(u32, Record<'_>) -> anyhow::Result<Flow>,
+) -> anyhow::Result<Option<String>> {
     let mut reader = Reader::open(path).map_err(|e| {
         netcli::Exit::failure(format!(
             "{e} (give a pcap or pcapng file with -r FILE, or -r - for stdin)"
@@ -119,16 +122,25 @@ pub fn for_each_tcp(
             frame::linktype::name(linktype)
         );
     }
-    let mut st = InputStats::default();
     loop {
         let rec = match reader.next() {
             Ok(Some(r)) => r,
-            Ok(None) => break,
-            Err(e) => {
-                st.damage = Some(format!("{e}: the capture is damaged or cut short"));
-                break;
-            }
+            Ok(None) => return Ok(None),
+            Err(e) => return Ok(Some(format!("{e}: the capture is damaged or cut short"))),
         };
+        if f(linktype, rec)? == Flow::Stop {
+            return Ok(None);
+        }
+    }
+}
+
+/// Read `path` (`-` = stdin) and call `f` for every TCP segment, in capture order.
+pub fn for_each_tcp(
+    path: &str,
+    mut f: impl FnMut(&TcpSample<'_>) -> anyhow::Result<Flow>,
+) -> anyhow::Result<InputStats> {
+    let mut st = InputStats::default();
+    st.damage = for_each_record(path, |linktype, rec| {
         st.frames += 1;
         st.bytes += rec.len as u64;
         let (ts, clamped) = ts_ns(rec.ts);
@@ -149,21 +161,19 @@ pub fn for_each_tcp(
             Decoded::Tcp(s) => s,
             Decoded::NotTcp => {
                 st.non_tcp += 1;
-                continue;
+                return Ok(Flow::Continue);
             }
             Decoded::Undecodable => {
                 st.undecodable += 1;
-                continue;
+                return Ok(Flow::Continue);
             }
         };
         st.tcp += 1;
         if sample.truncated {
             st.truncated += 1;
         }
-        if f(sample)? == Flow::Stop {
-            break;
-        }
-    }
+        f(sample)
+    })?;
     Ok(st)
 }
 

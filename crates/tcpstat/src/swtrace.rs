@@ -3,7 +3,7 @@
 //! was sent before, and the ACK line (the next segment the receiver expects).
 //!
 //! [`Extractor`] is pure: it takes decoded datagrams ([`Datagram`]) one at a time and owns no
-//! input; [`read`] feeds it from a capture file with `netcap::Reader` and `netproto::frame`.
+//! input; [`read`] feeds it from a capture file with [`input::for_each_record`] and `netproto::frame`.
 //!
 //! The 8-bit wire numbers are unwrapped with the engines' own rule, `netproto::segment::seq`:
 //! each number is placed at the absolute index nearest (within −128..=127) to the highest
@@ -14,9 +14,9 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-use netcap::Reader;
-use netproto::frame;
 use netproto::segment::{Repr, seq};
+
+use crate::input::{self, Flow};
 
 /// One UDP datagram of the capture, as the extractor needs it.
 #[derive(Clone, Copy, Debug)]
@@ -238,34 +238,14 @@ pub struct ReadStats {
 
 /// Read `path` (`-` = stdin) and extract its transfers.
 pub fn read(path: &str, port: Option<u16>) -> anyhow::Result<(Vec<Transfer>, Skipped, ReadStats)> {
-    let mut reader = Reader::open(path).map_err(|e| {
-        netcli::Exit::failure(format!(
-            "{e} (give a pcap or pcapng file with -r FILE, or -r - for stdin)"
-        ))
-    })?;
-    let linktype = reader.linktype();
-    if !frame::linktype::is_supported(linktype) {
-        anyhow::bail!(
-            "{path}: link type {linktype} ({}) is not supported; capture on an Ethernet, cooked (any) or raw-IP interface",
-            frame::linktype::name(linktype)
-        );
-    }
     let mut ex = Extractor::new(port);
     let mut st = ReadStats::default();
-    loop {
-        let rec = match reader.next() {
-            Ok(Some(r)) => r,
-            Ok(None) => break,
-            Err(e) => {
-                st.damage = Some(format!("{e}: the capture is damaged or cut short"));
-                break;
-            }
-        };
+    st.damage = input::for_each_record(path, |_, rec| {
         st.frames += 1;
         let udp = rec.decode().ok().and_then(|f| f.udp());
         let Some(u) = udp else {
             st.not_udp += 1;
-            continue;
+            return Ok(Flow::Continue);
         };
         ex.push(&Datagram {
             frame: st.frames,
@@ -274,7 +254,8 @@ pub fn read(path: &str, port: Option<u16>) -> anyhow::Result<(Vec<Transfer>, Ski
             dst: SocketAddr::new(u.dst, u.dport),
             payload: u.payload,
         });
-    }
+        Ok(Flow::Continue)
+    })?;
     let (transfers, skipped) = ex.finish();
     Ok((transfers, skipped, st))
 }
