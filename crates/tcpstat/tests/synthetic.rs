@@ -26,23 +26,9 @@ fn tcp(
     len: usize,
 ) {
     let (src, dst) = if client { (C, S) } else { (S, C) };
-    let options: &[u8] = if flags & SYN != 0 {
-        &[2, 4, 5, 0xb4, 1, 3, 3, 0]
-    } else {
-        &[]
-    };
-    let t = Tcp {
-        seq,
-        ack,
-        flags,
-        win,
-        options,
-    };
-    p.record_ms(
-        1_700_000_000,
-        ms,
-        &eth_ipv4_tcp(src, dst, &t, &vec![b'x'; len]),
-    );
+    let t = Tcp::with_syn_options(seq, ack, flags, win, 0);
+    let f = eth_ipv4_tcp(src, dst, &t, &vec![b'x'; len]);
+    p.record_ms(1_700_000_000, ms, &f);
 }
 
 const SYN: u8 = 0x02;

@@ -29,18 +29,7 @@ fn close(a: f64, b: f64) -> bool {
 /// Ethernet + IPv4 + TCP, with MSS and window-scale options on SYNs.
 fn tcp_frame(client: bool, flags: u8, seq: u32, ack: u32, win: u16, len: usize) -> Vec<u8> {
     let (src, dst) = if client { (C, S) } else { (S, C) };
-    let options: &[u8] = if flags & SYN != 0 {
-        &[2, 4, 5, 0xb4, 1, 3, 3, 7]
-    } else {
-        &[]
-    };
-    let t = Tcp {
-        seq,
-        ack,
-        flags,
-        win,
-        options,
-    };
+    let t = Tcp::with_syn_options(seq, ack, flags, win, 7);
     eth_ipv4_tcp(src, dst, &t, &vec![b'x'; len])
 }
 

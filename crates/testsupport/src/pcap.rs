@@ -67,13 +67,32 @@ impl PcapWriter {
 }
 
 /// The TCP header fields of [`eth_ipv4_tcp`]; `options` must be a multiple of 4 bytes long.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Tcp<'a> {
+#[derive(Clone, Debug, Default)]
+pub struct Tcp {
     pub seq: u32,
     pub ack: u32,
     pub flags: u8,
     pub win: u16,
-    pub options: &'a [u8],
+    pub options: Vec<u8>,
+}
+
+impl Tcp {
+    /// A segment whose options are, on a SYN (`flags & 0x02`), MSS 1460, NOP and window scale
+    /// `wscale`, and none otherwise.
+    pub fn with_syn_options(seq: u32, ack: u32, flags: u8, win: u16, wscale: u8) -> Tcp {
+        let options = if flags & 0x02 != 0 {
+            vec![2, 4, 5, 0xb4, 1, 3, 3, wscale]
+        } else {
+            Vec::new()
+        };
+        Tcp {
+            seq,
+            ack,
+            flags,
+            win,
+            options,
+        }
+    }
 }
 
 /// Zeroed MAC addresses, EtherType IPv4, and an IPv4 header (no options) for `proto` carrying
@@ -90,7 +109,7 @@ fn eth_ipv4(proto: u8, src: Endpoint, dst: Endpoint, rest: usize) -> Vec<u8> {
 }
 
 /// An Ethernet frame with an IPv4 packet holding a TCP segment from `src` to `dst`.
-pub fn eth_ipv4_tcp(src: Endpoint, dst: Endpoint, tcp: &Tcp<'_>, payload: &[u8]) -> Vec<u8> {
+pub fn eth_ipv4_tcp(src: Endpoint, dst: Endpoint, tcp: &Tcp, payload: &[u8]) -> Vec<u8> {
     let thl = 20 + tcp.options.len();
     let mut f = eth_ipv4(6, src, dst, thl + payload.len());
     f.extend_from_slice(&src.1.to_be_bytes());
@@ -101,7 +120,7 @@ pub fn eth_ipv4_tcp(src: Endpoint, dst: Endpoint, tcp: &Tcp<'_>, payload: &[u8])
     f.push(tcp.flags);
     f.extend_from_slice(&tcp.win.to_be_bytes());
     f.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
-    f.extend_from_slice(tcp.options);
+    f.extend_from_slice(&tcp.options);
     f.extend_from_slice(payload);
     f
 }
@@ -142,16 +161,14 @@ mod tests {
     fn frames_decode() {
         let a = ([10, 0, 0, 1], 40000);
         let b = ([10, 0, 0, 2], 80);
-        let opts = [2, 4, 5, 0xb4];
-        let t = Tcp {
-            seq: 7,
-            ack: 9,
-            flags: 0x12,
-            win: 8000,
-            options: &opts,
-        };
+        let t = Tcp::with_syn_options(7, 9, 0x12, 8000, 7);
         let f = eth_ipv4_tcp(a, b, &t, b"hello");
-        assert_eq!(f.len(), 14 + 20 + 24 + 5);
+        assert_eq!(f.len(), 14 + 20 + 28 + 5);
+        assert!(
+            Tcp::with_syn_options(7, 9, 0x10, 8000, 7)
+                .options
+                .is_empty()
+        );
         let d = netproto::frame::decode(ETHERNET, &f).expect("TCP frame");
         assert!(d.tcp().is_some() && d.udp().is_none());
         let u = eth_ipv4_udp(a, b, b"hi");
