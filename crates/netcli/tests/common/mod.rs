@@ -101,15 +101,8 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
 
 /// A valid, empty pcap file (Ethernet link type, no packet).
 pub fn empty_pcap() -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes());
-    b.extend_from_slice(&0i32.to_le_bytes());
-    b.extend_from_slice(&0u32.to_le_bytes());
-    b.extend_from_slice(&65535u32.to_le_bytes());
-    b.extend_from_slice(&1u32.to_le_bytes());
-    b
+    use testsupport::pcap::{ETHERNET, PcapWriter};
+    PcapWriter::new(ETHERNET).into_bytes()
 }
 
 /// `OsString`s of string literals.
