@@ -270,20 +270,7 @@ fn json_flag_letters_equal_tcpdumps() {
     assert_eq!(tcp_compared, 2504, "TCP frames compared with tcpdump");
     assert_eq!(
         tcp_traces,
-        [
-            "bgp-as1-trace.pcap",
-            "simple-trace.pcap",
-            "trace.5connections.pcap",
-            "trace.5connections_opening_closing.pcap",
-            "trace.ipv6.google.com.pcap",
-            "trace.maps.google.com.pcap",
-            "trace.sirius.info.ucl.ac.be.pcap",
-            "trace0.pcap",
-            "trace1.pcap",
-            "trace2.pcap",
-            "trace3.pcap",
-            "trace9.pcap",
-        ],
+        testsupport::CNP3_TCP_TRACES,
         "the 12 traces with TCP"
     );
 }

@@ -10,22 +10,8 @@ use std::process::Command;
 
 use testsupport::{require_peer, shared_traces, tool, workspace_root};
 
-/// The CNP3 traces in which tshark sees TCP, all of which the script must compare: a trace
-/// that vanishes, stops holding TCP or appears makes the test fail.
-const TCP_TRACES: [&str; 12] = [
-    "bgp-as1-trace.pcap",
-    "simple-trace.pcap",
-    "trace.5connections.pcap",
-    "trace.5connections_opening_closing.pcap",
-    "trace.ipv6.google.com.pcap",
-    "trace.maps.google.com.pcap",
-    "trace.sirius.info.ucl.ac.be.pcap",
-    "trace0.pcap",
-    "trace1.pcap",
-    "trace2.pcap",
-    "trace3.pcap",
-    "trace9.pcap",
-];
+/// The CNP3 traces in which tshark sees TCP, all of which the script must compare.
+const TCP_TRACES: [&str; 12] = testsupport::CNP3_TCP_TRACES;
 
 /// The CNP3 traces without a TCP packet (OSPFv3, RIPng, STP), skipped by name.
 const NON_TCP_TRACES: [&str; 3] = [

@@ -59,6 +59,23 @@ pub fn workspace_root() -> PathBuf {
         .expect("workspace root exists")
 }
 
+/// The CNP3 traces in which tshark and tcpdump see TCP: trace-driven tests assert they compared
+/// exactly these, so a trace that vanishes, stops holding TCP or appears fails them.
+pub const CNP3_TCP_TRACES: [&str; 12] = [
+    "bgp-as1-trace.pcap",
+    "simple-trace.pcap",
+    "trace.5connections.pcap",
+    "trace.5connections_opening_closing.pcap",
+    "trace.ipv6.google.com.pcap",
+    "trace.maps.google.com.pcap",
+    "trace.sirius.info.ucl.ac.be.pcap",
+    "trace0.pcap",
+    "trace1.pcap",
+    "trace2.pcap",
+    "trace3.pcap",
+    "trace9.pcap",
+];
+
 /// True when the effective user is root (no output; see [`require_root`] for tests).
 pub fn is_root() -> bool {
     // /proc/self/status has the effective uid on Linux; no unsafe geteuid needed.
