@@ -85,9 +85,13 @@ fn transfer(
         .arg(&inp)
         .output()
         .unwrap();
-    let rx = rx.wait_with_output().unwrap();
     let tx_err = String::from_utf8_lossy(&tx.stderr);
-    assert!(tx.status.success(), "sender failed: {tx_err}");
+    if !tx.status.success() {
+        // A receiver that never saw a segment waits for one like a server: stop it, then fail.
+        let _ = rx.kill();
+        panic!("sender failed: {tx_err}");
+    }
+    let rx = rx.wait_with_output().unwrap();
     assert!(
         rx.status.success(),
         "receiver failed: {}",
