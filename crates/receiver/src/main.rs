@@ -33,9 +33,10 @@ struct Args {
     window_size: u8,
     /// Where to write the file (via OUTPUT.part, renamed when complete); `-` writes stdout.
     output_file: String,
-    /// Address to listen on (`::` for IPv6 and IPv4).
-    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0")]
-    bind: IpAddr,
+    /// Address to listen on (default: `::`, IPv6 and IPv4 alike, so that a sender given a name
+    /// such as `localhost` reaches it whichever address family the name resolves to first).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<IpAddr>,
     #[command(flatten)]
     transfer: TransferArgs,
     #[command(flatten)]
@@ -125,20 +126,26 @@ impl Output {
     }
 }
 
+/// A peer as users know it: an IPv4 sender reaching the dual-stack socket shows as its IPv4
+/// address, not the IPv4-mapped IPv6 one.
+fn shown(p: std::net::SocketAddr) -> std::net::SocketAddr {
+    match p {
+        std::net::SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => std::net::SocketAddr::new(IpAddr::V4(v4), v6.port()),
+            None => p,
+        },
+        v4 => v4,
+    }
+}
+
 fn run() -> anyhow::Result<ExitCode> {
     let args: Args = netcli::parse();
     args.verbosity.init_logging();
     let t = &args.transfer;
     let port = args.listening_port_number;
-    let socket: UdpSocket = netcli::net::bind(Some(args.bind), port, Transport::Udp, |_| Ok(()))
+    let socket: UdpSocket = netcli::net::bind(args.bind, port, Transport::Udp, |_| Ok(()))
         .map_err(|e| {
-            netcli::net::listen_error(
-                Transport::Udp,
-                Some(args.bind),
-                port,
-                &e,
-                "pick another port",
-            )
+            netcli::net::listen_error(Transport::Udp, args.bind, port, &e, "pick another port")
         })?
         .into();
     let out = Output::open(&args.output_file)?;
@@ -239,7 +246,7 @@ fn run() -> anyhow::Result<ExitCode> {
             format!(
                 "{f}: the sender stopped sending ({} bytes received from {})",
                 receiver.stats().bytes,
-                driver.peer().map_or("-".into(), |p| p.to_string())
+                driver.peer().map_or("-".into(), |p| shown(p).to_string())
             ),
             pending,
         );
@@ -274,7 +281,7 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
     let json = serde_json::json!({
         "type": "transfer",
         "role": "receiver",
-        "source": d.peer().map(|p| p.to_string()),
+        "source": d.peer().map(|p| shown(p).to_string()),
         "file": args.output_file,
         "mode": r.mode(),
         "window": args.window_size,
