@@ -180,16 +180,20 @@ pub fn parse_peers(text: &str) -> Vec<Peer> {
         .collect()
 }
 
+/// The directory of the workspace binaries built with the running test (`target/<profile>`).
+pub fn tool_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test> -> target/<profile>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
 /// Path of a workspace binary built into the same target directory as the running test
 /// (`cargo build --workspace` builds them all; scripts/test does that before testing).
 pub fn tool(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test> -> target/<profile>/<name>
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps");
-    let path = dir.join(name);
+    let path = tool_dir().join(name);
     assert!(
         path.is_file(),
         "{} is not built: run `cargo build --workspace` first",
@@ -251,11 +255,46 @@ impl Lab {
 
     /// Run `scripts/lab ARGS...` with this lab's prefix.
     pub fn script(&self, args: &[&str]) -> Output {
-        Command::new(workspace_root().join("scripts/lab"))
-            .args(args)
-            .env("NETLAB_PREFIX", &self.prefix)
-            .output()
-            .expect("run scripts/lab")
+        self.script_command(args).output().expect("run scripts/lab")
+    }
+
+    /// `scripts/lab ARGS...` with this lab's prefix, to spawn (e.g. a `capture` whose stdout a
+    /// test reads). `NETLAB_BIN` is [`tool_dir`], so the script runs the `linkem` and `sniff`
+    /// built with the test, unless the test run itself sets `NETLAB_BIN`.
+    pub fn script_command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(workspace_root().join("scripts/lab"));
+        c.args(args).env("NETLAB_PREFIX", &self.prefix);
+        if std::env::var_os("NETLAB_BIN").is_none() {
+            c.env("NETLAB_BIN", tool_dir());
+        }
+        c
+    }
+
+    /// The namespace holding the lab's LANs (one bridge per LAN; linkem runs there).
+    pub fn switch_netns(&self) -> String {
+        format!("{}lans.switch", self.prefix)
+    }
+
+    /// Run `scripts/lab link A B ARGS...` (e.g. `&["delay", "50ms"]`, `&["--to", "pc1", "loss",
+    /// "1%"]`, `&["--clear"]`) and return what it printed; panics with the script's stderr when
+    /// it fails.
+    pub fn link(&self, a: &str, b: &str, args: &[&str]) -> String {
+        let mut all = vec!["link", a, b];
+        all.extend_from_slice(args);
+        let out = self.script(&all);
+        assert!(
+            out.status.success(),
+            "scripts/lab link {a} {b} {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The NDJSON ground-truth log of linkem on the link between `a` and `b`
+    /// (`scripts/lab link A B --log-path`).
+    pub fn link_log(&self, a: &str, b: &str) -> PathBuf {
+        PathBuf::from(self.link(a, b, &["--log-path"]).trim())
     }
 
     /// A command that runs `program` inside `host`'s namespace.
