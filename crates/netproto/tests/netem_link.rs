@@ -23,7 +23,12 @@ fn id_of(f: &[u8]) -> u64 {
 
 /// Push `n` frames `gap` apart, stepping the clock to every due time; returns (arrival index,
 /// departure offset from t0, fate) per departure and the fates of the drops.
-fn run(link: &mut Link, n: u64, gap: Duration, len: usize) -> (Vec<(u64, Duration, Fate)>, Vec<Fate>) {
+fn run(
+    link: &mut Link,
+    n: u64,
+    gap: Duration,
+    len: usize,
+) -> (Vec<(u64, Duration, Fate)>, Vec<Fate>) {
     let t0 = Instant::now();
     let mut out = Vec::new();
     let mut dropped = Vec::new();
@@ -106,7 +111,10 @@ fn normal_jitter_has_the_asked_spread() {
     let sd = (delays.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / delays.len() as f64).sqrt();
     assert!((mean - 100.0).abs() < 0.3, "mean {mean}");
     assert!((sd - 10.0).abs() < 0.3, "sd {sd}");
-    assert!(delays.iter().all(|d| (60.0..=140.0).contains(d)), "cut at ±4 sd");
+    assert!(
+        delays.iter().all(|d| (60.0..=140.0).contains(d)),
+        "cut at ±4 sd"
+    );
 }
 
 #[test]
@@ -224,7 +232,11 @@ fn reorder_sends_some_at_once_and_respects_gap() {
         reordered.len()
     );
     for (id, at, _) in &reordered {
-        assert_eq!(*at, Duration::from_millis(*id), "a reordered frame leaves at once");
+        assert_eq!(
+            *at,
+            Duration::from_millis(*id),
+            "a reordered frame leaves at once"
+        );
     }
     let mut link = Link::new(spec("delay 10ms reorder 100% gap 5"), 4);
     let (out, _) = run(&mut link, 100, Duration::from_millis(1), 64);

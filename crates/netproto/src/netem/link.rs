@@ -198,7 +198,10 @@ impl Link {
         let id = self.next_id;
         self.stats.received += 1;
         let queue = self.held();
-        let duplicate = self.draws.duplicate.chance(&mut self.rng, self.spec.duplicate);
+        let duplicate = self
+            .draws
+            .duplicate
+            .chance(&mut self.rng, self.spec.duplicate);
         let lost = self.loss_event();
         let meta = Meta {
             id,
@@ -277,7 +280,11 @@ impl Link {
             } => {
                 // As netem: the loss draw uses the state the frame found; then the state may
                 // change for the next frame.
-                let (leave, lose) = if self.ge_bad { (r, bad_loss) } else { (p, good_loss) };
+                let (leave, lose) = if self.ge_bad {
+                    (r, bad_loss)
+                } else {
+                    (p, good_loss)
+                };
                 let lost = self.rng.next_f64() < lose;
                 if self.rng.next_f64() < leave {
                     self.ge_bad = !self.ge_bad;
@@ -300,7 +307,11 @@ impl Link {
     /// Steps 2–5 for one copy.
     fn enqueue(&mut self, now: Instant, mut frame: Vec<u8>, mut meta: Meta) {
         if self.draws.corrupt.chance(&mut self.rng, self.spec.corrupt) && !frame.is_empty() {
-            let start = if frame.len() > ETHERNET_HEADER { ETHERNET_HEADER } else { 0 };
+            let start = if frame.len() > ETHERNET_HEADER {
+                ETHERNET_HEADER
+            } else {
+                0
+            };
             let at = start + (self.rng.next_u64() % (frame.len() - start) as u64) as usize;
             frame[at] ^= 1 << (self.rng.next_u64() % 8);
             meta.corrupted_at = Some(at);

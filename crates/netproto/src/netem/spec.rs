@@ -237,7 +237,11 @@ impl<'a> Parser<'a> {
     }
 
     /// The next word if it is a percentage (an optional argument), consumed.
-    fn optional_percent(&mut self, field: &'static str, example: &'static str) -> Result<Option<f64>, SpecError> {
+    fn optional_percent(
+        &mut self,
+        field: &'static str,
+        example: &'static str,
+    ) -> Result<Option<f64>, SpecError> {
         match self.peek() {
             Some(w) if w.ends_with('%') => {
                 self.at += 1;
@@ -251,7 +255,11 @@ impl<'a> Parser<'a> {
         let w = self.value("limit", EX_LIMIT)?;
         match w.parse::<u32>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(invalid("limit", format!("'{w}' is not a packet count from 1"), EX_LIMIT)),
+            _ => Err(invalid(
+                "limit",
+                format!("'{w}' is not a packet count from 1"),
+                EX_LIMIT,
+            )),
         }
     }
 
@@ -317,9 +325,15 @@ impl<'a> Parser<'a> {
         const EX: &str = "loss gemodel 1% 30% 100% 0%";
         let p = percent(self.value("loss gemodel", EX)?, "loss gemodel p", EX)?;
         // tc's defaults: r = 1 − p, 1−h = 100 % (the bad state loses all), 1−k = 0 %.
-        let r = self.optional_percent("loss gemodel r", EX)?.unwrap_or(1.0 - p);
-        let bad_loss = self.optional_percent("loss gemodel 1-h", EX)?.unwrap_or(1.0);
-        let good_loss = self.optional_percent("loss gemodel 1-k", EX)?.unwrap_or(0.0);
+        let r = self
+            .optional_percent("loss gemodel r", EX)?
+            .unwrap_or(1.0 - p);
+        let bad_loss = self
+            .optional_percent("loss gemodel 1-h", EX)?
+            .unwrap_or(1.0);
+        let good_loss = self
+            .optional_percent("loss gemodel 1-k", EX)?
+            .unwrap_or(0.0);
         if p > 0.0 && r <= 0.0 {
             return Err(invalid(
                 "loss gemodel r",
@@ -343,7 +357,13 @@ impl<'a> Parser<'a> {
             let w = self.value("reorder gap", EX)?;
             spec.gap = match w.parse::<u32>() {
                 Ok(n) if n > 0 => n,
-                _ => return Err(invalid("reorder gap", format!("'{w}' is not a count from 1"), EX)),
+                _ => {
+                    return Err(invalid(
+                        "reorder gap",
+                        format!("'{w}' is not a count from 1"),
+                        EX,
+                    ));
+                }
             };
         }
         Ok(())
@@ -387,7 +407,11 @@ fn percent(w: &str, field: &'static str, example: &'static str) -> Result<f64, S
     };
     match num.parse::<f64>() {
         Ok(v) if (0.0..=100.0).contains(&v) => Ok(v / 100.0),
-        _ => Err(invalid(field, format!("'{w}' is not a percentage from 0% to 100%"), example)),
+        _ => Err(invalid(
+            field,
+            format!("'{w}' is not a percentage from 0% to 100%"),
+            example,
+        )),
     }
 }
 
@@ -402,7 +426,13 @@ fn number_unit(w: &str) -> Option<(f64, &str)> {
 
 /// tc's time units; the unit is required.
 fn time(w: &str, field: &'static str, example: &'static str) -> Result<Duration, SpecError> {
-    let bad = || invalid(field, format!("'{w}' is not a time with a unit (us, ms, s)"), example);
+    let bad = || {
+        invalid(
+            field,
+            format!("'{w}' is not a time with a unit (us, ms, s)"),
+            example,
+        )
+    };
     let (v, unit) = number_unit(w).ok_or_else(bad)?;
     let scale = match unit {
         "s" | "sec" | "secs" => 1e9,
@@ -413,7 +443,11 @@ fn time(w: &str, field: &'static str, example: &'static str) -> Result<Duration,
     };
     let nanos = v * scale;
     if nanos > 3600e9 {
-        return Err(invalid(field, format!("'{w}' is more than an hour"), example));
+        return Err(invalid(
+            field,
+            format!("'{w}' is more than an hour"),
+            example,
+        ));
     }
     Ok(Duration::from_nanos(nanos.round() as u64))
 }
@@ -423,7 +457,9 @@ fn rate(w: &str) -> Result<u64, SpecError> {
     let bad = || {
         invalid(
             "rate",
-            format!("'{w}' is not a rate: use bit, kbit, mbit, gbit (bits/s) or bps, kbps, mbps, gbps (bytes/s)"),
+            format!(
+                "'{w}' is not a rate: use bit, kbit, mbit, gbit (bits/s) or bps, kbps, mbps, gbps (bytes/s)"
+            ),
             EX_RATE,
         )
     };
@@ -446,7 +482,11 @@ fn rate(w: &str) -> Result<u64, SpecError> {
     };
     let bps = v * mult * if bytes { 8.0 } else { 1.0 };
     if !(8.0..=1e13).contains(&bps) {
-        return Err(invalid("rate", format!("'{w}' is outside 8bit to 10tbit"), EX_RATE));
+        return Err(invalid(
+            "rate",
+            format!("'{w}' is outside 8bit to 10tbit"),
+            EX_RATE,
+        ));
     }
     Ok(bps.round() as u64)
 }
@@ -466,7 +506,11 @@ fn fmt_time(d: Duration) -> String {
 }
 
 fn fmt_rate(bps: u64) -> String {
-    for (div, unit) in [(1_000_000_000, "gbit"), (1_000_000, "mbit"), (1_000, "kbit")] {
+    for (div, unit) in [
+        (1_000_000_000, "gbit"),
+        (1_000_000, "mbit"),
+        (1_000, "kbit"),
+    ] {
         if bps >= div && bps % div == 0 {
             return format!("{}{unit}", bps / div);
         }
@@ -600,25 +644,58 @@ mod tests {
     fn units_and_rates() {
         assert_eq!(p("delay 1.5s").unwrap().delay, Duration::from_millis(1500));
         assert_eq!(p("delay 250us").unwrap().delay, Duration::from_micros(250));
-        assert_eq!(p("rate 2mbps").unwrap().rate.unwrap().bits_per_sec, 16_000_000);
+        assert_eq!(
+            p("rate 2mbps").unwrap().rate.unwrap().bits_per_sec,
+            16_000_000
+        );
         assert_eq!(p("rate 1gbit 24").unwrap().rate.unwrap().overhead, 24);
-        assert_eq!(p("delay 250us").unwrap().to_string(), "limit 1000 delay 250us");
+        assert_eq!(
+            p("delay 250us").unwrap().to_string(),
+            "limit 1000 delay 250us"
+        );
         assert!(p("").unwrap().is_clear());
     }
 
     #[test]
     fn errors_name_the_field_and_give_an_example() {
         let cases = [
-            ("delay 100", "delay: '100' is not a time with a unit (us, ms, s) (e.g. delay 100ms 10ms 25%)"),
-            ("loss 1", "loss: '1' needs a % sign (e.g. loss 1% or loss gemodel 1% 30% 100% 0%)"),
-            ("loss 120%", "loss: '120%' is not a percentage from 0% to 100% (e.g. loss 1% or loss gemodel 1% 30% 100% 0%)"),
-            ("rate fast", "rate: 'fast' is not a rate: use bit, kbit, mbit, gbit (bits/s) or bps, kbps, mbps, gbps (bytes/s) (e.g. rate 10mbit)"),
-            ("limit 0", "limit: '0' is not a packet count from 1 (e.g. limit 1000)"),
+            (
+                "delay 100",
+                "delay: '100' is not a time with a unit (us, ms, s) (e.g. delay 100ms 10ms 25%)",
+            ),
+            (
+                "loss 1",
+                "loss: '1' needs a % sign (e.g. loss 1% or loss gemodel 1% 30% 100% 0%)",
+            ),
+            (
+                "loss 120%",
+                "loss: '120%' is not a percentage from 0% to 100% (e.g. loss 1% or loss gemodel 1% 30% 100% 0%)",
+            ),
+            (
+                "rate fast",
+                "rate: 'fast' is not a rate: use bit, kbit, mbit, gbit (bits/s) or bps, kbps, mbps, gbps (bytes/s) (e.g. rate 10mbit)",
+            ),
+            (
+                "limit 0",
+                "limit: '0' is not a packet count from 1 (e.g. limit 1000)",
+            ),
             ("delay", "delay: needs a value (e.g. delay 100ms 10ms 25%)"),
-            ("reorder 25%", "reorder: needs a delay to reorder against (frames sent at once overtake delayed ones) (e.g. delay 10ms reorder 25%)"),
-            ("jitter 5ms", "'jitter' is not a netem word: use limit, delay, distribution, loss, duplicate, reorder, corrupt, rate or seed (e.g. delay 100ms loss 1%)"),
-            ("loss state 1%", "loss: the 4-state Markov model is not supported by linkem (e.g. loss gemodel 1% 30%)"),
-            ("rate 1mbit 4 53", "rate: a cell size is not supported by linkem (e.g. rate 10mbit 24)"),
+            (
+                "reorder 25%",
+                "reorder: needs a delay to reorder against (frames sent at once overtake delayed ones) (e.g. delay 10ms reorder 25%)",
+            ),
+            (
+                "jitter 5ms",
+                "'jitter' is not a netem word: use limit, delay, distribution, loss, duplicate, reorder, corrupt, rate or seed (e.g. delay 100ms loss 1%)",
+            ),
+            (
+                "loss state 1%",
+                "loss: the 4-state Markov model is not supported by linkem (e.g. loss gemodel 1% 30%)",
+            ),
+            (
+                "rate 1mbit 4 53",
+                "rate: a cell size is not supported by linkem (e.g. rate 10mbit 24)",
+            ),
         ];
         for (spec, want) in cases {
             assert_eq!(p(spec).unwrap_err().to_string(), want, "{spec}");
