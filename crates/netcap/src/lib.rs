@@ -869,8 +869,31 @@ impl Live {
 
     /// Wait until packets may be ready or `wait` passes; a signal ends the wait early.
     pub fn wait(&self, wait: Duration) -> Result<(), CaptureError> {
-        poll_readable(self.cap.as_raw_fd(), wait)?;
+        wait_readable(&[self.cap.as_raw_fd()], Some(wait))?;
         Ok(())
+    }
+
+    /// The capture's file descriptor, to wait on several captures at once ([`wait_readable`]).
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        self.cap.as_raw_fd()
+    }
+
+    /// Capture only what the interface receives, not what leaves it (libpcap's `-Q in`).
+    pub fn set_direction_in(&mut self) -> Result<(), CaptureError> {
+        self.cap
+            .direction(pcap::Direction::In)
+            .map_err(|e| CaptureError::Live {
+                device: self.device.clone(),
+                message: pcap_msg(&e),
+            })
+    }
+
+    /// Send one whole link-layer frame out of the interface (`pcap_sendpacket`).
+    pub fn send(&mut self, frame: &[u8]) -> Result<(), CaptureError> {
+        self.cap.sendpacket(frame).map_err(|e| CaptureError::Live {
+            device: self.device.clone(),
+            message: pcap_msg(&e),
+        })
     }
 
     /// Kernel counters so far.
@@ -887,25 +910,64 @@ impl Live {
     }
 }
 
-/// Wait until `fd` is readable or `wait` passes; a signal ends the wait early (Ok).
+/// Wait until one of `fds` is readable or `timeout` passes (`None`: no limit), with
+/// nanosecond resolution (`ppoll`, not poll's milliseconds: linkem sends frames when they are
+/// due to a fraction of a millisecond). Returns which fds are readable; a signal ends the wait
+/// early with none readable.
 #[allow(unsafe_code)]
-fn poll_readable(fd: i32, wait: Duration) -> io::Result<()> {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
+pub fn wait_readable(
+    fds: &[std::os::fd::RawFd],
+    timeout: Option<Duration>,
+) -> io::Result<Vec<bool>> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_nsec: libc::c_long::from(t.subsec_nanos() as i32),
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `pfds` is a valid array of `pfds.len()` initialised pollfds and `ts_ptr` is null
+    // or points at a timespec; both outlive the call. A null sigmask keeps the current mask.
+    let rc = unsafe {
+        libc::ppoll(
+            pfds.as_mut_ptr(),
+            pfds.len() as libc::nfds_t,
+            ts_ptr,
+            std::ptr::null(),
+        )
     };
-    let ms = wait.as_millis().min(i32::MAX as u128) as i32;
-    // SAFETY: `pfd` is a valid, initialised pollfd that lives across the call, and we pass
-    // exactly one entry.
-    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
     if rc < 0 {
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
             return Err(e);
         }
+        return Ok(vec![false; fds.len()]);
     }
-    Ok(())
+    Ok(pfds
+        .iter()
+        .map(|p| p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0)
+        .collect())
+}
+
+/// Ask the kernel to wake this thread within a microsecond of its timers instead of the
+/// default 50 µs slack (`PR_SET_TIMERSLACK`), for [`wait_readable`] callers that send frames
+/// when they are due. Best effort: an error leaves the default.
+#[allow(unsafe_code)]
+pub fn tighten_timer_slack() {
+    // SAFETY: PR_SET_TIMERSLACK takes one integer argument (the slack in ns) and touches no
+    // memory of ours.
+    let rc = unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong, 0, 0, 0) };
+    if rc != 0 {
+        log::debug!("PR_SET_TIMERSLACK: {}", io::Error::last_os_error());
+    }
 }
 
 /// Interfaces as libpcap lists them: name, description, addresses, flags.

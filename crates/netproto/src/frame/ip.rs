@@ -31,6 +31,7 @@ pub(super) mod v4 {
     /// Version (high nibble) and header length in 32-bit words (low nibble).
     pub const VER_IHL: usize = 0;
     pub const TOTAL_LEN: Field = 2..4;
+    pub const IDENTIFICATION: Field = 4..6;
     /// Flags (3 bits) and fragment offset (13 bits).
     pub const FLAGS_FRAG: Field = 6..8;
     pub const FRAG_OFFSET_MASK: u16 = 0x1fff;
@@ -57,6 +58,10 @@ impl Ipv4<'_> {
     /// The total length field (header and payload).
     pub fn total_len(&self) -> u16 {
         be16(self.bytes, v4::TOTAL_LEN)
+    }
+    /// The identification field (tells copies of a datagram from retransmissions).
+    pub fn identification(&self) -> u16 {
+        be16(self.bytes, v4::IDENTIFICATION)
     }
     /// Fragment offset in 8-byte units (0 for the first or only fragment).
     pub fn fragment_offset(&self) -> u16 {
