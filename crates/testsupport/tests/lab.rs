@@ -160,15 +160,15 @@ fn two_hosts_udp_v4_v6_then_down_leaves_nothing() {
     );
     // The switch has IPv6 off, so its bridge and ports never send frames of their own.
     for conf in ["all", "default", "p0", "p1", "br0"] {
+        let key = format!("net.ipv6.conf.{conf}.disable_ipv6");
         let v = ok(
             &Command::new("ip")
-                .args(["netns", "exec", &lab.switch_netns(), "cat"])
-                .arg(format!("/proc/sys/net/ipv6/conf/{conf}/disable_ipv6"))
+                .args(["netns", "exec", &lab.switch_netns(), "sysctl", "-n", &key])
                 .output()
                 .unwrap(),
             "disable_ipv6 in the switch",
         );
-        assert_eq!(v.trim(), "1", "{conf}");
+        assert_eq!(v.trim(), "1", "{key}");
     }
     // Traffic stays inside the namespaces: nothing new in the root namespace.
     assert_eq!(root_links(), links_before, "root namespace links changed");
@@ -965,6 +965,12 @@ fn down_stops_linkem_and_its_log_is_complete_restarts_keep_old_logs() {
     lab.link("brooklyn", "midwood", &["delay", "2ms"]);
     let first = ndjson_records(&dir.join("run.1.ndjson"));
     assert_eq!(first.last().map(|l| record_type(l)), Some("summary"));
+    // --seed reaches linkem: its start record names the seed (again after the restart, below).
+    let seeded = |run: &[String]| {
+        run.first()
+            .is_some_and(|l| record_type(l) == "start" && l.contains("\"seed\":7"))
+    };
+    assert!(seeded(&first), "{first:#?}");
     rtts(&lab, "midwood", "192.168.56.101", 1);
     let pid = linkem_pid(&lab);
     ok(&lab.script(&["down"]), "down");
@@ -975,6 +981,50 @@ fn down_stops_linkem_and_its_log_is_complete_restarts_keep_old_logs() {
         records.last().map(|l| record_type(l)),
         Some("summary"),
         "down completes the log: {records:#?}"
+    );
+    assert!(seeded(&records), "{records:#?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failing_linkem_is_reported_and_the_link_stays_a_plain_wire() {
+    let t = "a_failing_linkem_is_reported_and_the_link_stays_a_plain_wire";
+    if !require_linkem_lab(t) {
+        return;
+    }
+    // A stand-in linkem that accepts every spec and then fails as linkem does on a bad
+    // interface (exit 3, one line).
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("failbin");
+    let fake = dir.join("linkem");
+    write(
+        &dir,
+        "linkem",
+        "#!/bin/sh\n[ \"$1\" = --check ] && { echo \"$*\"; exit 0; }\n\
+         echo 'error: p0: cannot open the interface (stand-in)' >&2\nexit 3\n",
+    );
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let lab = Lab::up("two-hosts");
+    let out = lab
+        .script_command(&["link", "brooklyn", "midwood", "delay", "50ms"])
+        .env("NETLAB_BIN", &dir)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "linkem's exit code: {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("linkem on brooklyn <-> midwood failed (exit 3)")
+            && err.contains("cannot open the interface (stand-in)")
+            && err.contains("the link is unimpaired"),
+        "{err}"
+    );
+    assert!(ok(&lab.script(&["status"]), "status").contains("link: none"));
+    assert_rtts_between(
+        &rtts(&lab, "midwood", "192.168.56.101", 2),
+        0.0,
+        10.0,
+        "ports back on the bridge",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -1372,11 +1422,11 @@ fn sysctl_sets_and_prints_a_hosts_net_keys() {
     let key = "net.ipv4.tcp_congestion_control";
     let cat = |host: &str| {
         ok(
-            &lab.command(host, "cat")
-                .arg("/proc/sys/net/ipv4/tcp_congestion_control")
+            &lab.command(host, "sysctl")
+                .args(["-n", "net.ipv4.tcp_congestion_control"])
                 .output()
                 .unwrap(),
-            "cat",
+            "sysctl -n",
         )
         .trim()
         .to_owned()
