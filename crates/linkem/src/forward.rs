@@ -20,6 +20,8 @@ use crate::record::{Dir, FrameLog};
 const BATCH: usize = 256;
 /// Idle wake-up when nothing is held: only to flush the log now and then.
 const IDLE_WAIT: Duration = Duration::from_millis(500);
+/// The log is at most this much behind the frames.
+const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 /// One interface: its capture (receive and send) and the link of the frames it sends.
 pub struct Side {
@@ -91,14 +93,14 @@ pub fn run(sides: &mut [Side; 2], log: &mut FrameLog, stop: &Arc<AtomicBool>) ->
         let now = Instant::now();
         let got = receive(sides, now, log, &mut pool)?;
         transmit(sides, Instant::now(), log, &mut pool, &mut totals)?;
-        if got > 0 {
-            continue;
-        }
-        if last_flush.elapsed() > IDLE_WAIT {
+        // Readers may follow the log while linkem runs: never more than a flush period behind.
+        if last_flush.elapsed() > FLUSH_EVERY {
             log.flush()?;
             last_flush = Instant::now();
         }
-        wait(sides)?;
+        if got == 0 {
+            wait(sides)?;
+        }
     }
     finish(sides, log)?;
     for (i, side) in sides.iter_mut().enumerate() {

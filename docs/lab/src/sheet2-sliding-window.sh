@@ -8,8 +8,9 @@ md <<'EOF'
 `sender` and `receiver` implement the exercise's protocol over UDP (segment format in
 [docs/protocols.md](../protocols.md): type, window, 8-bit sequence number, length, up to 512 bytes of
 data; cumulative ACKs carrying the next expected sequence number). Both programs can drop each
-segment they receive with a probability (`--loss`) and delay it (`--delay`, `--jitter`): the kernel
-here has no netem. We send 50 KiB (100 segments) from brooklyn to midwood with window 4, 10% loss and 5 ms delay on
+segment they receive with a probability (`--loss`) and delay it (`--delay`, `--jitter`), so the
+impairment is reproducible from their seeds alone (the lab's links can do the same in the network:
+`scripts/lab link`, see [the emulated network](sheet2-emulated-network.md)). We send 50 KiB (100 segments) from brooklyn to midwood with window 4, 10% loss and 5 ms delay on
 each side, once in go-back-n and once in selective repeat, capturing the transfer with sniff on
 brooklyn's `eth0`.
 EOF
