@@ -12,7 +12,7 @@
 
 SRC=$ROOT/docs/lab/src # the pages' sources
 BIN=${NETLAB_BIN:-$ROOT/target/release}
-NETLAB_TOOLS=" hello-server hello-client sniff tcpstat sender receiver udp-sdu tlv-client tlv-server "
+NETLAB_TOOLS=" hello-server hello-client sniff tcpstat sender receiver udp-sdu tlv-client tlv-server linkem "
 
 # docs_pages [PAGE...]: the page names asked for, one a line, each once (default: every page);
 # returns 2 for a name that is not a page.
