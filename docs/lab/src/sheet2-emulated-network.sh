@@ -52,9 +52,9 @@ The captures name the same segments, but not as a sender would: tcpstat prints W
 flag for flag, and Wireshark calls a segment that fills a hole less than a round trip after the
 previous segment "out-of-order" (`tcp.analysis.out_of_order`), and a resend that follows
 duplicate ACKs closely a fast retransmission. At the client, where every one of these segments is
-plainly the retransmission of a segment the network dropped, most come out out-of-order, and the
-explanation of a fast retransmission ("resent 0.0 ms after the last" duplicate ACK) describes
-ACKs that had not yet reached the sender. Wireshark's rules assume nothing about where the capture
+plainly the retransmission of a segment the network dropped, most come out out-of-order; at the
+server, the explanation of a fast retransmission ("resent 0.1 ms after the last" duplicate ACK)
+times it against ACKs that were then still 100 ms away from the sender. Wireshark's rules assume nothing about where the capture
 was taken; knowing it — and checking the explanation against this ground truth and these counters
 — is the next step of the project (tcpstat's vantage-aware analysis).
 
