@@ -276,3 +276,74 @@ fn nothing_is_lost_without_impairment_and_limit_counts_delayed_frames() {
     assert_eq!(out.len(), 30 - dropped.len());
     assert_eq!(dropped.len(), 20);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("delay".to_owned()),
+            Just("loss".to_owned()),
+            Just("gemodel".to_owned()),
+            Just("rate".to_owned()),
+            Just("limit".to_owned()),
+            Just("reorder".to_owned()),
+            Just("gap".to_owned()),
+            Just("duplicate".to_owned()),
+            Just("corrupt".to_owned()),
+            Just("distribution".to_owned()),
+            Just("normal".to_owned()),
+            "[0-9]{1,4}(\\.[0-9]{1,3})?(ms|us|s|%|mbit|kbit|bps|)",
+            ".{0,6}",
+        ]
+    }
+
+    proptest! {
+        /// Any words: a spec or a one-line error, never a panic; a spec prints back to itself.
+        #[test]
+        fn any_words_parse_or_fail_cleanly(words in proptest::collection::vec(word(), 0..10)) {
+            match Spec::parse(&words) {
+                Ok(spec) => prop_assert_eq!(Spec::parse_str(&spec.to_string()).unwrap(), spec),
+                Err(e) => prop_assert!(!e.to_string().contains('\n')),
+            }
+        }
+
+        /// Whatever the impairment and the frames, every frame is accounted for: sent, dropped
+        /// or still held — and nothing leaves before it is due.
+        #[test]
+        fn every_frame_is_accounted_for(
+            delay in 0u64..50, jitter in 0u64..50, loss in 0u32..100, dup in 0u32..100,
+            reorder in 0u32..100, corrupt in 0u32..100, rate in prop_oneof![Just(None), (8u64..100_000_000).prop_map(Some)],
+            limit in 1u32..50, seed: u64,
+            frames in proptest::collection::vec((0u64..20, 0usize..1600), 0..200),
+        ) {
+            let mut s = format!("limit {limit} delay {}ms {}ms loss {loss}% duplicate {dup}% corrupt {corrupt}%", delay + 1, jitter);
+            if reorder > 0 { s += &format!(" reorder {reorder}%"); }
+            if let Some(r) = rate { s += &format!(" rate {r}bit"); }
+            let mut link = Link::new(Spec::parse_str(&s).unwrap(), seed);
+            let t0 = Instant::now();
+            let mut now = t0;
+            let (mut sent, mut dropped) = (0u64, 0u64);
+            for (gap_ms, len) in frames {
+                now += Duration::from_millis(gap_ms);
+                while let Some(d) = link.poll_transmit(now) {
+                    prop_assert!(d.meta.due <= now);
+                    sent += 1;
+                }
+                link.handle_frame(now, vec![0xab; len]);
+                while link.poll_dropped().is_some() { dropped += 1; }
+                prop_assert!(link.held() <= limit as usize);
+            }
+            let st = link.stats();
+            let copies = st.received + st.duplicated;
+            prop_assert_eq!(st.dropped(), dropped);
+            while let Some(t) = link.poll_timeout() {
+                now = now.max(t);
+                while let Some(_d) = link.poll_transmit(now) { sent += 1; }
+            }
+            prop_assert_eq!(sent + dropped, copies, "every copy sent or dropped");
+            prop_assert_eq!(link.stats().sent, sent);
+        }
+    }
+}
