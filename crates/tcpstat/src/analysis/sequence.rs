@@ -109,9 +109,10 @@ pub(super) fn flag_ack(seg: &mut Segment, fwd: &mut Flow, rev: &mut Flow) {
     }
 }
 
-/// Wireshark's tests for a segment with data (or SYN/FIN) that does not advance the flow:
-/// fast retransmission, out-of-order, spurious retransmission, else a retransmission with
-/// the time since the highest sequence number was sent (`tcp.analysis.rto`).
+/// Wireshark's tests (4.0) for a segment with data (or SYN/FIN) that does not advance the
+/// flow, in its order: spurious retransmission (everything in it already acknowledged), fast
+/// retransmission, out-of-order, else a retransmission with the time since the highest
+/// sequence number was sent (`tcp.analysis.rto`).
 pub(super) fn flag_retransmission(seg: &mut Segment, fwd: &Flow, rev: &Flow) {
     if !seg.is_data() || seg.ta & af::KEEP_ALIVE != 0 {
         return;
@@ -120,6 +121,10 @@ pub(super) fn flag_retransmission(seg: &mut Segment, fwd: &Flow, rev: &Flow) {
     let mut not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
     if len > 1 && fwd.nextseq.wrapping_sub(1) == seq {
         not_advanced = false;
+    }
+    if len > 0 && rev.lastack != 0 && le(seq.wrapping_add(len), rev.lastack) {
+        seg.ta |= af::SPURIOUS_RETRANSMISSION;
+        return;
     }
     let since_ack = elapsed(seg.now, rev.lastacktime);
     if not_advanced && rev.dupacknum >= 2 && rev.lastack == seq && since_ack < FAST_RETRANSMIT_NS {
@@ -132,12 +137,13 @@ pub(super) fn flag_retransmission(seg: &mut Segment, fwd: &Flow, rev: &Flow) {
     } else {
         seg.irtt
     };
-    if not_advanced && since_next < ooo_thres && fwd.nextseq != seq.wrapping_add(len) {
+    // The segment's end, SYN and FIN counting one: a SYN or FIN sent again right after the
+    // first is a retransmission, not out of order.
+    let end = seq
+        .wrapping_add(len)
+        .wrapping_add(u32::from(seg.any(TcpFlags::SYN | TcpFlags::FIN)));
+    if not_advanced && since_next < ooo_thres && fwd.nextseq != end {
         seg.ta |= af::OUT_OF_ORDER;
-        return;
-    }
-    if len > 0 && rev.lastack != 0 && le(seq.wrapping_add(len), rev.lastack) {
-        seg.ta |= af::SPURIOUS_RETRANSMISSION;
         return;
     }
     if not_advanced {

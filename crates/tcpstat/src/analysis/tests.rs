@@ -223,3 +223,29 @@ proptest! {
         feed(pkts, |t| t)?;
     }
 }
+
+#[test]
+fn a_syn_sent_again_at_once_is_a_retransmission_not_out_of_order() {
+    // Wireshark 4.0 counts SYN and FIN as one byte when it asks whether the segment ends where
+    // the flow's next sequence number is: a second SYN 2 ms after the first (inside the 3 ms
+    // out-of-order window) is a retransmission.
+    let mut sim = Sim::new();
+    sim.pkt(0, true, SYN, 1000, 0, 0, 8000);
+    let again = sim.pkt(2, true, SYN, 1000, 0, 0, 8000);
+    assert_eq!(again.flags & af::OUT_OF_ORDER, 0);
+    assert_ne!(again.flags & af::RETRANSMISSION, 0);
+}
+
+#[test]
+fn data_already_acknowledged_is_spurious_before_out_of_order() {
+    // Wireshark 4.0 tests "spurious" first: a segment the peer has already acknowledged, sent
+    // again within the out-of-order window (the handshake RTT), is a spurious retransmission.
+    let mut sim = Sim::new();
+    handshake(&mut sim);
+    sim.pkt(110, true, A, 1001, 5001, 1000, 8000);
+    sim.pkt(111, true, A, 2001, 5001, 1000, 8000);
+    sim.pkt(120, false, A, 5001, 3001, 0, 8000);
+    let r = sim.pkt(125, true, A, 1001, 5001, 1000, 8000);
+    assert_ne!(r.flags & af::SPURIOUS_RETRANSMISSION, 0);
+    assert_eq!(r.flags & af::OUT_OF_ORDER, 0);
+}
