@@ -7,7 +7,7 @@ use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
 
 use crate::Format;
-use crate::analysis::{Analyzer, Conn, Flow, PacketInfo, TcpSample, af};
+use crate::analysis::{Analyzer, Conn, Flow, PacketInfo, Place, TcpSample, af};
 use crate::input::{self, InputStats};
 
 /// Seconds with microseconds.
@@ -20,7 +20,11 @@ fn ms(ns: i64) -> f64 {
 }
 
 /// Delayed-ACK verdict for one side acting as a receiver.
-pub fn delayed_ack_verdict(f: &Flow) -> (String, &'static str) {
+///
+/// `timing_here`: the capture was taken next to this side (or where is unknown), so the time
+/// from data to a single-segment ACK is this side's ACK delay; elsewhere it includes the path
+/// between the capture point and this side, and is not shown as a delay.
+pub fn delayed_ack_verdict(f: &Flow, timing_here: bool) -> (String, &'static str) {
     if f.acks_new < 3 {
         return (
             format!("too few ACKs to tell ({} ACKs of new data)", f.acks_new),
@@ -28,11 +32,11 @@ pub fn delayed_ack_verdict(f: &Flow) -> (String, &'static str) {
         );
     }
     let ratio = f.acks_multi as f64 / f.acks_new as f64;
-    let delay = f
-        .single_ack_delay
-        .avg()
-        .map(|d| format!(", single-segment ACKs after {d:.1} ms on average"))
-        .unwrap_or_default();
+    let delay = match f.single_ack_delay.avg() {
+        Some(d) if timing_here => format!(", single-segment ACKs after {d:.1} ms on average"),
+        Some(_) => " (how long it waits is not visible from this capture point: data to ACK includes the path)".to_owned(),
+        None => String::new(),
+    };
     if ratio >= 0.25 {
         (
             format!(
@@ -87,9 +91,11 @@ pub fn conn_json(c: &Conn, t0: i64) -> Value {
     } else {
         json!({"min": all.min, "avg": all.avg(), "max": all.max})
     };
-    let (va, ka) = delayed_ack_verdict(a);
-    let (vb, kb) = delayed_ack_verdict(b);
-    json!({
+    let v = c.vantage();
+    let here = |side: Place| matches!(v.place, Place::Unknown) || v.place == side;
+    let (va, ka) = delayed_ack_verdict(a, here(Place::NearClient));
+    let (vb, kb) = delayed_ack_verdict(b, here(Place::NearServer));
+    let mut j = json!({
         "type": "connection",
         "id": c.id,
         "client": c.client.to_string(),
@@ -123,7 +129,23 @@ pub fn conn_json(c: &Conn, t0: i64) -> Value {
         "handshake_rtt_ms": c.irtt_ns.map(ms),
         "delayed_ack": {"client": ka, "server": kb, "client_text": va, "server_text": vb},
         "goodput_bps": [goodput_bps(c, a), goodput_bps(c, b)],
-    })
+    });
+    // Beyond json!'s recursion limit in one literal.
+    let vantage = [
+        ("vantage", json!(v.place.name())),
+        ("vantage_evidence", json!(v.evidence)),
+        (
+            "data_dir",
+            json!(if v.data_dir == 0 { "c>s" } else { "s>c" }),
+        ),
+        ("path_rtt_ms", json!(v.path_rtt_ms)),
+        ("data_to_ack_ms", json!(v.data_to_ack_ms)),
+        ("ack_to_data_ms", json!(v.ack_to_data_ms)),
+    ];
+    for (k, val) in vantage {
+        j[k] = val;
+    }
+    j
 }
 
 fn opt_text(f: &Flow) -> String {
@@ -324,6 +346,20 @@ pub fn conns(
                     a.rtt.n + b.rtt.n,
                     fx(&j["handshake_rtt_ms"])
                 )?;
+                writeln!(
+                    out,
+                    "  vantage    {}",
+                    j["vantage_evidence"].as_str().unwrap_or("")
+                )?;
+                if let Some(p) = j["path_rtt_ms"].as_f64() {
+                    writeln!(
+                        out,
+                        "  path RTT   {p:.3} ms = data→ACK {} + ACK→next data {} ms at the capture point ({} data, medians)",
+                        fx(&j["data_to_ack_ms"]),
+                        fx(&j["ack_to_data_ms"]),
+                        j["data_dir"].as_str().unwrap_or("")
+                    )?;
+                }
                 writeln!(
                     out,
                     "  delayed ACK client {}",

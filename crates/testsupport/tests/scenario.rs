@@ -149,5 +149,40 @@ fn one_cell_of_the_emulated_network_agrees_with_its_ground_truth() {
         "the kernel retransmitted {retrans} segments for {} dropped",
         dropped.len()
     );
+    // tcpstat knows where each capture was taken, and finds the same path RTT from both
+    // (2 x 10 ms of delay, plus the bottleneck's queue).
+    let conn = |pcap: &str| -> Value {
+        let out = Command::new(tool("tcpstat"))
+            .args(["conns", "--json", "-r"])
+            .arg(cell.join(pcap))
+            .output()
+            .unwrap();
+        let text = text(&out.stdout);
+        let line = text
+            .lines()
+            .find(|l| l.contains(r#""type":"connection""#))
+            .unwrap();
+        serde_json::from_str(line).unwrap()
+    };
+    let (client, server) = (conn("client.pcap"), conn("server.pcap"));
+    assert_eq!(
+        client["vantage"], "client",
+        "{}",
+        client["vantage_evidence"]
+    );
+    assert_eq!(
+        server["vantage"], "server",
+        "{}",
+        server["vantage_evidence"]
+    );
+    let (c_rtt, s_rtt) = (
+        client["path_rtt_ms"].as_f64().unwrap(),
+        server["path_rtt_ms"].as_f64().unwrap(),
+    );
+    assert!(c_rtt >= 20.0 && s_rtt >= 20.0, "{c_rtt} {s_rtt}");
+    assert!(
+        (c_rtt - s_rtt).abs() <= 0.15 * c_rtt,
+        "client {c_rtt} ms, server {s_rtt} ms"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -25,6 +25,7 @@ pub(super) fn acknowledge(seg: &mut Segment, rev: &mut Flow) {
     if acked.exact.is_some() && acked.karn_ok && seg.flags.ack() {
         if let Some(r) = seg.info.ack_rtt_ns {
             rev.rtt.add(r as f64 / 1e6);
+            rev.rtt_samples.add(r as f64 / 1e6);
             seg.info.rtt_valid = true;
         }
     }

@@ -44,6 +44,9 @@ impl Conn {
         }
         if is_synack {
             fwd.saw_synack = true;
+            if let (Some(t), None) = (self.ts_mru_syn, self.syn_to_synack_ns) {
+                self.syn_to_synack_ns = Some(elapsed(s.ts_ns, t));
+            }
         } else {
             fwd.saw_pure_syn = true;
             self.ts_mru_syn = Some(s.ts_ns);

@@ -20,6 +20,9 @@ pub struct Conn {
     pub(super) ts_mru_syn: Option<i64>,
     /// Handshake RTT (SYN to the ACK that completes the handshake), Wireshark's iRTT.
     pub irtt_ns: Option<i64>,
+    /// Its first part: the most recent SYN to the first SYN/ACK after it (the server's side
+    /// of the capture point).
+    pub syn_to_synack_ns: Option<i64>,
     /// Which side sent the first FIN and the first RST.
     pub first_fin: Option<Dir>,
     pub first_rst: Option<Dir>,
@@ -40,6 +43,7 @@ impl Conn {
             flows: [Flow::default(), Flow::default()],
             ts_mru_syn: None,
             irtt_ns: None,
+            syn_to_synack_ns: None,
             first_fin: None,
             first_rst: None,
             max_idle: (0, 0),

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use super::options::SynOptions;
+use super::vantage::{Samples, TsSeen};
 use super::{gt, le, lt};
 
 #[derive(Clone, Copy, Debug)]
@@ -113,6 +114,14 @@ pub struct Flow {
     pub(super) pending_rcv: VecDeque<(u64, i64, u32)>,
     /// Delay between the first unacknowledged data segment and a single-segment ACK.
     pub single_ack_delay: Stat,
+    /// The Karn RTT samples of `rtt` (data → ACK at the capture point), for the median.
+    pub rtt_samples: Samples,
+    /// ACK from the peer → this side's next new data echoing it (the sender's side of the
+    /// capture point), and its samples.
+    pub echo_rtt: Stat,
+    pub echo_samples: Samples,
+    /// This side's timestamp values awaiting their echo.
+    pub(super) ts_seen: VecDeque<TsSeen>,
 }
 
 impl Default for Flow {
@@ -170,6 +179,10 @@ impl Default for Flow {
             high_ack: None,
             pending_rcv: VecDeque::new(),
             single_ack_delay: Stat::default(),
+            rtt_samples: Samples::default(),
+            echo_rtt: Stat::default(),
+            echo_samples: Samples::default(),
+            ts_seen: VecDeque::new(),
         }
     }
 }

@@ -10,7 +10,8 @@
 //! over it in Wireshark's order, each a named function in its own file, all sharing one
 //! `segment::Segment`: connection bookkeeping (`bookkeeping`), RST acceptance (`rst`),
 //! Wireshark's sequence analysis (`sequence`), retransmission classification (`retrans`), ACK
-//! processing (`ack`), delayed-ACK evidence (`delayed_ack`) and bytes in flight (`inflight`).
+//! processing (`ack`), delayed-ACK evidence (`delayed_ack`), bytes in flight (`inflight`) and
+//! the two halves of the round trip either side of the capture point (`vantage`).
 //! `flow` and `conn` hold the state the phases update; `options` a SYN's options.
 
 use std::net::SocketAddr;
@@ -31,10 +32,12 @@ mod sequence;
 mod table;
 #[cfg(test)]
 mod tests;
+mod vantage;
 
 pub use conn::Conn;
 pub use flow::Flow;
 pub use table::Analyzer;
+pub use vantage::Place;
 
 /// Analysis flags, in the order the issue (and Wireshark's expert info) lists them.
 pub mod af {

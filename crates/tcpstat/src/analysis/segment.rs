@@ -4,7 +4,7 @@
 use netproto::frame::TcpFlags;
 
 use super::{Conn, Dir, Flow, PacketInfo, TcpSample, af, split};
-use super::{ack, delayed_ack, inflight, retrans, rst, sequence};
+use super::{ack, delayed_ack, inflight, retrans, rst, sequence, vantage};
 
 /// What the phases share about the segment under analysis: its fields (read once from the
 /// sample), the analysis flags found so far and the answer being built.
@@ -108,6 +108,7 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     sequence::advance(&seg, fwd);
 
     ack::acknowledge(&mut seg, rev);
+    vantage::track_echo(&seg, fwd, rev, s);
     delayed_ack::record(&seg, fwd, rev);
     inflight::measure(&mut seg, fwd);
     if seg.flags.rst() {

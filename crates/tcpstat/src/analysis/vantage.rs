@@ -1,0 +1,198 @@
+//! Where the capture was taken, and the path's round trip from wherever that is.
+//!
+//! A capture point splits every round trip in two. Data → its ACK, as the capture sees it, is
+//! the part beyond the capture point on the receiver's side (plus the receiver's ACK delay);
+//! an ACK → the next new data that echoes its timestamp (TSecr = the ACK's TSval) is the part
+//! on the sender's side (plus the sender's reaction). Next to the sender the first is the
+//! whole round trip and the second nearly nothing; next to the receiver the reverse. Their sum
+//! is the path's RTT from anywhere. The handshake splits the same way: SYN → SYN/ACK is the
+//! server's side of the capture point, SYN/ACK → ACK the client's.
+
+use super::segment::Segment;
+use super::{Conn, Dir, Flow, TcpSample, elapsed, lt};
+
+/// Samples kept per flow for medians (beyond this, only min/avg/max grow).
+const MAX_SAMPLES: usize = 1 << 16;
+/// Timestamp values remembered per flow while waiting for their echo: at one value per
+/// millisecond, several seconds of round trip.
+const MAX_TSVALS: usize = 8192;
+/// A side of the capture point is "near" when it holds at most this share of the round trip.
+const NEAR_SHARE: f64 = 0.2;
+
+/// Values kept for a median (capped).
+#[derive(Clone, Debug, Default)]
+pub struct Samples(Vec<f32>);
+
+impl Samples {
+    pub fn add(&mut self, ms: f64) {
+        if self.0.len() < MAX_SAMPLES {
+            self.0.push(ms as f32);
+        }
+    }
+
+    pub fn median(&self) -> Option<f64> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let mut v = self.0.clone();
+        let mid = v.len() / 2;
+        let (_, m, _) = v.select_nth_unstable_by(mid, f32::total_cmp);
+        Some(f64::from(*m))
+    }
+}
+
+/// A timestamp value this flow sent, when it was first seen, and whether an echo of it has
+/// already given a sample (only the first data segment echoing it was released by it).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TsSeen {
+    tsval: u32,
+    at: i64,
+    echoed: bool,
+}
+
+/// Remember the segment's TSval (for its echo), and when it is new data echoing the peer's
+/// TSval, sample the time from that ACK to this data: the sender's side of the capture point.
+pub(super) fn track_echo(seg: &Segment, fwd: &mut Flow, rev: &mut Flow, s: &TcpSample) {
+    let Some((tsval, tsecr)) = s.options.summary().timestamp else {
+        return;
+    };
+    if fwd.ts_seen.back().is_none_or(|t| t.tsval != tsval) {
+        if fwd.ts_seen.len() == MAX_TSVALS {
+            fwd.ts_seen.pop_front();
+        }
+        fwd.ts_seen.push_back(TsSeen {
+            tsval,
+            at: seg.now,
+            echoed: false,
+        });
+    }
+    if seg.len == 0 || seg.retransmitted() || tsecr == 0 {
+        return;
+    }
+    // Echoes only move forward: values older than this one will not be echoed again.
+    while rev.ts_seen.front().is_some_and(|t| lt(t.tsval, tsecr)) {
+        rev.ts_seen.pop_front();
+    }
+    if let Some(t) = rev.ts_seen.front_mut()
+        && t.tsval == tsecr
+        && !t.echoed
+    {
+        t.echoed = true;
+        let ms = elapsed(seg.now, t.at) as f64 / 1e6;
+        fwd.echo_rtt.add(ms);
+        fwd.echo_samples.add(ms);
+    }
+}
+
+/// Where the capture point sits on the path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Next to the client (the SYN sender).
+    NearClient,
+    NearServer,
+    Between,
+    Unknown,
+}
+
+impl Place {
+    pub fn name(self) -> &'static str {
+        match self {
+            Place::NearClient => "client",
+            Place::NearServer => "server",
+            Place::Between => "between",
+            Place::Unknown => "unknown",
+        }
+    }
+}
+
+/// The vantage point of a connection's capture, with its evidence, and the path RTT.
+#[derive(Clone, Debug)]
+pub struct Vantage {
+    pub place: Place,
+    /// The direction that carried most data (the "sender" the words refer to).
+    pub data_dir: Dir,
+    pub evidence: String,
+    /// Median data → ACK at the capture point (ms), for the data direction.
+    pub data_to_ack_ms: Option<f64>,
+    /// Median ACK → echoing new data at the capture point (ms).
+    pub ack_to_data_ms: Option<f64>,
+    /// Their sum: the path's round trip (ms).
+    pub path_rtt_ms: Option<f64>,
+}
+
+impl Conn {
+    /// Decide where the capture was taken: from the handshake's split when it was captured,
+    /// else from the data direction's two halves of the round trip.
+    pub fn vantage(&self) -> Vantage {
+        let data_dir = usize::from(self.flows[1].unique_bytes > self.flows[0].unique_bytes);
+        let f = &self.flows[data_dir];
+        let d2a = f.rtt_samples.median();
+        let a2d = f.echo_samples.median();
+        let path = match (d2a, a2d) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        let who = |p: Place| match (p, data_dir) {
+            (Place::NearClient, 0) | (Place::NearServer, 1) => " (the data sender)",
+            (Place::NearClient, _) | (Place::NearServer, _) => " (the data receiver)",
+            _ => "",
+        };
+        let (place, evidence) = if let (Some(irtt), Some(s2sa)) =
+            (self.irtt_ns, self.syn_to_synack_ns)
+        {
+            let (server_side, client_side) = (s2sa as f64 / 1e6, (irtt - s2sa) as f64 / 1e6);
+            let place = split_place(
+                client_side,
+                server_side,
+                Place::NearClient,
+                Place::NearServer,
+            );
+            (
+                place,
+                format!("SYN→SYN/ACK {server_side:.3} ms, SYN/ACK→ACK {client_side:.3} ms"),
+            )
+        } else if let (Some(d), Some(e)) = (d2a, a2d) {
+            // Data → ACK is the receiver's side, ACK → data the sender's.
+            let (near_sender, near_receiver) = if data_dir == 0 {
+                (Place::NearClient, Place::NearServer)
+            } else {
+                (Place::NearServer, Place::NearClient)
+            };
+            let place = split_place(e, d, near_sender, near_receiver);
+            (
+                place,
+                format!("median data→ACK {d:.3} ms, ACK→data {e:.3} ms (no handshake captured)"),
+            )
+        } else {
+            (
+                Place::Unknown,
+                "no handshake and no timestamp echoes to tell the two sides of the path apart"
+                    .into(),
+            )
+        };
+        Vantage {
+            place,
+            data_dir,
+            evidence: format!("{}{}: {evidence}", place.name(), who(place)),
+            data_to_ack_ms: d2a,
+            ack_to_data_ms: a2d,
+            path_rtt_ms: path,
+        }
+    }
+}
+
+/// `near_a` when side a holds at most NEAR_SHARE of the round trip, `near_b` likewise, else
+/// between (or unknown when the round trip is too short to split).
+fn split_place(a: f64, b: f64, near_a: Place, near_b: Place) -> Place {
+    let total = a + b;
+    if total <= 0.0 {
+        return Place::Unknown;
+    }
+    if a <= NEAR_SHARE * total {
+        near_a
+    } else if b <= NEAR_SHARE * total {
+        near_b
+    } else {
+        Place::Between
+    }
+}
