@@ -17,6 +17,12 @@ struct Acked {
 
 /// Apply the segment's ACK to `rev`, the flow it acknowledges.
 pub(super) fn acknowledge(seg: &mut Segment, rev: &mut Flow) {
+    if seg.flags.ack()
+        && let Some(end) = rev.rto_recovery_until
+        && !lt(seg.ack, end)
+    {
+        rev.rto_recovery_until = None;
+    }
     let acked = take_acked(seg.ack, rev);
     if let Some(u) = acked.exact {
         seg.info.acked_frame = Some(u.frame);

@@ -120,8 +120,14 @@ pub struct Flow {
     /// capture point), and its samples.
     pub echo_rtt: Stat,
     pub echo_samples: Samples,
+    /// The latest ACK → data sample (ns): the sender's side now, queues included.
+    pub(super) last_echo_ns: Option<i64>,
     /// This side's timestamp values awaiting their echo.
     pub(super) ts_seen: VecDeque<TsSeen>,
+    /// After a timeout retransmission: the sequence number recovery lasts until.
+    pub(super) rto_recovery_until: Option<u32>,
+    /// TSval of the segment that set `nextseq` (the newest data sent so far).
+    pub(super) nextseq_tsval: Option<u32>,
 }
 
 impl Default for Flow {
@@ -182,7 +188,10 @@ impl Default for Flow {
             rtt_samples: Samples::default(),
             echo_rtt: Stat::default(),
             echo_samples: Samples::default(),
+            last_echo_ns: None,
             ts_seen: VecDeque::new(),
+            rto_recovery_until: None,
+            nextseq_tsval: None,
         }
     }
 }

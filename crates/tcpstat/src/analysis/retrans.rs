@@ -1,14 +1,27 @@
 //! Retransmission classification, tcpstat's own: every segment Wireshark flags as a
-//! retransmission is fast (duplicate ACKs asked for it), timeout (sent after silence) or
-//! spurious (the receiver had it), with the evidence in words; Karn's rule then marks the
-//! RTT samples it makes ambiguous.
+//! retransmission is fast (an ACK asked for it: duplicate ACKs, SACK, a partial ACK in
+//! recovery), timeout (sent after silence, or in the recovery a timeout started) or spurious
+//! (the receiver had it), with the evidence in words; Karn's rule then marks the RTT samples
+//! it makes ambiguous.
+//!
+//! With timestamps the sender's own view decides, wherever the capture was taken: a segment's
+//! TSecr names the last ACK its sender had seen (the first packet carrying that TSval). A
+//! sender reacting to that ACK resends it as soon as the ACK reaches it — the ACK's time here
+//! plus the sender's side of the round trip ([`super::vantage`]); a resend much later than
+//! that came from a timer. Without timestamps, duplicate ACKs within one RTT decide.
 
 use super::flow::Unacked;
 use super::segment::Segment;
+use super::vantage::{TsSeen, echoed};
 use super::{Flow, RetransKind, af, elapsed, le, lt};
 
 /// Resent within one RTT plus this much of the last duplicate ACK counts as fast (100 ms).
 const FAST_SLACK_NS: i64 = 100_000_000;
+/// A sender reacts to an ACK within this time of its arrival (softirq processing, pacing, the
+/// capture's timestamp granularity), or within a quarter of the RTT more when RACK waits out
+/// its reordering window (min RTT / 4) before it declares the segment lost; a timer fires
+/// later (Linux's RTO is at least 200 ms above the RTT, a tail-loss probe two RTTs).
+const REACTION_NS: i64 = 10_000_000;
 
 /// What the classification and its reason rest on.
 struct Evidence {
@@ -18,29 +31,53 @@ struct Evidence {
     since_ack: i64,
     /// RTT estimate: the smallest measured RTT, at least the handshake RTT.
     rtt_est: i64,
+    /// The ACK the sender had seen last (by the segment's TSecr).
+    trigger: Option<TsSeen>,
+    /// Time from that ACK here to the resend, less the sender's side of the round trip: how
+    /// long the sender waited after the ACK reached it.
+    waited: Option<i64>,
 }
 
 /// Classify the retransmission `seg` (already flagged), count it and give the reason.
 pub(super) fn classify(seg: &mut Segment, fwd: &mut Flow, rev: &Flow) {
+    let trigger = seg.ts.and_then(|(_, tsecr)| echoed(rev, tsecr));
+    // The sender's side of the capture point: its latest ACK → data time, which includes the
+    // queue a resend waits in on its way here as much as new data does.
+    let sender_side = fwd.last_echo_ns.unwrap_or(0);
     let ev = Evidence {
         orig: original(seg.seq, fwd),
         since_ack: elapsed(seg.now, rev.lastacktime),
         rtt_est: rtt_estimate(fwd, seg.irtt),
+        trigger,
+        waited: trigger.map(|t| elapsed(seg.now, t.at) - sender_side),
     };
     seg.info.orig_frame = ev.orig.map(|u| u.frame);
     if seg.info.rto_ns.is_none() {
         seg.info.rto_ns = Some(elapsed(seg.now, fwd.nextseqtime));
         seg.info.rto_frame = Some(fwd.nextseqframe);
     }
-    let kind = kind(seg, rev, &ev);
+    let in_rto_recovery = fwd.rto_recovery_until.is_some_and(|end| lt(seg.seq, end));
+    let kind = kind(seg, rev, &ev, in_rto_recovery);
     match kind {
         RetransKind::Spurious => fwd.spurious += 1,
         RetransKind::Fast => fwd.fast += 1,
         RetransKind::Timeout => fwd.timeout += 1,
     }
+    // A timeout starts a recovery: until the highest byte sent before it is acknowledged, the
+    // ACK-clocked resends are that recovery's (Linux counts them apart from fast ones).
+    if kind == RetransKind::Timeout && !in_rto_recovery {
+        fwd.rto_recovery_until = Some(fwd.nextseq);
+    }
     fwd.retrans += 1;
     seg.info.retrans = Some(kind);
-    seg.info.reason = Some(reason(kind, seg.now, &ev, fwd.base_seq, rev));
+    seg.info.reason = Some(reason(
+        kind,
+        seg.now,
+        &ev,
+        fwd.base_seq,
+        rev,
+        in_rto_recovery,
+    ));
     mark_ambiguous(seg, fwd);
 }
 
@@ -64,13 +101,26 @@ fn rtt_estimate(fwd: &Flow, irtt: i64) -> i64 {
     }
 }
 
-/// Spurious as Wireshark says; fast as Wireshark says, or when two or more duplicate ACKs
-/// asked for this sequence number within one RTT plus the slack; else timeout.
-fn kind(seg: &Segment, rev: &Flow, ev: &Evidence) -> RetransKind {
-    let dup_asked = rev.dupacknum >= 2 && le(rev.lastack, seg.seq);
+/// Spurious as Wireshark says; in a timeout's recovery, timeout; with the triggering ACK
+/// known (timestamps), fast when the sender resent as soon as that ACK reached it; else fast
+/// as Wireshark says, or when two or more duplicate ACKs asked for this sequence number within
+/// one RTT plus the slack; else timeout.
+fn kind(seg: &Segment, rev: &Flow, ev: &Evidence, in_rto_recovery: bool) -> RetransKind {
     if seg.ta & af::SPURIOUS_RETRANSMISSION != 0 {
-        RetransKind::Spurious
-    } else if seg.ta & af::FAST_RETRANSMISSION != 0
+        return RetransKind::Spurious;
+    }
+    if in_rto_recovery {
+        return RetransKind::Timeout;
+    }
+    if let Some(waited) = ev.waited {
+        return if waited < REACTION_NS + ev.rtt_est / 4 {
+            RetransKind::Fast
+        } else {
+            RetransKind::Timeout
+        };
+    }
+    let dup_asked = rev.dupacknum >= 2 && le(rev.lastack, seg.seq);
+    if seg.ta & af::FAST_RETRANSMISSION != 0
         || (dup_asked && ev.since_ack < ev.rtt_est.saturating_add(FAST_SLACK_NS))
     {
         RetransKind::Fast
@@ -80,8 +130,15 @@ fn kind(seg: &Segment, rev: &Flow, ev: &Evidence) -> RetransKind {
 }
 
 /// The evidence in words, sequence numbers relative to the sender's `base`.
-fn reason(kind: RetransKind, now: i64, ev: &Evidence, base: u32, rev: &Flow) -> String {
-    let orig_txt = match ev.orig {
+fn reason(
+    kind: RetransKind,
+    now: i64,
+    ev: &Evidence,
+    base: u32,
+    rev: &Flow,
+    in_rto_recovery: bool,
+) -> String {
+    let mut orig_txt = match ev.orig {
         Some(u) => format!(
             "original frame {} sent {:.3} s before",
             u.frame,
@@ -89,6 +146,19 @@ fn reason(kind: RetransKind, now: i64, ev: &Evidence, base: u32, rev: &Flow) -> 
         ),
         None => "the original was not captured (lost before the capture point)".into(),
     };
+    if let (Some(t), Some(waited)) = (ev.trigger, ev.waited) {
+        orig_txt += &format!(
+            "; its TSecr names frame {} (seen here {:.1} ms before) as the last ACK the sender had: it resent {:.1} ms after that ACK reached it",
+            t.frame,
+            elapsed(now, t.at) as f64 / 1e6,
+            waited.max(0) as f64 / 1e6
+        );
+    }
+    if in_rto_recovery {
+        return format!(
+            "timeout: resent in the recovery after a retransmission timeout (until everything sent before it is acknowledged); {orig_txt}"
+        );
+    }
     match kind {
         RetransKind::Fast => format!(
             "fast: {} duplicate ACKs for seq {} (frames {}), resent {:.1} ms after the last; {}",

@@ -3,7 +3,7 @@
 
 use netproto::frame::TcpFlags;
 
-use super::{Conn, Dir, Flow, PacketInfo, TcpSample, af, split};
+use super::{Conn, Dir, Flow, PacketInfo, TcpSample, af, gt, split};
 use super::{ack, delayed_ack, inflight, retrans, rst, sequence, vantage};
 
 /// What the phases share about the segment under analysis: its fields (read once from the
@@ -21,6 +21,8 @@ pub(super) struct Segment {
     pub(super) window: u32,
     /// The connection's handshake RTT as known at this segment (0: not yet).
     pub(super) irtt: i64,
+    /// The timestamp option (TSval, TSecr), if any.
+    pub(super) ts: Option<(u32, u32)>,
     /// Analysis flags found so far (Wireshark's `ta->flags`).
     pub(super) ta: u32,
     pub(super) info: PacketInfo,
@@ -37,6 +39,7 @@ impl Segment {
             len: s.payload_len,
             window: u32::from(s.win),
             irtt: 0,
+            ts: s.options.summary().timestamp,
             ta: 0,
             info: PacketInfo {
                 frame: s.frame,
@@ -55,6 +58,15 @@ impl Segment {
     /// Does the segment occupy sequence space (payload, SYN or FIN)?
     pub(super) fn is_data(&self) -> bool {
         self.len > 0 || self.any(TcpFlags::SYN | TcpFlags::FIN)
+    }
+
+    /// Wireshark calls it out-of-order, but its sender sent it after the newest data (a later
+    /// TSval): a retransmission of a segment lost before the capture point or resent within a
+    /// round trip, not a segment the network reordered. Wireshark's flag stays; tcpstat counts
+    /// and explains it as the retransmission it is.
+    pub(super) fn resent_out_of_order(&self, fwd: &Flow) -> bool {
+        self.ta & af::OUT_OF_ORDER != 0
+            && matches!((self.ts, fwd.nextseq_tsval), (Some((tsval, _)), Some(newest)) if gt(tsval, newest))
     }
 
     /// Has the sequence analysis flagged a retransmission of any kind?
@@ -101,14 +113,14 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     sequence::flag_forward(&mut seg, fwd, rev);
     sequence::flag_ack(&mut seg, fwd, rev);
     sequence::flag_retransmission(&mut seg, fwd, rev);
-    if seg.retransmitted() {
+    if seg.retransmitted() || seg.resent_out_of_order(fwd) {
         retrans::classify(&mut seg, fwd, rev);
     }
     fwd.count_flags(seg.ta);
     sequence::advance(&seg, fwd);
 
     ack::acknowledge(&mut seg, rev);
-    vantage::track_echo(&seg, fwd, rev, s);
+    vantage::track_echo(&seg, fwd, rev);
     delayed_ack::record(&seg, fwd, rev);
     inflight::measure(&mut seg, fwd);
     if seg.flags.rst() {

@@ -207,5 +207,6 @@ fn advance_nextseq(seg: &Segment, fwd: &mut Flow, nextseq: u32) {
         fwd.nextseq = nextseq;
         fwd.nextseqframe = seg.frame;
         fwd.nextseqtime = seg.now;
+        fwd.nextseq_tsval = seg.ts.map(|(tsval, _)| tsval);
     }
 }

@@ -9,7 +9,7 @@
 //! server's side of the capture point, SYN/ACK → ACK the client's.
 
 use super::segment::Segment;
-use super::{Conn, Dir, Flow, TcpSample, elapsed, lt};
+use super::{Conn, Dir, Flow, elapsed, lt};
 
 /// Samples kept per flow for medians (beyond this, only min/avg/max grow).
 const MAX_SAMPLES: usize = 1 << 16;
@@ -18,6 +18,16 @@ const MAX_SAMPLES: usize = 1 << 16;
 const MAX_TSVALS: usize = 8192;
 /// A side of the capture point is "near" when it holds at most this share of the round trip.
 const NEAR_SHARE: f64 = 0.2;
+
+/// The packet of `flow` whose TSval `tsecr` echoes: the ACK a segment's sender had seen last
+/// when it sent it.
+pub(super) fn echoed(flow: &Flow, tsecr: u32) -> Option<TsSeen> {
+    flow.ts_seen
+        .iter()
+        .rev()
+        .find(|t| t.tsval == tsecr)
+        .copied()
+}
 
 /// Values kept for a median (capped).
 #[derive(Clone, Debug, Default)]
@@ -45,15 +55,17 @@ impl Samples {
 /// already given a sample (only the first data segment echoing it was released by it).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct TsSeen {
-    tsval: u32,
-    at: i64,
+    pub(super) tsval: u32,
+    /// The first packet carrying it: when and which frame.
+    pub(super) at: i64,
+    pub(super) frame: u64,
     echoed: bool,
 }
 
 /// Remember the segment's TSval (for its echo), and when it is new data echoing the peer's
 /// TSval, sample the time from that ACK to this data: the sender's side of the capture point.
-pub(super) fn track_echo(seg: &Segment, fwd: &mut Flow, rev: &mut Flow, s: &TcpSample) {
-    let Some((tsval, tsecr)) = s.options.summary().timestamp else {
+pub(super) fn track_echo(seg: &Segment, fwd: &mut Flow, rev: &mut Flow) {
+    let Some((tsval, tsecr)) = seg.ts else {
         return;
     };
     if fwd.ts_seen.back().is_none_or(|t| t.tsval != tsval) {
@@ -63,6 +75,7 @@ pub(super) fn track_echo(seg: &Segment, fwd: &mut Flow, rev: &mut Flow, s: &TcpS
         fwd.ts_seen.push_back(TsSeen {
             tsval,
             at: seg.now,
+            frame: seg.frame,
             echoed: false,
         });
     }
@@ -78,7 +91,9 @@ pub(super) fn track_echo(seg: &Segment, fwd: &mut Flow, rev: &mut Flow, s: &TcpS
         && !t.echoed
     {
         t.echoed = true;
-        let ms = elapsed(seg.now, t.at) as f64 / 1e6;
+        let ns = elapsed(seg.now, t.at);
+        fwd.last_echo_ns = Some(ns);
+        let ms = ns as f64 / 1e6;
         fwd.echo_rtt.add(ms);
         fwd.echo_samples.add(ms);
     }
