@@ -3,7 +3,7 @@
 
 use netproto::frame::TcpFlags;
 
-use super::{Conn, Dir, Flow, PacketInfo, TcpSample, af, gt, split};
+use super::{Conn, Dir, Flow, PacketInfo, Place, TcpSample, af, gt, split};
 use super::{ack, delayed_ack, inflight, retrans, rst, sequence, vantage};
 
 /// What the phases share about the segment under analysis: its fields (read once from the
@@ -23,6 +23,8 @@ pub(super) struct Segment {
     pub(super) irtt: i64,
     /// The timestamp option (TSval, TSecr), if any.
     pub(super) ts: Option<(u32, u32)>,
+    /// The handshake showed the capture was taken next to this segment's sender.
+    pub(super) near_sender: bool,
     /// Analysis flags found so far (Wireshark's `ta->flags`).
     pub(super) ta: u32,
     pub(super) info: PacketInfo,
@@ -40,6 +42,7 @@ impl Segment {
             window: u32::from(s.win),
             irtt: 0,
             ts: s.options.summary().timestamp,
+            near_sender: false,
             ta: 0,
             info: PacketInfo {
                 frame: s.frame,
@@ -64,9 +67,12 @@ impl Segment {
     /// TSval): a retransmission of a segment lost before the capture point or resent within a
     /// round trip, not a segment the network reordered. Wireshark's flag stays; tcpstat counts
     /// and explains it as the retransmission it is.
+    /// Next to the sender (known from the handshake) there is no network before the capture
+    /// point to reorder anything: every such segment is a resend.
     pub(super) fn resent_out_of_order(&self, fwd: &Flow) -> bool {
         self.ta & af::OUT_OF_ORDER != 0
-            && matches!((self.ts, fwd.nextseq_tsval), (Some((tsval, _)), Some(newest)) if gt(tsval, newest))
+            && (self.near_sender
+                || matches!((self.ts, fwd.nextseq_tsval), (Some((tsval, _)), Some(newest)) if gt(tsval, newest)))
     }
 
     /// Has the sequence analysis flagged a retransmission of any kind?
@@ -105,6 +111,12 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     let mut seg = Segment::new(s, dir);
     conn.note_segment(dir, s);
     seg.irtt = conn.irtt_ns.unwrap_or(0);
+    seg.near_sender = conn.handshake_place()
+        == Some(if dir == 0 {
+            Place::NearClient
+        } else {
+            Place::NearServer
+        });
     let (fwd, rev) = split(&mut conn.flows, dir);
     fwd.count_packet(s);
     rst::judge_acceptance(&mut seg, fwd, rev);

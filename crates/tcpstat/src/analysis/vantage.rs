@@ -136,6 +136,19 @@ pub struct Vantage {
 }
 
 impl Conn {
+    /// Where the handshake says the capture was taken (`None` before it completes, or
+    /// without one).
+    pub(super) fn handshake_place(&self) -> Option<Place> {
+        let (irtt, s2sa) = (self.irtt_ns?, self.syn_to_synack_ns?);
+        let (server_side, client_side) = (s2sa as f64, (irtt - s2sa) as f64);
+        Some(split_place(
+            client_side,
+            server_side,
+            Place::NearClient,
+            Place::NearServer,
+        ))
+    }
+
     /// Decide where the capture was taken: from the handshake's split when it was captured,
     /// else from the data direction's two halves of the round trip.
     pub fn vantage(&self) -> Vantage {
