@@ -49,7 +49,7 @@ pub(super) fn classify(seg: &mut Segment, fwd: &mut Flow, rev: &Flow) {
         since_ack: elapsed(seg.now, rev.lastacktime),
         rtt_est: rtt_estimate(fwd, seg.irtt),
         trigger,
-        waited: trigger.map(|t| elapsed(seg.now, t.at) - sender_side),
+        waited: trigger.map(|t| elapsed(seg.now, t.at).saturating_sub(sender_side)),
     };
     seg.info.orig_frame = ev.orig.map(|u| u.frame);
     if seg.info.rto_ns.is_none() {
@@ -113,7 +113,7 @@ fn kind(seg: &Segment, rev: &Flow, ev: &Evidence, in_rto_recovery: bool) -> Retr
         return RetransKind::Timeout;
     }
     if let Some(waited) = ev.waited {
-        return if waited < REACTION_NS + ev.rtt_est / 4 {
+        return if waited < REACTION_NS.saturating_add(ev.rtt_est / 4) {
             RetransKind::Fast
         } else {
             RetransKind::Timeout

@@ -140,7 +140,7 @@ impl Conn {
     /// without one).
     pub(super) fn handshake_place(&self) -> Option<Place> {
         let (irtt, s2sa) = (self.irtt_ns?, self.syn_to_synack_ns?);
-        let (server_side, client_side) = (s2sa as f64, (irtt - s2sa) as f64);
+        let (server_side, client_side) = (s2sa as f64, irtt.saturating_sub(s2sa) as f64);
         Some(split_place(
             client_side,
             server_side,
@@ -168,7 +168,7 @@ impl Conn {
         let (place, evidence) = if let (Some(irtt), Some(s2sa)) =
             (self.irtt_ns, self.syn_to_synack_ns)
         {
-            let (server_side, client_side) = (s2sa as f64 / 1e6, (irtt - s2sa) as f64 / 1e6);
+            let (server_side, client_side) = (s2sa as f64 / 1e6, irtt.saturating_sub(s2sa) as f64 / 1e6);
             let place = split_place(
                 client_side,
                 server_side,
