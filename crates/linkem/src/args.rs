@@ -55,6 +55,10 @@ pub struct Args {
     /// Only check the netem words given as arguments: print them in canonical form and exit.
     #[arg(long)]
     pub check: bool,
+    /// Run under the real-time FIFO scheduling policy (priority 10): frames leave on time even
+    /// when other programs keep the CPUs busy, and wake-ups are faster (needs root).
+    #[arg(long)]
+    pub realtime: bool,
     /// Kernel receive ring per interface, in KiB.
     #[arg(long, value_name = "KIB", default_value_t = 32768)]
     pub buffer_kib: i32,

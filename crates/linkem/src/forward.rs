@@ -20,6 +20,8 @@ use crate::record::{Dir, FrameLog};
 const BATCH: usize = 256;
 /// Idle wake-up when nothing is held: only to flush the log now and then.
 const IDLE_WAIT: Duration = Duration::from_millis(500);
+/// A kernel arrival stamp older than this is not trusted (see [`arrival`]).
+const MAX_READ_LAG: Duration = Duration::from_millis(50);
 /// The log is at most this much behind the frames.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
@@ -119,11 +121,12 @@ fn receive(
     pool: &mut Pool,
 ) -> Result<usize> {
     let mut got = 0;
+    let wall_now = wall_ns();
     for from in 0..2 {
         let (rx, tx) = split(sides, from);
         let link = &mut tx.link;
         let n = rx.cap.dispatch(Some(BATCH), |r| {
-            link.handle_frame(now, pool.take(r.data));
+            link.handle_frame(arrival(now, wall_now, r.ts), pool.take(r.data));
         })?;
         got += n;
         while let Some(d) = tx.link.poll_dropped() {
@@ -132,6 +135,26 @@ fn receive(
         }
     }
     Ok(got)
+}
+
+/// When a frame really arrived: the kernel stamped it on arrival, so a frame read late (linkem
+/// was busy or asleep) still gets its delay from then, not from the read. A stamp from the
+/// future or more than `MAX_READ_LAG` old (the wall clock was stepped) counts as now.
+fn arrival(now: Instant, wall_now: i128, ts: netcap::Timestamp) -> Instant {
+    let stamped = i128::from(ts.sec) * 1_000_000_000 + i128::from(ts.nsec);
+    let lag = wall_now - stamped;
+    if (0..MAX_READ_LAG.as_nanos() as i128).contains(&lag) {
+        now.checked_sub(Duration::from_nanos(lag as u64))
+            .unwrap_or(now)
+    } else {
+        now
+    }
+}
+
+fn wall_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
 }
 
 /// Send every frame that is due.

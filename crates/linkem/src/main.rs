@@ -53,6 +53,13 @@ fn run() -> Result<ExitCode> {
         .unwrap_or_else(|| RandomState::new().hash_one(std::process::id()));
     let stop = netcap::live::signal_flag()?;
     netcap::tighten_timer_slack();
+    if args.realtime {
+        netcap::realtime_priority(10).map_err(|e| {
+            Exit::failure(format!(
+                "--realtime: the kernel refused the real-time policy ({e}): run linkem as root, or without --realtime"
+            ))
+        })?;
+    }
     let clock = Clock::new();
     let mut log = FrameLog::open(args.log.as_deref(), clock).map_err(|e| {
         Exit::failure(format!(

@@ -970,6 +970,22 @@ pub fn tighten_timer_slack() {
     }
 }
 
+/// Run this thread under the real-time FIFO policy at `priority` (1–99), so that it wakes the
+/// moment its timer or a packet is due even on a busy machine. Needs CAP_SYS_NICE (root);
+/// the error says when it is refused.
+#[allow(unsafe_code)]
+pub fn realtime_priority(priority: i32) -> io::Result<()> {
+    let param = libc::sched_param {
+        sched_priority: priority,
+    };
+    // SAFETY: `param` is a valid sched_param that outlives the call; pid 0 is this thread.
+    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Interfaces as libpcap lists them: name, description, addresses, flags.
 pub fn list_devices() -> Result<Vec<pcap::Device>, CaptureError> {
     pcap::Device::list().map_err(|e| CaptureError::Live {

@@ -168,7 +168,8 @@ impl Conn {
         let (place, evidence) = if let (Some(irtt), Some(s2sa)) =
             (self.irtt_ns, self.syn_to_synack_ns)
         {
-            let (server_side, client_side) = (s2sa as f64 / 1e6, irtt.saturating_sub(s2sa) as f64 / 1e6);
+            let (server_side, client_side) =
+                (s2sa as f64 / 1e6, irtt.saturating_sub(s2sa) as f64 / 1e6);
             let place = split_place(
                 client_side,
                 server_side,
