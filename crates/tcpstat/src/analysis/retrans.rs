@@ -146,6 +146,18 @@ fn reason(
         ),
         None => "the original was not captured (lost before the capture point)".into(),
     };
+    if let (RetransKind::Fast, Some(t), Some(waited)) = (kind, ev.trigger, ev.waited) {
+        return format!(
+            "fast: resent {:.1} ms after the ACK in frame {} reached the sender (its TSecr names that ACK, captured here {:.1} ms before); {} duplicate ACKs for seq {} had been captured (frames {}); {}",
+            waited.max(0) as f64 / 1e6,
+            t.frame,
+            elapsed(now, t.at) as f64 / 1e6,
+            rev.dupacknum,
+            rev.lastack.wrapping_sub(base),
+            fmt_frames(&rev.dupack_frames),
+            orig_txt
+        );
+    }
     if let (Some(t), Some(waited)) = (ev.trigger, ev.waited) {
         orig_txt += &format!(
             "; its TSecr names frame {} (seen here {:.1} ms before) as the last ACK the sender had: it resent {:.1} ms after that ACK reached it",
