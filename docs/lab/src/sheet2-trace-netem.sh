@@ -20,15 +20,21 @@ blocks can describe the losses and timestamps allow an RTT measure on every ACK.
 
 ## How does the RTT evolve?
 EOF
-run -g 'RTT|^connection' 'for t in 0 1 2 3; do tcpstat -r trace$t.pcap; done'
+run -g 'RTT|^connection|vantage' 'for t in 0 1 2 3; do tcpstat -r trace$t.pcap; done'
 run 'tcpstat graph -r trace1.pcap --conn 0 --kind rtt -o ../../docs/img/lab-trace1-rtt.svg'
 md <<'EOF'
 ![RTT of each acknowledged segment over time in trace1](../img/lab-trace1-rtt.svg)
 
-**Answer.** The handshake RTT is 400–640 ms (netem's delay on the first packets); data RTT samples
-(Karn's rule: never from a retransmitted segment) range from a fraction of a millisecond to several
-hundred milliseconds: a segment acknowledged right after a gap is filled has a tiny sample, one that
-waited behind a queue a large one. The graph shows each sample over time.
+**Answer.** First, where were these traces captured? In every one the server answers the SYN
+within a few milliseconds and then waits 400–640 ms for the client's ACK (`vantage`): the capture
+is next to the **receiver** (the server; the client sends the file). From there the "RTT" samples
+— data to its ACK, Karn's rule — are only the receiver's ACK delay, well under a millisecond
+(the few large ones are segments that waited for a hole to be filled before they could be
+acknowledged), so their evolution says nothing about the path. The path's round trip shows in the
+other half: from an ACK leaving the receiver to the new data that echoes its timestamp, about
+420 ms throughout (`path RTT` adds the two halves); the handshake took longer (400–640 ms) while
+the first packets also met neighbour discovery and netem's queue. The graph shows the
+receiver-side samples over time.
 
 ## Are delayed ACKs used?
 EOF
@@ -44,12 +50,18 @@ blocks), which is exactly what fast retransmit needs.
 EOF
 run -g 'retransmission' 'tcpstat packets -r trace3.pcap'
 md <<'EOF'
-**Answer.** In trace3, frame 74 (seq 41522) is a **fast retransmission**: three duplicate ACKs for
-41522 (frames 69, 71, 73) told the sender the segment was lost while later ones arrived; it resent it
-20 ms after the original, without waiting for its timer. Frame 76 (seq 44378) is a **timeout
-retransmission**: no duplicate ACK came back for it, so the sender waited 1.5 s of silence until its
-retransmission timer (RTO) fired. (trace0 has one fast retransmission, frame 142 after 19 duplicate
-ACKs; trace2 two timeout retransmissions.)
+**Answer.** In trace3, frame 74 (seq 41522) is a **fast retransmission**, and frame 76 (seq 44378)
+a **timeout retransmission** — but the capture is next to the receiver, so the duplicate ACKs
+captured just before frame 74 (69, 71, 73) had not reached the sender when it resent: an ACK
+captured here arrives there ~420 ms later. Frame 74's timestamp echo (TSecr) names the ACK it
+answers: frame 71, the second duplicate ACK, carrying SACK; the sender resent the segment as soon
+as that ACK reached it (Linux's fast recovery with SACK does not wait for a third duplicate),
+~420 ms after frame 71 was captured. Frame 76 echoes frame 75, the last ACK the sender had
+received, and came 1.1 s after that ACK reached it, with no duplicate ACK asking for seq 44378: no
+ACK released it, its retransmission timer (RTO) did — which is why it could not have been a fast
+retransmission. (trace0 has ten fast retransmissions from frame 142 on — Wireshark flags only
+frame 142 and calls the others out-of-order, but each was sent after newer data, a later TSval:
+resends of segments lost before the capture point; trace2 has one of each.)
 
 ## Graphs
 EOF
