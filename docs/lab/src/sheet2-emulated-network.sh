@@ -25,8 +25,8 @@ way) a lost segment costs a whole RTT or a timeout, which is why the bottom rows
 ## One cell from both sides: loss 5 %, delay 100 ms
 EOF
 run 'ls cnp3/loss5-delay100; cat cnp3/loss5-delay100/spec.txt'
-run -g 'RTT|retrans|^connection|delayed|goodput' 'tcpstat -r cnp3/loss5-delay100/client.pcap'
-run -g 'RTT|retrans|^connection|delayed|goodput' 'tcpstat -r cnp3/loss5-delay100/server.pcap'
+run -g 'RTT|retrans|^connection|vantage|delayed|goodput' 'tcpstat -r cnp3/loss5-delay100/client.pcap'
+run -g 'RTT|retrans|^connection|vantage|delayed|goodput' 'tcpstat -r cnp3/loss5-delay100/server.pcap'
 md <<'EOF'
 The same connection, seen from two places. At the client (the sender) the handshake and the data
 RTT samples are the path's round trip — 200 ms of delay plus the bottleneck's queue. At the server
@@ -48,16 +48,18 @@ data segments the client had to resend (a pure ACK could be among them: it cross
 direction) — and the kernel's counters say it resent exactly as many, all by fast retransmit /
 SACK recovery or, on the slow paths, some after a timeout.
 
-The captures name the same segments, but not as a sender would: tcpstat prints Wireshark's flags,
-flag for flag, and Wireshark calls a segment that fills a hole less than a round trip after the
-previous segment "out-of-order" (`tcp.analysis.out_of_order`), and a resend that follows
-duplicate ACKs closely a fast retransmission. At the client, where every one of these segments is
-plainly the retransmission of a segment the network dropped, most come out out-of-order; at the
-server, the explanation of a fast retransmission ("resent 0.1 ms after the last" duplicate ACK)
-times it against ACKs that were then still 100 ms away from the sender. Wireshark's rules assume nothing about where the capture
-was taken; knowing it — and checking the explanation against this ground truth and these counters
-— is the next step of the project (tcpstat's vantage-aware analysis).
-
+The captures name the same segments. tcpstat prints Wireshark's flags, flag for flag, and
+Wireshark calls a segment that fills a hole less than a round trip after the previous segment
+"out-of-order" (`tcp.analysis.out_of_order`) — here most of these resends, at both ends.
+Wireshark's rules assume nothing about where the capture was taken; tcpstat's own reading does:
+it keeps the flags, but counts and explains as a retransmission every segment sent after newer
+data (a later timestamp) or seen next to its sender, and it names the ACK that released each
+resend as the sender saw it (the segment's TSecr), so the explanation is right from either end.
+`scripts/ground-truth` scores exactly this against the drops, the counters and TCP_INFO (see
+[tcpstat](../tcpstat.md#where-the-capture-was-taken-and-the-ground-truth)).
+EOF
+run 'TCPSTAT=$(command -v tcpstat) scripts/ground-truth cnp3'
+md <<'EOF'
 ## The time-sequence graph
 EOF
 run 'tcpstat graph -r cnp3/loss5-delay100/client.pcap --conn 0 --kind tsg -o ../../docs/img/lab-emulated-tsg.svg'
