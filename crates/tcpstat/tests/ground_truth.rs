@@ -19,21 +19,12 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
     }
     let dir = std::env::temp_dir().join(format!("netlab-ground-truth-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let linkem = tool("linkem");
-    let out = Command::new(workspace_root().join("scripts/scenario"))
-        .arg("cnp3-netem")
-        .arg(&dir)
-        .args([
+    testsupport::scenario(
+        &dir,
+        &[
             "--loss", "5 10", "--delay", "10 100", "--size", "300000", "--seed", "5",
-        ])
-        .env("NETLAB_BIN", linkem.parent().unwrap())
-        .env("NETLAB_PREFIX", format!("t{}g", std::process::id()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        "g",
     );
     let out = Command::new(workspace_root().join("scripts/ground-truth"))
         .arg(&dir)

@@ -202,6 +202,29 @@ pub fn tool(name: &str) -> PathBuf {
     path
 }
 
+/// Run `scripts/scenario cnp3-netem DIR ARGS...` with this test run's binaries (linkem,
+/// sniff) and a private lab prefix ending in `tag`; panics with its stderr when it fails,
+/// else returns what it printed (the summary table).
+pub fn scenario(dir: &Path, args: &[&str], tag: &str) -> String {
+    let linkem = tool("linkem");
+    let out = Command::new(workspace_root().join("scripts/scenario"))
+        .arg("cnp3-netem")
+        .arg(dir)
+        .args(args)
+        .env("NETLAB_BIN", linkem.parent().expect("target dir"))
+        .env("NETLAB_PREFIX", format!("t{}{tag}", std::process::id()))
+        .output()
+        .expect("run scripts/scenario");
+    assert!(
+        out.status.success(),
+        "scripts/scenario cnp3-netem {} failed: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A namespace lab brought up by `scripts/lab` with a private name prefix, so that tests
 /// (and developers) can run several at once. Torn down on drop.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use serde_json::Value;
-use testsupport::{require_peer, require_root, tool, workspace_root};
+use testsupport::{require_peer, require_root, tool};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -48,24 +48,13 @@ fn one_cell_of_the_emulated_network_agrees_with_its_ground_truth() {
     }
     let dir = std::env::temp_dir().join(format!("netlab-scenario-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let bin = tool("linkem");
-    let out = Command::new(workspace_root().join("scripts/scenario"))
-        .args(["cnp3-netem"])
-        .arg(&dir)
-        .args([
+    let table = testsupport::scenario(
+        &dir,
+        &[
             "--loss", "5", "--delay", "10", "--size", "400000", "--seed", "3",
-        ])
-        .env("NETLAB_BIN", bin.parent().unwrap())
-        .env("NETLAB_PREFIX", format!("t{}s", std::process::id()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
+        ],
+        "s",
     );
-    let table = text(&out.stdout);
     assert!(table.contains("loss5-delay10"), "{table}");
     let cell = dir.join("loss5-delay10");
     for f in [
