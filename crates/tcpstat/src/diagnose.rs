@@ -13,7 +13,7 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::Format;
-use crate::analysis::{Analyzer, Conn, RetransKind, af};
+use crate::analysis::{Analyzer, Conn, Place, RetransKind, af};
 use crate::input::{self, Flow as Next};
 
 const MAX_EVIDENCE: usize = 12;
@@ -429,7 +429,8 @@ pub fn run(file: &str, only: Option<u32>, fmt: Format, out: &mut impl Write) -> 
                 writeln!(
                     out,
                     "{}",
-                    json!({"type": "finding", "conn": f.conn, "culprit": f.culprit, "text": f.text, "frames": f.frames})
+                    json!({"type": "finding", "conn": f.conn, "culprit": f.culprit, "text": f.text, "frames": f.frames,
+                        "vantage": f.conn.map(|id| an.conns[id as usize].vantage().place.name())})
                 )?;
             }
             writeln!(
@@ -466,6 +467,16 @@ pub fn run(file: &str, only: Option<u32>, fmt: Format, out: &mut impl Write) -> 
                             c.state().0,
                             (c.last_ts - c.first_ts) as f64 / 1e9
                         )?;
+                        let v = c.vantage();
+                        let path = v
+                            .path_rtt_ms
+                            .map(|p| format!("; path RTT {p:.1} ms"))
+                            .unwrap_or_default();
+                        let at = match v.place {
+                            Place::NearClient | Place::NearServer => "captured near the",
+                            Place::Between | Place::Unknown => "capture point:",
+                        };
+                        writeln!(out, "  {at} {}{path}", v.evidence)?;
                     }
                     last = f.conn;
                 }
