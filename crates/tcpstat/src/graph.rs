@@ -35,6 +35,8 @@ struct Pt {
     flags: TcpFlags,
     af: u32,
     rtt_ms: Option<f64>,
+    /// ACK → this data (its TSecr echo), ms.
+    echo_ms: Option<f64>,
     bif: Option<u32>,
     frame: u64,
 }
@@ -96,6 +98,7 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
             flags: s.flags,
             af: p.flags,
             rtt_ms: p.ack_rtt_ns.filter(|_| p.rtt_valid).map(|r| r as f64 / 1e6),
+            echo_ms: p.echo_rtt_ns.map(|r| r as f64 / 1e6),
             bif: p.bytes_in_flight,
             frame: s.frame,
         });
@@ -485,31 +488,61 @@ fn rtt<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // Samples come from the receiver's ACKs of direction d's data.
+    // The two halves of the round trip either side of the capture point: data → ACK (the
+    // receiver's ACKs of direction d's data, Karn's rule) and ACK → the data echoing it (the
+    // sender's side); their sum, at each echo with the latest data → ACK, is the path RTT.
     let s: Vec<(f64, f64)> = pts
         .iter()
         .filter(|p| p.dir != d)
         .filter_map(|p| p.rtt_ms.map(|r| (p.t, r)))
         .collect();
+    let e: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.dir == d)
+        .filter_map(|p| p.echo_ms.map(|r| (p.t, r)))
+        .collect();
+    let mut path = Vec::new();
+    let mut last_d2a = None;
+    for p in pts {
+        if p.dir != d && p.rtt_ms.is_some() {
+            last_d2a = p.rtt_ms;
+        }
+        if let (true, Some(a2d), Some(d2a)) = (p.dir == d, p.echo_ms, last_d2a) {
+            path.push((p.t, a2d + d2a));
+        }
+    }
     // A clock going back makes negative samples.
-    let (ymin, ymax) = range(s.iter().map(|x| x.1));
+    let (ymin, ymax) = range(s.iter().chain(&e).chain(&path).map(|x| x.1));
     let mut ch = chart(
         root,
-        format!("RTT (Karn's rule) — {title}"),
+        format!("RTT either side of the capture point — {title}"),
         70,
         (t, (ymin.min(0.0), ymax.max(0.0) * 1.1)),
         ("time since the first packet (s)", "RTT (ms)"),
         (true, false),
     )?;
-    ch.draw_series(LineSeries::new(s.clone(), BLUE.mix(0.4)))
-        .map_err(err)?;
+    if !path.is_empty() {
+        ch.draw_series(LineSeries::new(path.clone(), GREEN.mix(0.6)))
+            .map_err(err)?
+            .label(format!(
+                "path RTT = data→ACK + ACK→data ({} samples)",
+                path.len()
+            ))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN));
+    }
     ch.draw_series(
         s.iter()
             .map(|&(x, y)| Circle::new((x, y), 3, BLUE.filled())),
     )
     .map_err(err)?
-    .label(format!("RTT sample ({} samples)", s.len()))
+    .label(format!("data→ACK here, Karn ({} samples)", s.len()))
     .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+    if !e.is_empty() {
+        ch.draw_series(e.iter().map(|&(x, y)| Circle::new((x, y), 3, RED.filled())))
+            .map_err(err)?
+            .label(format!("ACK→data echoing it, TSecr ({} samples)", e.len()))
+            .legend(|(x, y)| Circle::new((x + 10, y), 3, RED.filled()));
+    }
     legend(&mut ch, SeriesLabelPosition::MiddleRight)
 }
 

@@ -33,8 +33,9 @@ is next to the **receiver** (the server; the client sends the file). From there 
 acknowledged), so their evolution says nothing about the path. The path's round trip shows in the
 other half: from an ACK leaving the receiver to the new data that echoes its timestamp, about
 420 ms throughout (`path RTT` adds the two halves); the handshake took longer (400–640 ms) while
-the first packets also met neighbour discovery and netem's queue. The graph shows the
-receiver-side samples over time.
+the first packets also met neighbour discovery and netem's queue. The graph shows both halves
+over time — data → ACK at the capture point (blue, the receiver's ACK delay), ACK → the data
+echoing it (red, the rest of the path) — and their sum, the path RTT (green).
 
 ## Are delayed ACKs used?
 EOF

@@ -153,6 +153,9 @@ pub struct PacketInfo {
     pub ack_rtt_ns: Option<i64>,
     /// The RTT sample is usable by Karn's rule (the acknowledged data was sent once).
     pub rtt_valid: bool,
+    /// This data segment echoes (TSecr) an ACK captured this long before: the sender's side
+    /// of the capture point (the first echo of each ACK only).
+    pub echo_rtt_ns: Option<i64>,
     pub bytes_in_flight: Option<u32>,
     /// Retransmissions: time since the highest-sequence segment (Wireshark's `tcp.analysis.rto`)
     /// and since the original transmission of this sequence number.

@@ -132,7 +132,7 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     sequence::advance(&seg, fwd);
 
     ack::acknowledge(&mut seg, rev);
-    vantage::track_echo(&seg, fwd, rev);
+    vantage::track_echo(&mut seg, fwd, rev);
     delayed_ack::record(&seg, fwd, rev);
     inflight::measure(&mut seg, fwd);
     if seg.flags.rst() {

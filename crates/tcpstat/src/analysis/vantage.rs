@@ -64,7 +64,7 @@ pub(super) struct TsSeen {
 
 /// Remember the segment's TSval (for its echo), and when it is new data echoing the peer's
 /// TSval, sample the time from that ACK to this data: the sender's side of the capture point.
-pub(super) fn track_echo(seg: &Segment, fwd: &mut Flow, rev: &mut Flow) {
+pub(super) fn track_echo(seg: &mut Segment, fwd: &mut Flow, rev: &mut Flow) {
     let Some((tsval, tsecr)) = seg.ts else {
         return;
     };
@@ -93,6 +93,7 @@ pub(super) fn track_echo(seg: &Segment, fwd: &mut Flow, rev: &mut Flow) {
         t.echoed = true;
         let ns = elapsed(seg.now, t.at);
         fwd.last_echo_ns = Some(ns);
+        seg.info.echo_rtt_ns = Some(ns);
         let ms = ns as f64 / 1e6;
         fwd.echo_rtt.add(ms);
         fwd.echo_samples.add(ms);
