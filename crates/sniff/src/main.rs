@@ -5,6 +5,7 @@
 //! summary, a hex dump, a full field-by-field dissection with byte offsets, NDJSON, or an SVG
 //! layer diagram. Decoding is `netproto::frame`, shared with tcpstat.
 
+mod app;
 mod args;
 mod diagram;
 mod dissect;

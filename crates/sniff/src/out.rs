@@ -270,6 +270,14 @@ pub fn json_packet<'a>(
     j
 }
 
+fn hex_str(d: &[u8]) -> String {
+    let mut hex = Vec::new();
+    for b in d {
+        text::hex_byte(&mut hex, *b);
+    }
+    String::from_utf8(hex).unwrap_or_default()
+}
+
 fn tcp_options_json(
     o: netproto::frame::TcpOptions<'_>,
 ) -> serde_json::Map<String, serde_json::Value> {
@@ -298,6 +306,51 @@ fn tcp_options_json(
             TcpOption::Nop => nop += 1,
             TcpOption::End => {
                 m.insert("eol".into(), Value::Bool(true));
+            }
+            TcpOption::UserTimeout(v) => {
+                m.insert(
+                    "uto".into(),
+                    json!({"raw": v, "secs": TcpOption::user_timeout_secs(v)}),
+                );
+            }
+            TcpOption::Md5(d) => {
+                m.insert("md5".into(), json!(hex_str(d)));
+            }
+            TcpOption::Ao {
+                key_id,
+                rnext_key_id,
+                mac,
+            } => {
+                m.insert(
+                    "ao".into(),
+                    json!({"keyid": key_id, "rnextkeyid": rnext_key_id, "mac": hex_str(mac)}),
+                );
+            }
+            TcpOption::Mptcp(mp) => {
+                let list = m.entry("mptcp").or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(a) = list {
+                    a.push(json!({"subtype": mp.subtype(), "data": hex_str(mp.bytes())}));
+                }
+            }
+            TcpOption::FastOpen {
+                cookie,
+                experimental,
+            } => {
+                m.insert(
+                    "tfo".into(),
+                    json!({"cookie": hex_str(cookie), "experimental": experimental}),
+                );
+            }
+            TcpOption::AccEcn { order, counters } => {
+                m.insert(
+                    "accecn".into(),
+                    json!({"order": order, "counters": hex_str(counters)}),
+                );
+            }
+            TcpOption::Experimental { kind, exid, data } => {
+                other.push(
+                    json!({"kind": kind, "exid": exid, "data": hex_str(data), "malformed": false}),
+                );
             }
             TcpOption::Other { kind, data } | TcpOption::Malformed { kind, data } => {
                 let mut hex = Vec::new();

@@ -333,43 +333,104 @@ fn routing_and_stp_traces_decode_without_error() {
 }
 
 #[test]
-fn default_lines_equal_tcpdump_on_tcp_traces() {
-    let files = traces("default_lines_equal_tcpdump_on_tcp_traces");
-    if files.is_empty() || !require_peer("default_lines_equal_tcpdump_on_tcp_traces", "tcpdump") {
+fn default_lines_equal_tcpdump_on_every_trace() {
+    let t = "default_lines_equal_tcpdump_on_every_trace";
+    let files = traces(t);
+    if files.is_empty() || !require_peer(t, "tcpdump") {
         return;
     }
-    // Traces whose every line is TCP/STP/OSPF: all but these two (tcpdump decodes DNS and
-    // RIPng payloads, which sniff prints as `UDP, length N`).
-    let not_compared = ["ripng-r1-trace.pcap", "simple-trace.pcap"];
+    // Every line of every trace: TCP, STP, OSPF, and the DNS and RIPng payloads tcpdump
+    // decodes (simple-trace.pcap, ripng-r1-trace.pcap).
     let (mut compared, mut lines) = (Vec::new(), 0);
     for path in files {
         let (name, frames, _) = row(&path);
-        if not_compared.contains(&name.as_str()) {
-            continue;
-        }
-        let ours = Command::new(tool("sniff"))
-            .args(["-q", "-r"])
-            .arg(&path)
-            .env("TZ", "UTC")
-            .output()
-            .unwrap();
-        assert!(ours.status.success(), "sniff failed on {name}");
-        let a = String::from_utf8_lossy(&ours.stdout);
+        let a = sniff_lines(&path);
         let b = tcpdump_lines(&path);
-        for (i, (x, y)) in a.lines().zip(&b).enumerate() {
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x, y, "{name} line {}", i + 1);
         }
-        assert_eq!(a.lines().count(), b.len(), "{name}");
+        assert_eq!(a.len(), b.len(), "{name}");
         assert_eq!(b.len(), frames, "{name}: one line per frame");
         lines += b.len();
         compared.push(name);
     }
     assert_eq!(
         compared.len(),
-        13,
+        15,
         "traces compared with tcpdump: {compared:?}"
     );
-    assert_eq!(lines, 2670 - 10 - 12, "lines compared with tcpdump");
+    assert_eq!(lines, 2670, "lines compared with tcpdump");
+}
+
+/// sniff's default lines for `path` (UTC).
+fn sniff_lines(path: &Path) -> Vec<String> {
+    let ours = Command::new(tool("sniff"))
+        .args(["-q", "-r"])
+        .arg(path)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(ours.status.success(), "sniff failed on {}", path.display());
+    String::from_utf8_lossy(&ours.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The traces cut to old snapshot lengths (tcpdump's 68 and 96 among them) by `editcap -s`:
+/// every TCP line equals tcpdump's, the headers cut inside their options included
+/// (`options [mss 1460,nop,wscale 2,nop,nop,TS [|tcp]>`, `sack 1  [|tcp]>`), and so do the
+/// cut DNS and RIPng payloads of the two UDP traces.
+#[test]
+fn tcp_lines_equal_tcpdump_at_small_snapshot_lengths() {
+    let t = "tcp_lines_equal_tcpdump_at_small_snapshot_lengths";
+    let files = traces(t);
+    if files.is_empty() || !require_peer(t, "tcpdump") || !require_peer(t, "editcap") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sniff-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut tcp_lines, mut cut_options, mut udp_lines) = (0, 0, 0);
+    for snap in [54, 60, 64, 66, 68, 74, 76, 80, 86, 96, 128] {
+        for path in &files {
+            let (name, _, _) = row(path);
+            let cut = dir.join(format!("{snap}-{name}"));
+            let st = Command::new("editcap")
+                .arg("-s")
+                .arg(snap.to_string())
+                .arg(path)
+                .arg(&cut)
+                .status()
+                .unwrap();
+            assert!(st.success(), "editcap -s {snap} {name}");
+            let a = sniff_lines(&cut);
+            let b = tcpdump_lines(&cut);
+            assert_eq!(a.len(), b.len(), "{name} at -s {snap}");
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                let tcp = y.contains(": Flags [") || y.ends_with("[|tcp]");
+                let app = y.contains(".53: ") || y.contains(".521: ");
+                if tcp || app {
+                    assert_eq!(x, y, "{name} at -s {snap}, line {}", i + 1);
+                    if tcp {
+                        tcp_lines += 1;
+                    } else {
+                        udp_lines += 1;
+                    }
+                    if y.contains("[|tcp]") && y.contains("options [") {
+                        cut_options += 1;
+                    }
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "{tcp_lines} TCP lines ({cut_options} with options cut) and {udp_lines} DNS/RIPng lines equal tcpdump's"
+    );
+    assert!(cut_options >= 100, "options cut: {cut_options}");
+    // Every TCP frame at every length, but the 60 IPv6 frames of bgp-as1 and simple-trace
+    // that -s 54 cuts before their TCP header (tcpdump: `[|ip6]`).
+    assert_eq!(tcp_lines, 11 * 2504 - 60, "TCP lines compared");
 }
 
 #[test]
