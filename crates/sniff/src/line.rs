@@ -128,6 +128,18 @@ impl RelSeq {
 pub struct LinePrinter {
     pub absolute: bool,
     pub utc_offset: Option<i64>,
+    /// How many `-t` (tcpdump's timestamp formats: 0 time of day, 1 none, 2 epoch seconds,
+    /// 3 delta from the previous packet, 4 date and time, 5 delta from the first packet).
+    pub ts_mode: u8,
+    /// Nanosecond digits (`--time-stamp-precision nano`).
+    pub nano: bool,
+    /// `-e`: the link-level header first (tcpdump's form), then the network layer without
+    /// its `IP `/`IP6 `/`ARP, ` prefix.
+    pub link_header: bool,
+    /// Set while printing a line whose link header was printed.
+    skip_proto: bool,
+    prev: Option<netcap::Timestamp>,
+    first: Option<netcap::Timestamp>,
     rel: RelSeq,
     ifnames: FxMap<u32, String>,
 }
@@ -137,6 +149,12 @@ impl LinePrinter {
         LinePrinter {
             absolute,
             utc_offset: None,
+            ts_mode: 0,
+            nano: false,
+            link_header: false,
+            skip_proto: false,
+            prev: None,
+            first: None,
             rel: RelSeq::default(),
             ifnames: FxMap::default(),
         }
@@ -149,18 +167,66 @@ impl LinePrinter {
             .or_insert_with(|| netcap::ifname(idx).unwrap_or_else(|| idx.to_string()))
     }
 
-    /// Append the timestamp as tcpdump prints it (local time of day).
+    /// Append the timestamp as tcpdump prints it for the `-t` count, followed by the space
+    /// before the rest of the line (nothing at all with `-t`).
     pub fn timestamp(&mut self, out: &mut Vec<u8>, r: &Record<'_>) {
-        let off = *self
-            .utc_offset
-            .get_or_insert_with(|| text::utc_offset(r.ts.sec));
-        text::time_of_day(out, r.ts.sec, r.ts.usec(), off);
+        let ts = r.ts;
+        let (frac, digits) = if self.nano {
+            (u64::from(ts.nsec), 9)
+        } else {
+            (u64::from(ts.usec()), 6)
+        };
+        let mut off = || {
+            *self
+                .utc_offset
+                .get_or_insert_with(|| text::utc_offset(ts.sec))
+        };
+        match self.ts_mode {
+            1 => return,
+            2 => {
+                text::dec(out, ts.sec.max(0) as u64);
+                out.push(b'.');
+                text::dec_pad(out, frac, digits);
+            }
+            3 | 5 => {
+                let base = if self.ts_mode == 3 {
+                    self.prev.unwrap_or(ts)
+                } else {
+                    *self.first.get_or_insert(ts)
+                };
+                self.prev = Some(ts);
+                let d = i128::from(ts.sec) * 1_000_000_000 + i128::from(ts.nsec)
+                    - (i128::from(base.sec) * 1_000_000_000 + i128::from(base.nsec));
+                let neg = d < 0;
+                let d = d.unsigned_abs();
+                let secs = (d / 1_000_000_000) as u64;
+                let ns = (d % 1_000_000_000) as u64;
+                out.extend_from_slice(if neg { b"-" } else { b" " });
+                text::dec_pad(out, secs / 3600, 2);
+                out.push(b':');
+                text::dec_pad(out, (secs / 60) % 60, 2);
+                out.push(b':');
+                text::dec_pad(out, secs % 60, 2);
+                out.push(b'.');
+                text::dec_pad(out, if self.nano { ns } else { ns / 1000 }, digits);
+            }
+            4 => {
+                let o = off();
+                text::date(out, ts.sec + o);
+                out.push(b' ');
+                text::time_of_day_frac(out, ts.sec, frac, digits, o);
+            }
+            _ => {
+                let o = off();
+                text::time_of_day_frac(out, ts.sec, frac, digits, o);
+            }
+        }
+        out.push(b' ');
     }
 
     /// Append one line (with the trailing newline).
     pub fn line(&mut self, out: &mut Vec<u8>, r: &Record<'_>, f: &Frame<'_>) {
         self.timestamp(out, r);
-        out.push(b' ');
         if let Link::Sll(s) = f.link()
             && let Some(idx) = s.ifindex()
         {
@@ -178,15 +244,83 @@ impl LinePrinter {
             }
             out.push(b' ');
         }
+        self.skip_proto = self.link_header && self.link(out, r, f);
         self.body(out, r, f);
         out.push(b'\n');
+    }
+
+    /// `-e`: tcpdump's link-level text; false when this link type has none (raw IP).
+    fn link(&mut self, out: &mut Vec<u8>, r: &Record<'_>, f: &Frame<'_>) -> bool {
+        let et = match f.link() {
+            Link::Ethernet(e) => {
+                text::mac(out, e.source());
+                out.extend_from_slice(b" > ");
+                text::mac(out, e.destination());
+                out.extend_from_slice(b", ");
+                e.ether_type()
+            }
+            Link::Sll(s) => {
+                if let Some(idx) = s.ifindex() {
+                    out.extend_from_slice(b"ifindex ");
+                    text::dec(out, u64::from(idx));
+                    out.push(b' ');
+                } else {
+                    // tcpdump's `%3s`: right-aligned.
+                    let d = tcpdump::direction(s.direction());
+                    for _ in d.len()..3 {
+                        out.push(b' ');
+                    }
+                    out.extend_from_slice(d.as_bytes());
+                    out.push(b' ');
+                }
+                text::mac(out, s.address());
+                out.push(b' ');
+                let p = s.protocol();
+                if p == 4 {
+                    out.extend_from_slice(b"802.2, length ");
+                    text::dec(out, u64::from(r.len));
+                    out.extend_from_slice(b": ");
+                    return true;
+                }
+                p
+            }
+            Link::Null { .. } | Link::None => return false,
+        };
+        if et <= 1500 {
+            out.extend_from_slice(b"802.3, length ");
+        } else {
+            out.extend_from_slice(b"ethertype ");
+            out.extend_from_slice(match et {
+                0x0800 => b"IPv4" as &[u8],
+                0x86dd => b"IPv6",
+                0x0806 => b"ARP",
+                0x8035 => b"Reverse ARP",
+                0x8100 => b"802.1Q",
+                0x88a8 => b"802.1Q-QinQ",
+                0x88cc => b"LLDP",
+                0x8847 => b"MPLS unicast",
+                0x8848 => b"MPLS multicast",
+                0x888e => b"EAPOL",
+                0x8863 => b"PPPoE D",
+                0x8864 => b"PPPoE S",
+                _ => b"Unknown",
+            });
+            out.extend_from_slice(b" (0x");
+            text::hex_pad(out, u64::from(et), 4);
+            out.extend_from_slice(b"), length ");
+        }
+        text::dec(out, u64::from(r.len));
+        out.extend_from_slice(b": ");
+        true
     }
 
     fn body(&mut self, out: &mut Vec<u8>, r: &Record<'_>, f: &Frame<'_>) {
         match f.net() {
             Net::Ipv4(_) | Net::Ipv6(..) => self.ip(out, f),
             Net::Arp(a) => {
-                out.extend_from_slice(b"ARP, ");
+                if !self.skip_proto {
+                    out.extend_from_slice(b"ARP, ");
+                }
                 match (a.operation(), a.ipv4_addrs()) {
                     (1, Some((s, t))) => {
                         out.extend_from_slice(b"Request who-has ");
@@ -210,6 +344,11 @@ impl LinePrinter {
             }
             Net::Llc(l) => {
                 if let Transport::Stp(s) = f.transport() {
+                    if self.skip_proto && l.dsap() == 0x42 && l.ssap() == 0x42 {
+                        out.extend_from_slice(
+                            b"LLC, dsap STP (0x42) Individual, ssap STP (0x42) Command, ctrl 0x03: ",
+                        );
+                    }
                     out.extend_from_slice(match s.version() {
                         0 => b"STP 802.1d",
                         2 => b"STP 802.1w",
@@ -277,7 +416,9 @@ impl LinePrinter {
 
     fn ip(&mut self, out: &mut Vec<u8>, f: &Frame<'_>) {
         let v6 = matches!(f.net(), Net::Ipv6(..));
-        out.extend_from_slice(if v6 { b"IP6 " } else { b"IP " });
+        if !self.skip_proto {
+            out.extend_from_slice(if v6 { b"IP6 " } else { b"IP " });
+        }
         let (Some(src), Some(dst)) = (f.src_ip(), f.dst_ip()) else {
             return;
         };

@@ -147,7 +147,8 @@ pub fn hexdump(out: &mut Vec<u8>, bytes: &[u8], ascii: bool) {
             }
             out.extend_from_slice(b"  ");
             for &b in chunk {
-                out.push(if (0x20..0x7f).contains(&b) { b } else { b'.' });
+                // tcpdump: ND_ASCII_ISGRAPH, so a space is a dot too.
+                out.push(if b.is_ascii_graphic() { b } else { b'.' });
             }
         }
         out.push(b'\n');
@@ -268,6 +269,27 @@ pub fn json_packet<'a>(
         _ => {}
     }
     j
+}
+
+/// tcpdump's -A, after the packet's line: each byte as text (printable ASCII, tab, space and
+/// newline as they are; a CR before a newline or among the last two bytes dropped; anything
+/// else `.`), then
+/// the end of the line.
+pub fn ascii(out: &mut Vec<u8>, d: &[u8]) {
+    for (i, &b) in d.iter().enumerate() {
+        if b == b'\r' {
+            // tcpdump's print-ascii.c: `length > 1` after the CR was counted, so a CR
+            // second to last is dropped too.
+            if d.len() - i - 1 > 1 && d[i + 1] != b'\n' {
+                out.push(b'.');
+            }
+        } else if b.is_ascii_graphic() || b == b'\t' || b == b' ' || b == b'\n' {
+            out.push(b);
+        } else {
+            out.push(b'.');
+        }
+    }
+    out.push(b'\n');
 }
 
 fn hex_str(d: &[u8]) -> String {

@@ -18,6 +18,8 @@ pub struct Printer {
     verbose: bool,
     hex: u8,
     ascii: bool,
+    /// -A: the packet as text.
+    ascii_only: bool,
     enabled: bool,
     flush_each: bool,
     lines: line::LinePrinter,
@@ -41,9 +43,16 @@ impl Printer {
             verbose: a.verbose,
             hex: a.hex.max(a.hex_ascii),
             ascii: a.hex_ascii > 0,
+            ascii_only: a.ascii,
             enabled,
             flush_each: a.line_buffered || stdout.is_terminal(),
-            lines: line::LinePrinter::new(a.absolute),
+            lines: {
+                let mut l = line::LinePrinter::new(a.absolute);
+                l.ts_mode = a.ts_mode;
+                l.nano = a.ts_precision == "nano";
+                l.link_header = a.link_header;
+                l
+            },
             buf: Vec::with_capacity(1 << 17),
             out: stdout,
             device,
@@ -65,7 +74,7 @@ impl Printer {
             Err(e) => {
                 self.undecoded += 1;
                 self.lines.timestamp(&mut self.buf, r);
-                let _ = writeln!(self.buf, " [{e}], length {}", r.len);
+                let _ = writeln!(self.buf, "[{e}], length {}", r.len);
                 return self.maybe_flush();
             }
         };
@@ -93,14 +102,12 @@ impl Printer {
             dissect::show(&f, &mut s);
             self.buf.extend_from_slice(s.as_bytes());
         }
+        if self.ascii_only {
+            let from = network_offset(&f);
+            out::ascii(&mut self.buf, r.data.get(from..).unwrap_or(&[]));
+        }
         if self.hex > 0 {
-            let from = if self.hex >= 2 {
-                0
-            } else {
-                f.ip_offset()
-                    .or_else(|| f.layers().get(1).map(|l| l.offset))
-                    .unwrap_or(0)
-            };
+            let from = if self.hex >= 2 { 0 } else { network_offset(&f) };
             out::hexdump(&mut self.buf, r.data.get(from..).unwrap_or(&[]), self.ascii);
         }
         self.maybe_flush()
@@ -143,6 +150,21 @@ impl Printer {
         }
         self.flush()
     }
+}
+
+/// Where tcpdump's -x and -A start: the network header (after an 802.2 LLC header, the
+/// protocol it carries, e.g. the STP BPDU).
+fn network_offset(f: &frame::Frame<'_>) -> usize {
+    if let Some(o) = f.ip_offset() {
+        return o;
+    }
+    let layers = f.layers();
+    if let Some(i) = layers.iter().position(|l| l.kind == frame::LayerKind::Llc) {
+        return layers
+            .get(i + 1)
+            .map_or_else(|| layers[i].offset + layers[i].len, |l| l.offset);
+    }
+    layers.get(1).map_or(0, |l| l.offset)
 }
 
 /// With --diagram, write packet `n`'s layers as SVG into the file.

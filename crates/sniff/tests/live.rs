@@ -387,3 +387,56 @@ fn timeout_rejects_values_that_have_no_meaning() {
         assert!(!err.contains("listening on"), "{arg}: {err}");
     }
 }
+
+/// -Q in|out|inout on `lo`, sniff and tcpdump side by side on the same exchange: the same
+/// number of packets for each direction (on lo, Linux shows every packet as received, so
+/// `out` keeps none of this exchange and `in` all of it).
+#[test]
+fn direction_keeps_what_tcpdumps_direction_keeps() {
+    let t = "direction_keeps_what_tcpdumps_direction_keeps";
+    if !require_root(t) || !require_peer(t, "tcpdump") || !require_peer(t, "kill") {
+        return;
+    }
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let filter = format!("tcp port {port}");
+    let mut counts = Vec::new();
+    for dir in ["in", "out", "inout"] {
+        let mut ours = Command::new(tool("sniff"));
+        ours.args(["-i", "lo", "-l", "-Q", dir, &filter])
+            .stdout(Stdio::piped());
+        let mut theirs = Command::new("tcpdump");
+        theirs
+            .args(["-i", "lo", "-nn", "-l", "-Q", dir, &filter])
+            .stdout(Stdio::piped());
+        let (mut a, _ea) = start_capture(ours);
+        let (mut b, _eb) = start_capture(theirs);
+        tcp_exchange(&l);
+        std::thread::sleep(Duration::from_millis(500));
+        let mut n = [0usize; 2];
+        for (i, c) in [&mut a, &mut b].into_iter().enumerate() {
+            let st = Command::new("kill")
+                .args(["-INT", &c.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let mut out = String::new();
+            c.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+            assert!(wait_exit(c, 10).success());
+            // tcpdump ends its output with an empty line when interrupted.
+            n[i] = out.lines().filter(|l| !l.is_empty()).count();
+        }
+        assert_eq!(
+            n[0], n[1],
+            "-Q {dir}: sniff {} lines, tcpdump {}",
+            n[0], n[1]
+        );
+        counts.push(n[0]);
+    }
+    assert!(counts[2] >= 8, "inout: {counts:?}");
+    assert_eq!(
+        counts[0] + counts[1],
+        counts[2],
+        "in + out = inout: {counts:?}"
+    );
+}

@@ -498,3 +498,117 @@ fn pcapng_reads_like_pcap_from_a_file_and_stdin() {
     assert_eq!(pcap, from_file);
     assert_eq!(pcap, from_stdin);
 }
+
+/// tcpdump's printing options on every trace, whole output compared byte for byte: the five
+/// timestamp formats, nanosecond timestamps, -A, -e (Ethernet, Linux cooked v1 with its
+/// direction column, 802.2 LLC), and the hex dumps.
+#[test]
+fn printing_options_equal_tcpdumps_on_every_trace() {
+    let t = "printing_options_equal_tcpdumps_on_every_trace";
+    let files = traces(t);
+    if files.is_empty() || !require_peer(t, "tcpdump") {
+        return;
+    }
+    let sets: [&[&str]; 14] = [
+        &["-t"],
+        &["-tt"],
+        &["-ttt"],
+        &["-tttt"],
+        &["-ttttt"],
+        &["--time-stamp-precision=nano"],
+        &["--time-stamp-precision=nano", "-ttt"],
+        &["--time-stamp-precision=nano", "-tttt"],
+        &["-A"],
+        &["-e"],
+        &["-e", "-A", "-tt"],
+        &["-x"],
+        &["-X"],
+        &["-XX"],
+    ];
+    let mut compared = 0;
+    for opts in sets {
+        for path in &files {
+            let (name, frames, _) = row(path);
+            let ours = Command::new(tool("sniff"))
+                .arg("-q")
+                .args(opts)
+                .arg("-r")
+                .arg(path)
+                .env("TZ", "UTC")
+                .output()
+                .unwrap();
+            assert!(ours.status.success(), "sniff {opts:?} {name}");
+            let theirs = Command::new("tcpdump")
+                .arg("-nn")
+                .args(opts)
+                .arg("-r")
+                .arg(path)
+                .env("TZ", "UTC")
+                .output()
+                .unwrap();
+            assert!(theirs.status.success(), "tcpdump {opts:?} {name}");
+            let (a, b) = (
+                String::from_utf8_lossy(&ours.stdout),
+                String::from_utf8_lossy(&theirs.stdout),
+            );
+            for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+                assert_eq!(x, y, "{opts:?} {name}, output line {}", i + 1);
+            }
+            assert_eq!(a.lines().count(), b.lines().count(), "{opts:?} {name}");
+            compared += frames;
+        }
+    }
+    assert_eq!(compared, 14 * 2670, "frames compared");
+}
+
+/// -F reads the filter from a file (comments and line breaks allowed) and ignores one on the
+/// command line, as tcpdump; a missing file is a one-line usage error (exit 2); -Q with -r
+/// is refused the same way.
+#[test]
+fn filter_file_and_direction_options() {
+    let t = "filter_file_and_direction_options";
+    let files = traces(t);
+    if files.is_empty() {
+        return;
+    }
+    let trace = files
+        .iter()
+        .find(|p| p.ends_with("simple-trace.pcap"))
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("sniff-F-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("dns.bpf");
+    std::fs::write(&f, "# DNS only\nudp\n  and port 53 # both directions\n").unwrap();
+    let run = |args: &[&str]| {
+        // -r first: words after the first filter word are all filter words.
+        Command::new(tool("sniff"))
+            .arg("-q")
+            .arg("-r")
+            .arg(trace)
+            .args(args)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap()
+    };
+    let fs = f.to_str().unwrap();
+    let with_file = run(&["-F", fs, "tcp"]);
+    assert!(with_file.status.success());
+    let inline = run(&["udp and port 53"]);
+    assert_eq!(with_file.stdout, inline.stdout);
+    assert_eq!(String::from_utf8_lossy(&inline.stdout).lines().count(), 2);
+    let missing = run(&["-F", "/nonexistent/filter.bpf"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: cannot read the filter file /nonexistent/filter.bpf"),
+        "{err}"
+    );
+    let q = run(&["-Q", "in"]);
+    assert_eq!(q.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&q.stderr).contains("-Q selects the direction of a live capture"),
+        "{q:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
