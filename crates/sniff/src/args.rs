@@ -85,6 +85,10 @@ pub struct Args {
     /// Print each packet's bytes from the network header in ASCII (tcpdump's -A).
     #[arg(short = 'A', conflicts_with_all = ["hex", "hex_ascii"])]
     pub ascii: bool,
+    /// Live capture: name the process that owns each packet's local end, from /proc
+    /// (`127.0.0.1.5000[hello-server/4242]`; JSON `src_process`/`dst_process`).
+    #[arg(long)]
+    pub process: bool,
     /// Print the link-level header on each line (MAC addresses, EtherType), as tcpdump -e.
     #[arg(short = 'e')]
     pub link_header: bool,

@@ -138,6 +138,8 @@ pub struct LinePrinter {
     pub link_header: bool,
     /// Set while printing a line whose link header was printed.
     skip_proto: bool,
+    /// `--process`: the owners of the current packet's ends, set before [`LinePrinter::line`].
+    pub attribution: Option<crate::procs::Attribution>,
     prev: Option<netcap::Timestamp>,
     first: Option<netcap::Timestamp>,
     rel: RelSeq,
@@ -153,6 +155,7 @@ impl LinePrinter {
             nano: false,
             link_header: false,
             skip_proto: false,
+            attribution: None,
             prev: None,
             first: None,
             rel: RelSeq::default(),
@@ -445,17 +448,28 @@ impl LinePrinter {
             }),
             p => p,
         };
+        let owner = |out: &mut Vec<u8>, o: Option<&crate::procs::Owner>| {
+            if let Some(o) = o {
+                out.push(b'[');
+                out.extend_from_slice(o.comm.as_bytes());
+                out.push(b'/');
+                text::dec(out, u64::from(o.pid));
+                out.push(b']');
+            }
+        };
         text::ip(out, src);
         if let Some((sp, _)) = ports {
             out.push(b'.');
             text::dec(out, u64::from(sp));
         }
+        owner(out, self.attribution.as_ref().and_then(|a| a.src.as_ref()));
         out.extend_from_slice(b" > ");
         text::ip(out, dst);
         if let Some((_, dp)) = ports {
             out.push(b'.');
             text::dec(out, u64::from(dp));
         }
+        owner(out, self.attribution.as_ref().and_then(|a| a.dst.as_ref()));
         out.extend_from_slice(b": ");
         if let Some(mark) = cut_l4 {
             out.extend_from_slice(if ports.is_some() { mark } else { &mark[1..] });

@@ -70,7 +70,8 @@ pub fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         snaplen: args.snaplen,
         buffer_kib: args.buffer_kib,
         promisc: !args.no_promisc,
-        immediate: interactive,
+        // --process looks sockets up as packets arrive: short-lived ones need them at once.
+        immediate: interactive || args.process,
     };
     // Before the capture opens: once it can see packets, a signal stops it cleanly.
     let stop = live::signal_flag().context("installing signal handler")?;

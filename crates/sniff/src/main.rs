@@ -14,6 +14,7 @@ mod line;
 mod live;
 mod out;
 mod print;
+mod procs;
 mod read;
 mod tcpdump;
 mod text;
@@ -45,6 +46,12 @@ fn run() -> Result<ExitCode> {
     if args.direction.is_some() && args.read.is_some() {
         return Err(Exit::usage(
             "-Q selects the direction of a live capture; a file read with -r has none to select (drop -Q, or filter with 'inbound'/'outbound' on a Linux cooked capture)",
+        )
+        .into());
+    }
+    if args.process && args.read.is_some() {
+        return Err(Exit::usage(
+            "--process names the processes behind a live capture's sockets; a file read with -r has no live sockets (capture live with --process)",
         )
         .into());
     }

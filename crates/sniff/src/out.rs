@@ -174,6 +174,11 @@ pub struct JsonPacket<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dst: Option<String>,
     pub proto: &'a str,
+    /// `--process`: the owner of the source and destination sockets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_process: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dst_process: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_len: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +230,8 @@ pub fn json_packet<'a>(
         src: f.src_ip().map(|a| a.to_string()),
         dst: f.dst_ip().map(|a| a.to_string()),
         proto: tcpdump::proto(f),
+        src_process: None,
+        dst_process: None,
         ip_len: f.ip_len(),
         ttl: None,
         sport: None,

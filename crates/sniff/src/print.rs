@@ -20,6 +20,8 @@ pub struct Printer {
     ascii: bool,
     /// -A: the packet as text.
     ascii_only: bool,
+    /// --process: the socket owners from /proc.
+    procs: Option<crate::procs::Procs>,
     enabled: bool,
     flush_each: bool,
     lines: line::LinePrinter,
@@ -44,6 +46,7 @@ impl Printer {
             hex: a.hex.max(a.hex_ascii),
             ascii: a.hex_ascii > 0,
             ascii_only: a.ascii,
+            procs: a.process.then(crate::procs::Procs::new),
             enabled,
             flush_each: a.line_buffered || stdout.is_terminal(),
             lines: {
@@ -84,12 +87,28 @@ impl Printer {
         if f.issue().is_some() {
             self.undecoded += 1;
         }
+        if let Some(p) = self.procs.as_mut() {
+            self.lines.attribution = match (f.src_ip(), f.dst_ip(), f.ports(), f.ip_proto()) {
+                (Some(s), Some(d), Some((sp, dp)), Some(proto @ (6 | 17))) => {
+                    Some(p.attribute(proto, (s, sp), (d, dp)))
+                }
+                _ => None,
+            };
+        }
         if self.args_json {
             let iface = match f.ifindex() {
                 Some(i) => Some(self.lines.ifname(i).to_owned()),
                 None => self.device.clone(),
             };
-            let j = out::json_packet(n, r, &f, iface);
+            let mut j = out::json_packet(n, r, &f, iface);
+            if let Some(a) = &self.lines.attribution {
+                let v = |o: &Option<crate::procs::Owner>| {
+                    o.as_ref()
+                        .map(|o| serde_json::json!({"pid": o.pid, "comm": o.comm}))
+                };
+                j.src_process = v(&a.src);
+                j.dst_process = v(&a.dst);
+            }
             serde_json::to_writer(&mut self.buf, &j)?;
             self.buf.push(b'\n');
         } else if self.summary {
@@ -132,6 +151,9 @@ impl Printer {
 
     /// The final JSON summary record and flush.
     pub fn finish(&mut self, stats: Option<Stats>) -> Result<()> {
+        if let Some(note) = self.procs.as_ref().and_then(|p| p.note()) {
+            log::warn!("{note}");
+        }
         if self.enabled && self.args_json {
             let mut m = serde_json::json!({
                 "type": "summary",
