@@ -448,13 +448,15 @@ impl LinePrinter {
             }),
             p => p,
         };
-        let owner = |out: &mut Vec<u8>, o: Option<&crate::procs::Owner>| {
+        let owner = |out: &mut Vec<u8>, o: Option<&crate::procs::Owner>, unknown: bool| {
             if let Some(o) = o {
                 out.push(b'[');
                 out.extend_from_slice(o.comm.as_bytes());
                 out.push(b'/');
                 text::dec(out, u64::from(o.pid));
                 out.push(b']');
+            } else if unknown {
+                out.extend_from_slice(b"[?]");
             }
         };
         text::ip(out, src);
@@ -462,14 +464,23 @@ impl LinePrinter {
             out.push(b'.');
             text::dec(out, u64::from(sp));
         }
-        owner(out, self.attribution.as_ref().and_then(|a| a.src.as_ref()));
+        let att = self.attribution.as_ref();
+        owner(
+            out,
+            att.and_then(|a| a.src.as_ref()),
+            att.is_some_and(|a| a.src_unknown),
+        );
         out.extend_from_slice(b" > ");
         text::ip(out, dst);
         if let Some((_, dp)) = ports {
             out.push(b'.');
             text::dec(out, u64::from(dp));
         }
-        owner(out, self.attribution.as_ref().and_then(|a| a.dst.as_ref()));
+        owner(
+            out,
+            att.and_then(|a| a.dst.as_ref()),
+            att.is_some_and(|a| a.dst_unknown),
+        );
         out.extend_from_slice(b": ");
         if let Some(mark) = cut_l4 {
             out.extend_from_slice(if ports.is_some() { mark } else { &mark[1..] });

@@ -5,7 +5,10 @@
 //!
 //! Best effort by nature: a socket closed before its packet is printed, a socket of another
 //! network namespace, or a process whose `/proc/PID/fd` this user may not read leaves the
-//! packet unattributed, and [`Procs::note`] says which of these applied.
+//! packet unattributed (`[?]` on its local end), and [`Procs::note`] says which of these
+//! applied. Reading a socket table takes milliseconds on a busy host, so a client that lives
+//! less than that (hello-client's whole exchange takes about 5 ms) may be gone before its
+//! file descriptors are read.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -20,6 +23,9 @@ pub struct Owner {
 
 /// An endpoint: protocol (6 or 17), address, port.
 type Endpoint = (u8, IpAddr, u16);
+
+/// A local end and the remote end it talks to.
+type Ends = ((IpAddr, u16), (IpAddr, u16));
 
 #[derive(Debug, Clone, Copy)]
 struct Socket {
@@ -37,10 +43,10 @@ pub struct Procs {
     owners: HashMap<u64, Owner>,
     last_refresh: Option<Instant>,
     misses: HashMap<Endpoint, Instant>,
-    /// Packets whose local end was found in the tables but whose inode no readable process
-    /// holds (closed, TIME_WAIT, or no permission).
+    /// Packets with a local end found in the tables whose inode no readable process holds
+    /// (closed, TIME_WAIT, or no permission).
     pub unowned: u64,
-    /// Packets with neither end in this namespace's socket tables.
+    /// Packets with a local end in none of this namespace's socket tables.
     pub foreign: u64,
     pub attributed: u64,
     /// `/proc/PID/fd` directories this user could not read.
@@ -48,6 +54,8 @@ pub struct Procs {
     /// This namespace's addresses: only an endpoint with one of them can be a local socket
     /// (empty when they could not be listed: every endpoint may be).
     local_addrs: std::collections::HashSet<IpAddr>,
+    /// The processes of the last scan.
+    seen_pids: std::collections::HashSet<u32>,
 }
 
 /// What `--process` found for one packet: the owner of its source and of its destination.
@@ -55,6 +63,10 @@ pub struct Procs {
 pub struct Attribution {
     pub src: Option<Owner>,
     pub dst: Option<Owner>,
+    /// The source (destination) is an address of this host but no process was found for it:
+    /// printed `[?]`.
+    pub src_unknown: bool,
+    pub dst_unknown: bool,
 }
 
 impl Procs {
@@ -90,12 +102,24 @@ impl Procs {
                 missing_dst.then_some(dst),
             )
         {
-            self.refresh();
+            let v6 = src.0.is_ipv6();
+            self.refresh_for(
+                proto,
+                v6,
+                [
+                    missing_src.then_some((src, dst)),
+                    missing_dst.then_some((dst, src)),
+                ],
+            );
             a = self.lookup(proto, src, dst);
         }
-        if a.src.is_some() || a.dst.is_some() {
+        a.src_unknown = a.src.is_none() && self.is_local(src.0);
+        a.dst_unknown = a.dst.is_none() && self.is_local(dst.0);
+        if !a.src_unknown && !a.dst_unknown && (a.src.is_some() || a.dst.is_some()) {
             self.attributed += 1;
-        } else if self.known(proto, src) || self.known(proto, dst) {
+        } else if (a.src_unknown && self.known(proto, src))
+            || (a.dst_unknown && self.known(proto, dst))
+        {
             self.unowned += 1;
         } else {
             self.foreign += 1;
@@ -141,6 +165,7 @@ impl Procs {
         Attribution {
             src: self.owner(proto, src, dst),
             dst: self.owner(proto, dst, src),
+            ..Attribution::default()
         }
     }
 
@@ -173,6 +198,52 @@ impl Procs {
             .cloned()
     }
 
+    /// The fast rescan for a packet whose local end(s) `missing` (local, remote) are unknown:
+    /// re-read the one socket table of `proto`/`v6`, then walk processes (those the last scan
+    /// did not see first) only until the new sockets' owners are found. A short-lived client
+    /// is then still alive when its file descriptors are read.
+    fn refresh_for(&mut self, proto: u8, v6: bool, missing: [Option<Ends>; 2]) {
+        self.last_refresh = Some(Instant::now());
+        let file = match (proto, v6) {
+            (6, false) => "/proc/net/tcp",
+            (6, true) => "/proc/net/tcp6",
+            (_, false) => "/proc/net/udp",
+            (_, true) => "/proc/net/udp6",
+        };
+        let Some(text) = read_proc(file) else {
+            return;
+        };
+        self.sockets
+            .retain(|k, _| !(k.0 == proto && k.1.is_ipv6() == v6));
+        for line in text.lines().skip(1) {
+            if let Some((local, sk)) = parse_socket_line(line, v6, proto) {
+                self.sockets
+                    .entry((proto, local.0, local.1))
+                    .or_default()
+                    .push(sk);
+            }
+        }
+        let mut wanted = std::collections::HashSet::new();
+        for (local, remote) in missing.into_iter().flatten() {
+            for k in [
+                (proto, local.0, local.1),
+                (proto, unspecified(local.0), local.1),
+            ] {
+                for sk in self.sockets.get(&k).into_iter().flatten() {
+                    if sk.inode != 0
+                        && (sk.remote == Some(remote) || sk.remote.is_none())
+                        && !self.owners.contains_key(&sk.inode)
+                    {
+                        wanted.insert(sk.inode);
+                    }
+                }
+            }
+        }
+        if !wanted.is_empty() {
+            self.scan_fds(Some(&mut wanted));
+        }
+    }
+
     fn refresh(&mut self) {
         self.last_refresh = Some(Instant::now());
         self.sockets.clear();
@@ -182,7 +253,7 @@ impl Procs {
             ("/proc/net/udp", 17, false),
             ("/proc/net/udp6", 17, true),
         ] {
-            if let Ok(text) = std::fs::read_to_string(file) {
+            if let Some(text) = read_proc(file) {
                 for line in text.lines().skip(1) {
                     if let Some((local, s)) = parse_socket_line(line, v6, proto) {
                         self.sockets
@@ -194,15 +265,30 @@ impl Procs {
             }
         }
         self.owners.clear();
+        self.scan_fds(None);
+    }
+
+    /// Read the processes' socket fds into `owners` (processes the last scan did not see
+    /// first); with `wanted`, stop once all those inodes have an owner.
+    fn scan_fds(&mut self, mut wanted: Option<&mut std::collections::HashSet<u64>>) {
         self.unreadable = 0;
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return;
         };
-        for e in dir.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                continue;
-            };
-            let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
+        let mut pids: Vec<u32> = dir
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+            .collect();
+        // Processes the last scan did not see first: a short-lived client (the usual
+        // newcomer) is read before it exits.
+        pids.sort_unstable_by_key(|p| self.seen_pids.contains(p));
+        self.seen_pids = pids.iter().copied().collect();
+        for pid in pids {
+            if wanted.as_deref().is_some_and(|w| w.is_empty()) {
+                break;
+            }
+            let base = std::path::PathBuf::from(format!("/proc/{pid}"));
+            let Ok(fds) = std::fs::read_dir(base.join("fd")) else {
                 self.unreadable += 1;
                 continue;
             };
@@ -220,7 +306,7 @@ impl Procs {
                     continue;
                 };
                 let comm = comm.get_or_insert_with(|| {
-                    std::fs::read_to_string(e.path().join("comm"))
+                    std::fs::read_to_string(base.join("comm"))
                         .map(|c| c.trim_end().to_owned())
                         .unwrap_or_else(|_| "?".into())
                 });
@@ -238,6 +324,9 @@ impl Procs {
                         }
                     })
                     .or_insert(o);
+                if let Some(w) = wanted.as_deref_mut() {
+                    w.remove(&inode);
+                }
             }
         }
     }
@@ -264,16 +353,26 @@ impl Procs {
         }
         if self.foreign > 0 {
             why.push(format!(
-                "{} had no socket on this host in this network namespace (forwarded, another namespace, or a socket already gone)",
+                "{} had a local end with no socket in this network namespace's tables (a short-lived socket already closed, or one of another namespace)",
                 self.foreign
             ));
         }
         Some(format!(
-            "--process: {} packets attributed; of the others, {}",
+            "--process: {} packets attributed at both local ends; of the others (marked [?]), {}",
             self.attributed,
             why.join("; ")
         ))
     }
+}
+
+/// A /proc file in one or two reads (the kernel gives no size, and each read of a socket
+/// table costs: short-lived sockets must still be there when the scan reaches them).
+fn read_proc(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut v = Vec::with_capacity(256 * 1024);
+    f.read_to_end(&mut v).ok()?;
+    String::from_utf8(v).ok()
 }
 
 fn unspecified(a: IpAddr) -> IpAddr {
