@@ -763,6 +763,24 @@ pub struct Live {
     cap: Capture<Active>,
     linktype: u32,
     device: String,
+    /// 1 when libpcap gives nanoseconds ([`Live::open_with_precision`]), 1000 for µs.
+    ts_scale: u32,
+}
+
+/// Timestamp precision of a live capture (tcpdump's `--time-stamp-precision`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TsPrecision {
+    #[default]
+    Micro,
+    Nano,
+}
+
+/// Which packets a live capture sees (tcpdump's `-Q in|out|inout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureDirection {
+    In,
+    Out,
+    InOut,
 }
 
 impl std::fmt::Debug for Live {
@@ -799,6 +817,15 @@ impl Live {
     /// Open and activate a capture. On `any`, asks for Linux SLL2 so that every record names
     /// its interface.
     pub fn open(opts: &LiveOptions) -> Result<Live, CaptureError> {
+        Live::open_with_precision(opts, TsPrecision::Micro)
+    }
+
+    /// [`Live::open`] with nanosecond timestamps when `precision` is `Nano` (an error naming
+    /// the cause when the interface cannot give them).
+    pub fn open_with_precision(
+        opts: &LiveOptions,
+        precision: TsPrecision,
+    ) -> Result<Live, CaptureError> {
         let dev = opts.device.as_str();
         let cap = Capture::from_device(dev)
             .map_err(|e| classify_open_error(dev, e))?
@@ -806,7 +833,10 @@ impl Live {
             .promisc(opts.promisc)
             .buffer_size(opts.buffer_kib.saturating_mul(1024))
             .immediate_mode(opts.immediate)
-            .precision(Precision::Micro)
+            .precision(match precision {
+                TsPrecision::Micro => Precision::Micro,
+                TsPrecision::Nano => Precision::Nano,
+            })
             .timeout(100);
         let mut cap = cap.open().map_err(|e| classify_open_error(dev, e))?;
         if dev == "any" {
@@ -815,10 +845,28 @@ impl Live {
         }
         let cap = cap.setnonblock().map_err(|e| classify_open_error(dev, e))?;
         let linktype = cap.get_datalink().0 as u32;
+        let ts_scale = match precision {
+            TsPrecision::Micro => 1000,
+            TsPrecision::Nano => 1,
+        };
         Ok(Live {
             cap,
             linktype,
             device: dev.to_owned(),
+            ts_scale,
+        })
+    }
+
+    /// Keep only packets received (`In`), sent (`Out`) or both (pcap_setdirection).
+    pub fn set_direction(&mut self, d: CaptureDirection) -> Result<(), CaptureError> {
+        let dir = match d {
+            CaptureDirection::In => pcap::Direction::In,
+            CaptureDirection::Out => pcap::Direction::Out,
+            CaptureDirection::InOut => pcap::Direction::InOut,
+        };
+        self.cap.direction(dir).map_err(|e| CaptureError::Live {
+            device: self.device.clone(),
+            message: format!("cannot select the direction {d:?}: {}", pcap_msg(&e)),
         })
     }
 
@@ -840,8 +888,9 @@ impl Live {
     /// [`Live::wait`].
     pub fn try_next(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
         let lt = self.linktype;
+        let scale = self.ts_scale;
         match self.cap.next_packet() {
-            Ok(p) => Ok(Some(record(&p, lt, 1000))),
+            Ok(p) => Ok(Some(record(&p, lt, scale))),
             Err(pcap::Error::TimeoutExpired) => Ok(None),
             Err(e) => Err(CaptureError::Live {
                 device: self.device.clone(),
@@ -859,8 +908,9 @@ impl Live {
         mut f: impl FnMut(Record<'_>),
     ) -> Result<usize, CaptureError> {
         let lt = self.linktype;
+        let scale = self.ts_scale;
         self.cap
-            .dispatch(max, |p| f(record(&p, lt, 1000)))
+            .dispatch(max, |p| f(record(&p, lt, scale)))
             .map_err(|e| CaptureError::Live {
                 device: self.device.clone(),
                 message: pcap_msg(&e),

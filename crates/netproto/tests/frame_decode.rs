@@ -56,6 +56,93 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("FRAME_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000),
+        ..ProptestConfig::default()
+    })]
+
+    /// UDP to the ports of DNS, DHCP, NTP, RIP and RIPng with arbitrary (or DNS-shaped)
+    /// payloads, and ICMP errors quoting arbitrary datagrams: the application decoders and the
+    /// quoted-datagram view never panic and stay in bounds.
+    #[test]
+    fn application_decoders_never_panic(
+        port in proptest::sample::select(vec![53u16, 67, 68, 123, 520, 521, 9]),
+        dns_like in any::<bool>(),
+        counts in proptest::collection::vec(0u8..4, 4),
+        body in proptest::collection::vec(any::<u8>(), 0..160),
+        icmp_type in proptest::sample::select(vec![3u8, 5, 11, 12, 1, 2, 4]),
+        v6 in any::<bool>(),
+    ) {
+        let mut payload = Vec::new();
+        if dns_like {
+            payload.extend_from_slice(&[0x12, 0x34, 0x81, 0x80]);
+            for c in &counts {
+                payload.extend_from_slice(&[0, *c]);
+            }
+            // A name with a pointer back into the header region, then the body.
+            payload.extend_from_slice(&[3, b'w', b'w', b'w', 0xc0, 12, 0, 1, 0, 1]);
+        }
+        payload.extend_from_slice(&body);
+        let udp_len = (8 + payload.len()) as u16;
+        let mut f = vec![
+            0x45, 0, 0, 0, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        let total = (20 + usize::from(udp_len)) as u16;
+        f[2..4].copy_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&40000u16.to_be_bytes());
+        f.extend_from_slice(&port.to_be_bytes());
+        f.extend_from_slice(&udp_len.to_be_bytes());
+        f.extend_from_slice(&[0, 0]);
+        f.extend_from_slice(&payload);
+        check(linktype::RAW, &f);
+        // The same datagram quoted by an ICMP or ICMPv6 error (cut anywhere).
+        let cut = body.len() % (f.len() + 1);
+        let quoted = &f[..f.len() - cut];
+        let icmp = if v6 {
+            let mut i = vec![0x60, 0, 0, 0, 0, 0, 58, 64];
+            i.extend_from_slice(&[0; 32]);
+            let len = (8 + quoted.len()) as u16;
+            i[4..6].copy_from_slice(&len.to_be_bytes());
+            i.extend_from_slice(&[icmp_type % 5, 0, 0, 0, 0, 0, 0, 0]);
+            i
+        } else {
+            let mut i = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 3, 10, 0, 0, 1];
+            let len = (28 + quoted.len()) as u16;
+            i[2..4].copy_from_slice(&len.to_be_bytes());
+            i.extend_from_slice(&[icmp_type, 3, 0, 0, 0, 0, 0, 0]);
+            i
+        };
+        let mut i = icmp;
+        i.extend_from_slice(quoted);
+        check(linktype::RAW, &i);
+    }
+}
+
+#[test]
+fn icmp_port_unreachable_quotes_the_udp_datagram() {
+    let mut f = vec![
+        0x45, 0, 0, 56, 0, 1, 0, 0, 64, 1, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1, // IPv4, ICMP
+        3, 3, 0, 0, 0, 0, 0, 0, // port unreachable
+    ];
+    f.extend_from_slice(&ipv4_udp()[..28]);
+    let fr = decode(linktype::RAW, &f).unwrap();
+    let Transport::Icmpv4(i) = fr.transport() else {
+        panic!("ICMP expected: {:?}", fr.transport());
+    };
+    let q = i.quoted().expect("the quoted datagram");
+    assert_eq!(q.destination().to_string(), "10.0.0.2");
+    assert_eq!((q.protocol(), q.ports()), (17, Some((12345, 53))));
+    assert_eq!(q.payload().len(), 8);
+    // Echo replies quote nothing.
+    f[20] = 0;
+    let fr = decode(linktype::RAW, &f).unwrap();
+    let Transport::Icmpv4(i) = fr.transport() else {
+        panic!()
+    };
+    assert_eq!(i.quoted(), None);
+}
+
 fn ipv4_udp() -> Vec<u8> {
     let mut v = vec![
         0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, // IPv4

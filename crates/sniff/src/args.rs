@@ -11,6 +11,8 @@ Examples:
   sniff -r hello.pcap --summary                scapy-style one-line summaries
   sniff -r hello.pcap -v -c 1                  every header field with its byte offset
   sniff -r hello.pcap -X                       hex and ASCII of each packet
+  sniff -r hello.pcap -A -tttt                 payload as text, with date and time
+  sniff -i eth0 -Q in -F web.bpf               received packets only, filter read from a file
   sniff -r hello.pcap --diagram hello.svg --frame 4   draw packet 4's layers as SVG
   sniff -r trace.pcap --json                   NDJSON, one object per packet + a summary
   sniff -w - 'tcp port 5000' | tcpstat -r -    pipe a live capture into tcpstat
@@ -80,6 +82,30 @@ pub struct Args {
     /// Hex and ASCII dump of each packet (-XX: from the link header).
     #[arg(short = 'X', action = clap::ArgAction::Count)]
     pub hex_ascii: u8,
+    /// Print each packet's bytes from the network header in ASCII (tcpdump's -A).
+    #[arg(short = 'A', conflicts_with_all = ["hex", "hex_ascii"])]
+    pub ascii: bool,
+    /// Live capture: name the process that owns each packet's local end, from /proc
+    /// (`127.0.0.1.5000[hello-server/4242]`; JSON `src_process`/`dst_process`).
+    #[arg(long)]
+    pub process: bool,
+    /// Print the link-level header on each line (MAC addresses, EtherType), as tcpdump -e.
+    #[arg(short = 'e')]
+    pub link_header: bool,
+    /// Timestamps: -t none, -tt seconds since 1970, -ttt delta from the previous packet,
+    /// -tttt date and time, -ttttt delta from the first packet (as tcpdump).
+    #[arg(short = 't', action = clap::ArgAction::Count)]
+    pub ts_mode: u8,
+    /// Timestamp precision: micro (default) or nano (live: asks the kernel for ns).
+    #[arg(long = "time-stamp-precision", value_name = "PRECISION", value_parser = ["micro", "nano"], default_value = "micro")]
+    pub ts_precision: String,
+    /// Live capture: only packets received (in), sent (out) or both (inout, the default).
+    #[arg(short = 'Q', long = "direction", value_name = "DIR", value_parser = ["in", "out", "inout"])]
+    pub direction: Option<String>,
+    /// Read the filter expression from FILE (a filter on the command line is then ignored,
+    /// as in tcpdump).
+    #[arg(short = 'F', value_name = "FILE")]
+    pub filter_file: Option<std::path::PathBuf>,
     /// Full dissection: every header field named, with its value and byte offset.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,

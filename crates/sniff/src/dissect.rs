@@ -398,6 +398,36 @@ fn layer_fields(b: &mut B<'_>, l: &Layer, f: &Frame<'_>) {
                         TcpOption::Timestamp { tsval, tsecr } => {
                             ("Timestamp".to_owned(), format!("{tsval} {tsecr}"))
                         }
+                        TcpOption::Md5(d) => ("MD5".to_owned(), repr_bytes(d)),
+                        TcpOption::UserTimeout(v) => (
+                            "UTO".to_owned(),
+                            format!("{}s", TcpOption::user_timeout_secs(v)),
+                        ),
+                        TcpOption::Ao {
+                            key_id,
+                            rnext_key_id,
+                            mac,
+                        } => (
+                            "AO".to_owned(),
+                            format!(
+                                "keyid {key_id} rnextkeyid {rnext_key_id} mac {}",
+                                repr_bytes(mac)
+                            ),
+                        ),
+                        TcpOption::Mptcp(m) => (
+                            "MPTCP".to_owned(),
+                            format!("subtype {} {}", m.subtype(), repr_bytes(m.bytes())),
+                        ),
+                        TcpOption::FastOpen { cookie, .. } => {
+                            ("TFO".to_owned(), repr_bytes(cookie))
+                        }
+                        TcpOption::AccEcn { order, counters } => {
+                            (format!("AccECN{order}"), repr_bytes(counters))
+                        }
+                        TcpOption::Experimental { kind, exid, data } => (
+                            format!("Exp-{kind}"),
+                            format!("exid 0x{exid:04x} {}", repr_bytes(data)),
+                        ),
                         TcpOption::Other { kind, data } => {
                             (format!("opt-{kind}"), repr_bytes(data))
                         }

@@ -70,11 +70,26 @@ pub fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         snaplen: args.snaplen,
         buffer_kib: args.buffer_kib,
         promisc: !args.no_promisc,
-        immediate: interactive,
+        // --process looks sockets up as packets arrive: short-lived ones need them at once.
+        immediate: interactive || args.process,
     };
     // Before the capture opens: once it can see packets, a signal stops it cleanly.
     let stop = live::signal_flag().context("installing signal handler")?;
-    let mut cap = Live::open(&live_opts).map_err(|e| open_error(dev, e))?;
+    let precision = if args.ts_precision == "nano" {
+        netcap::TsPrecision::Nano
+    } else {
+        netcap::TsPrecision::Micro
+    };
+    let mut cap =
+        Live::open_with_precision(&live_opts, precision).map_err(|e| open_error(dev, e))?;
+    if let Some(d) = args.direction.as_deref() {
+        let d = match d {
+            "in" => netcap::CaptureDirection::In,
+            "out" => netcap::CaptureDirection::Out,
+            _ => netcap::CaptureDirection::InOut,
+        };
+        cap.set_direction(d).map_err(|e| open_error(dev, e))?;
+    }
     if !filter.is_empty() {
         cap.set_filter(filter).map_err(filter_error)?;
     }

@@ -5,6 +5,7 @@
 //! summary, a hex dump, a full field-by-field dissection with byte offsets, NDJSON, or an SVG
 //! layer diagram. Decoding is `netproto::frame`, shared with tcpstat.
 
+mod app;
 mod args;
 mod diagram;
 mod dissect;
@@ -13,6 +14,7 @@ mod line;
 mod live;
 mod out;
 mod print;
+mod procs;
 mod read;
 mod tcpdump;
 mod text;
@@ -41,11 +43,49 @@ fn run() -> Result<ExitCode> {
     if args.write.as_deref() == Some("-") && args.print {
         return Err(Exit::usage("--print cannot share stdout with -w -: write to a file").into());
     }
-    let filter = args.filter.join(" ");
+    if args.direction.is_some() && args.read.is_some() {
+        return Err(Exit::usage(
+            "-Q selects the direction of a live capture; a file read with -r has none to select (drop -Q, or filter with 'inbound'/'outbound' on a Linux cooked capture)",
+        )
+        .into());
+    }
+    if args.process && args.read.is_some() {
+        return Err(Exit::usage(
+            "--process names the processes behind a live capture's sockets; a file read with -r has no live sockets (capture live with --process)",
+        )
+        .into());
+    }
+    if args.ts_mode > 5 {
+        return Err(Exit::usage(
+            "-t can be given at most 5 times (-ttttt: delta from the first packet)",
+        )
+        .into());
+    }
+    let filter = match &args.filter_file {
+        Some(path) => read_filter_file(path)?,
+        None => args.filter.join(" "),
+    };
     match args.read.clone() {
         Some(path) => read::read_file(&args, &path, &filter),
         None => live::capture_live(&args, &filter),
     }
+}
+
+/// tcpdump's -F: the whole file is the expression (lines joined; `#` starts a comment to the
+/// end of the line, as libpcap's lexer allows).
+fn read_filter_file(path: &std::path::Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Exit::usage(format!(
+            "cannot read the filter file {}: {e} (-F takes a file holding a BPF expression, e.g. 'tcp port 5000')",
+            path.display()
+        ))
+    })?;
+    let expr: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    Ok(expr.join(" "))
 }
 
 fn init_logging(quiet: bool) {

@@ -147,7 +147,8 @@ pub fn hexdump(out: &mut Vec<u8>, bytes: &[u8], ascii: bool) {
             }
             out.extend_from_slice(b"  ");
             for &b in chunk {
-                out.push(if (0x20..0x7f).contains(&b) { b } else { b'.' });
+                // tcpdump: ND_ASCII_ISGRAPH, so a space is a dot too.
+                out.push(if b.is_ascii_graphic() { b } else { b'.' });
             }
         }
         out.push(b'\n');
@@ -173,6 +174,11 @@ pub struct JsonPacket<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dst: Option<String>,
     pub proto: &'a str,
+    /// `--process`: the owner of the source and destination sockets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_process: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dst_process: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_len: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,6 +230,8 @@ pub fn json_packet<'a>(
         src: f.src_ip().map(|a| a.to_string()),
         dst: f.dst_ip().map(|a| a.to_string()),
         proto: tcpdump::proto(f),
+        src_process: None,
+        dst_process: None,
         ip_len: f.ip_len(),
         ttl: None,
         sport: None,
@@ -270,6 +278,35 @@ pub fn json_packet<'a>(
     j
 }
 
+/// tcpdump's -A, after the packet's line: each byte as text (printable ASCII, tab, space and
+/// newline as they are; a CR before a newline or among the last two bytes dropped; anything
+/// else `.`), then
+/// the end of the line.
+pub fn ascii(out: &mut Vec<u8>, d: &[u8]) {
+    for (i, &b) in d.iter().enumerate() {
+        if b == b'\r' {
+            // tcpdump's print-ascii.c: `length > 1` after the CR was counted, so a CR
+            // second to last is dropped too.
+            if d.len() - i - 1 > 1 && d[i + 1] != b'\n' {
+                out.push(b'.');
+            }
+        } else if b.is_ascii_graphic() || b == b'\t' || b == b' ' || b == b'\n' {
+            out.push(b);
+        } else {
+            out.push(b'.');
+        }
+    }
+    out.push(b'\n');
+}
+
+fn hex_str(d: &[u8]) -> String {
+    let mut hex = Vec::new();
+    for b in d {
+        text::hex_byte(&mut hex, *b);
+    }
+    String::from_utf8(hex).unwrap_or_default()
+}
+
 fn tcp_options_json(
     o: netproto::frame::TcpOptions<'_>,
 ) -> serde_json::Map<String, serde_json::Value> {
@@ -298,6 +335,51 @@ fn tcp_options_json(
             TcpOption::Nop => nop += 1,
             TcpOption::End => {
                 m.insert("eol".into(), Value::Bool(true));
+            }
+            TcpOption::UserTimeout(v) => {
+                m.insert(
+                    "uto".into(),
+                    json!({"raw": v, "secs": TcpOption::user_timeout_secs(v)}),
+                );
+            }
+            TcpOption::Md5(d) => {
+                m.insert("md5".into(), json!(hex_str(d)));
+            }
+            TcpOption::Ao {
+                key_id,
+                rnext_key_id,
+                mac,
+            } => {
+                m.insert(
+                    "ao".into(),
+                    json!({"keyid": key_id, "rnextkeyid": rnext_key_id, "mac": hex_str(mac)}),
+                );
+            }
+            TcpOption::Mptcp(mp) => {
+                let list = m.entry("mptcp").or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(a) = list {
+                    a.push(json!({"subtype": mp.subtype(), "data": hex_str(mp.bytes())}));
+                }
+            }
+            TcpOption::FastOpen {
+                cookie,
+                experimental,
+            } => {
+                m.insert(
+                    "tfo".into(),
+                    json!({"cookie": hex_str(cookie), "experimental": experimental}),
+                );
+            }
+            TcpOption::AccEcn { order, counters } => {
+                m.insert(
+                    "accecn".into(),
+                    json!({"order": order, "counters": hex_str(counters)}),
+                );
+            }
+            TcpOption::Experimental { kind, exid, data } => {
+                other.push(
+                    json!({"kind": kind, "exid": exid, "data": hex_str(data), "malformed": false}),
+                );
             }
             TcpOption::Other { kind, data } | TcpOption::Malformed { kind, data } => {
                 let mut hex = Vec::new();

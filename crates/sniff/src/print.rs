@@ -18,6 +18,10 @@ pub struct Printer {
     verbose: bool,
     hex: u8,
     ascii: bool,
+    /// -A: the packet as text.
+    ascii_only: bool,
+    /// --process: the socket owners from /proc.
+    procs: Option<crate::procs::Procs>,
     enabled: bool,
     flush_each: bool,
     lines: line::LinePrinter,
@@ -41,9 +45,17 @@ impl Printer {
             verbose: a.verbose,
             hex: a.hex.max(a.hex_ascii),
             ascii: a.hex_ascii > 0,
+            ascii_only: a.ascii,
+            procs: a.process.then(crate::procs::Procs::new),
             enabled,
             flush_each: a.line_buffered || stdout.is_terminal(),
-            lines: line::LinePrinter::new(a.absolute),
+            lines: {
+                let mut l = line::LinePrinter::new(a.absolute);
+                l.ts_mode = a.ts_mode;
+                l.nano = a.ts_precision == "nano";
+                l.link_header = a.link_header;
+                l
+            },
             buf: Vec::with_capacity(1 << 17),
             out: stdout,
             device,
@@ -65,7 +77,7 @@ impl Printer {
             Err(e) => {
                 self.undecoded += 1;
                 self.lines.timestamp(&mut self.buf, r);
-                let _ = writeln!(self.buf, " [{e}], length {}", r.len);
+                let _ = writeln!(self.buf, "[{e}], length {}", r.len);
                 return self.maybe_flush();
             }
         };
@@ -75,12 +87,28 @@ impl Printer {
         if f.issue().is_some() {
             self.undecoded += 1;
         }
+        if let Some(p) = self.procs.as_mut() {
+            self.lines.attribution = match (f.src_ip(), f.dst_ip(), f.ports(), f.ip_proto()) {
+                (Some(s), Some(d), Some((sp, dp)), Some(proto @ (6 | 17))) => {
+                    Some(p.attribute(proto, (s, sp), (d, dp)))
+                }
+                _ => None,
+            };
+        }
         if self.args_json {
             let iface = match f.ifindex() {
                 Some(i) => Some(self.lines.ifname(i).to_owned()),
                 None => self.device.clone(),
             };
-            let j = out::json_packet(n, r, &f, iface);
+            let mut j = out::json_packet(n, r, &f, iface);
+            if let Some(a) = &self.lines.attribution {
+                let v = |o: &Option<crate::procs::Owner>| {
+                    o.as_ref()
+                        .map(|o| serde_json::json!({"pid": o.pid, "comm": o.comm}))
+                };
+                j.src_process = v(&a.src);
+                j.dst_process = v(&a.dst);
+            }
             serde_json::to_writer(&mut self.buf, &j)?;
             self.buf.push(b'\n');
         } else if self.summary {
@@ -93,14 +121,12 @@ impl Printer {
             dissect::show(&f, &mut s);
             self.buf.extend_from_slice(s.as_bytes());
         }
+        if self.ascii_only {
+            let from = network_offset(&f);
+            out::ascii(&mut self.buf, r.data.get(from..).unwrap_or(&[]));
+        }
         if self.hex > 0 {
-            let from = if self.hex >= 2 {
-                0
-            } else {
-                f.ip_offset()
-                    .or_else(|| f.layers().get(1).map(|l| l.offset))
-                    .unwrap_or(0)
-            };
+            let from = if self.hex >= 2 { 0 } else { network_offset(&f) };
             out::hexdump(&mut self.buf, r.data.get(from..).unwrap_or(&[]), self.ascii);
         }
         self.maybe_flush()
@@ -125,6 +151,9 @@ impl Printer {
 
     /// The final JSON summary record and flush.
     pub fn finish(&mut self, stats: Option<Stats>) -> Result<()> {
+        if let Some(note) = self.procs.as_ref().and_then(|p| p.note()) {
+            log::warn!("{note}");
+        }
         if self.enabled && self.args_json {
             let mut m = serde_json::json!({
                 "type": "summary",
@@ -143,6 +172,21 @@ impl Printer {
         }
         self.flush()
     }
+}
+
+/// Where tcpdump's -x and -A start: the network header (after an 802.2 LLC header, the
+/// protocol it carries, e.g. the STP BPDU).
+fn network_offset(f: &frame::Frame<'_>) -> usize {
+    if let Some(o) = f.ip_offset() {
+        return o;
+    }
+    let layers = f.layers();
+    if let Some(i) = layers.iter().position(|l| l.kind == frame::LayerKind::Llc) {
+        return layers
+            .get(i + 1)
+            .map_or_else(|| layers[i].offset + layers[i].len, |l| l.offset);
+    }
+    layers.get(1).map_or(0, |l| l.offset)
 }
 
 /// With --diagram, write packet `n`'s layers as SVG into the file.
@@ -199,6 +243,13 @@ mod fuzz {
                 vec![],
                 vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2],
                 vec![0x60, 0, 0, 0, 0, 20, 6, 64],
+                // UDP to the ports of DNS, DHCP, NTP, RIP, RIPng; an ICMP error; TCP to DNS.
+                vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 60, 0, 0],
+                vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 68, 0, 67, 0, 60, 0, 0],
+                vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 123, 2, 8, 0, 60, 0, 0],
+                vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 2, 9, 2, 8, 0, 60, 0, 0],
+                vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 3, 3, 0, 0, 0, 0, 0, 0, 0x45],
+                vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x18, 0, 1, 0, 0, 0, 0],
             ]),
             data in proptest::collection::vec(any::<u8>(), 0..120),
         ) {

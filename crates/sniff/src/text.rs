@@ -90,7 +90,13 @@ pub fn mac_string(m: &[u8]) -> String {
 }
 
 /// `HH:MM:SS.uuuuuu` of a Unix time shifted by the local UTC offset (seconds).
+#[cfg(test)]
 pub fn time_of_day(out: &mut Vec<u8>, sec: i64, usec: u32, utc_offset: i64) {
+    time_of_day_frac(out, sec, u64::from(usec), 6, utc_offset)
+}
+
+/// `HH:MM:SS.` and `digits` digits of `frac` (µs or ns), local time.
+pub fn time_of_day_frac(out: &mut Vec<u8>, sec: i64, frac: u64, digits: usize, utc_offset: i64) {
     let t = (sec + utc_offset).rem_euclid(86_400) as u64;
     dec_pad(out, t / 3600, 2);
     out.push(b':');
@@ -98,7 +104,26 @@ pub fn time_of_day(out: &mut Vec<u8>, sec: i64, usec: u32, utc_offset: i64) {
     out.push(b':');
     dec_pad(out, t % 60, 2);
     out.push(b'.');
-    dec_pad(out, u64::from(usec), 6);
+    dec_pad(out, frac, digits);
+}
+
+/// `YYYY-MM-DD` of a (local) Unix time in seconds (proleptic Gregorian, Hinnant's
+/// civil-from-days).
+pub fn date(out: &mut Vec<u8>, local_sec: i64) {
+    let z = local_sec.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    dec_pad(out, y.max(0) as u64, 4);
+    out.push(b'-');
+    dec_pad(out, m as u64, 2);
+    out.push(b'-');
+    dec_pad(out, d as u64, 2);
 }
 
 /// The local time zone's offset from UTC at time `t` (seconds), as tcpdump uses for its
@@ -128,6 +153,17 @@ mod tests {
         v.push(b' ');
         hex_pad(&mut v, 0x1a, 4);
         assert_eq!(v, b"0 4294967295 000007 001a");
+    }
+
+    #[test]
+    fn dates() {
+        let mut v = Vec::new();
+        date(&mut v, 1_287_488_975);
+        v.push(b' ');
+        date(&mut v, 0);
+        v.push(b' ');
+        date(&mut v, 951_782_400); // 2000-02-29
+        assert_eq!(v, b"2010-10-19 1970-01-01 2000-02-29");
     }
 
     #[test]

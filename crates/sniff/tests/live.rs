@@ -387,3 +387,133 @@ fn timeout_rejects_values_that_have_no_meaning() {
         assert!(!err.contains("listening on"), "{arg}: {err}");
     }
 }
+
+/// -Q in|out|inout on `lo`, sniff and tcpdump side by side on the same exchange: the same
+/// number of packets for each direction (on lo, Linux shows every packet as received, so
+/// `out` keeps none of this exchange and `in` all of it).
+#[test]
+fn direction_keeps_what_tcpdumps_direction_keeps() {
+    let t = "direction_keeps_what_tcpdumps_direction_keeps";
+    if !require_root(t) || !require_peer(t, "tcpdump") || !require_peer(t, "kill") {
+        return;
+    }
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let filter = format!("tcp port {port}");
+    let mut counts = Vec::new();
+    for dir in ["in", "out", "inout"] {
+        let mut ours = Command::new(tool("sniff"));
+        ours.args(["-i", "lo", "-l", "-Q", dir, &filter])
+            .stdout(Stdio::piped());
+        let mut theirs = Command::new("tcpdump");
+        theirs
+            .args(["-i", "lo", "-nn", "-l", "-Q", dir, &filter])
+            .stdout(Stdio::piped());
+        let (mut a, _ea) = start_capture(ours);
+        let (mut b, _eb) = start_capture(theirs);
+        tcp_exchange(&l);
+        std::thread::sleep(Duration::from_millis(500));
+        let mut n = [0usize; 2];
+        for (i, c) in [&mut a, &mut b].into_iter().enumerate() {
+            let st = Command::new("kill")
+                .args(["-INT", &c.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let mut out = String::new();
+            c.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+            assert!(wait_exit(c, 10).success());
+            // tcpdump ends its output with an empty line when interrupted.
+            n[i] = out.lines().filter(|l| !l.is_empty()).count();
+        }
+        assert_eq!(
+            n[0], n[1],
+            "-Q {dir}: sniff {} lines, tcpdump {}",
+            n[0], n[1]
+        );
+        counts.push(n[0]);
+    }
+    assert!(counts[2] >= 8, "inout: {counts:?}");
+    assert_eq!(
+        counts[0] + counts[1],
+        counts[2],
+        "in + out = inout: {counts:?}"
+    );
+}
+
+/// --process on `lo`: a Python HTTP server and a Python client that lingers on its socket
+/// (so that it is still there when its packets are printed); every packet names both ends'
+/// processes, each with the pid the test started; --json carries the same; -r refuses it.
+#[test]
+fn process_names_both_ends_of_a_loopback_exchange() {
+    let t = "process_names_both_ends_of_a_loopback_exchange";
+    if !require_root(t) || !require_peer(t, "python3") || !require_peer(t, "kill") {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server_code = format!(
+        "import socket,time\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('127.0.0.1',{port}));s.listen()\nprint('ready',flush=True)\nc,_=s.accept();c.recv(100);c.sendall(b'Hello, World!');time.sleep(0.3);c.close()"
+    );
+    let mut server = Command::new("python3")
+        .args(["-c", &server_code])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    let mut so = server.stdout.take().unwrap();
+    let mut b = [0u8; 6];
+    so.read_exact(&mut b).unwrap();
+    ready.push_str(&String::from_utf8_lossy(&b));
+    assert_eq!(ready, "ready\n");
+    let mut cmd = Command::new(tool("sniff"));
+    cmd.args(["-i", "lo", "--process", "--json"])
+        .arg(format!("tcp port {port}"))
+        .stdout(Stdio::piped());
+    let (mut cap, mut err) = start_capture(cmd);
+    let client_code = format!(
+        "import socket,time\nc=socket.create_connection(('127.0.0.1',{port}))\ntime.sleep(0.2);c.sendall(b'hi');c.recv(100);time.sleep(0.5);c.close();time.sleep(0.3)"
+    );
+    let mut client = Command::new("python3")
+        .args(["-c", &client_code])
+        .spawn()
+        .unwrap();
+    let (spid, cpid) = (server.id(), client.id());
+    assert!(client.wait().unwrap().success());
+    assert!(server.wait().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    let st = Command::new("kill")
+        .args(["-INT", &cap.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut out = String::new();
+    cap.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(wait_exit(&mut cap, 10).success());
+    let packets: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["type"] == "packet")
+        .collect();
+    assert!(packets.len() >= 8, "{out}");
+    for p in &packets {
+        let (sport, dport) = (p["sport"].as_u64().unwrap(), p["dport"].as_u64().unwrap());
+        let want = |port_: u64| if port_ == u64::from(port) { spid } else { cpid };
+        assert_eq!(p["src_process"]["pid"], want(sport), "{p}");
+        assert_eq!(p["dst_process"]["pid"], want(dport), "{p}");
+        assert_eq!(p["src_process"]["comm"], "python3", "{p}");
+    }
+    let all = err.finish().join("\n");
+    assert!(
+        !all.contains("--process:"),
+        "every packet attributed: {all}"
+    );
+    let r = Command::new(tool("sniff"))
+        .args(["--process", "-r", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+}

@@ -333,43 +333,104 @@ fn routing_and_stp_traces_decode_without_error() {
 }
 
 #[test]
-fn default_lines_equal_tcpdump_on_tcp_traces() {
-    let files = traces("default_lines_equal_tcpdump_on_tcp_traces");
-    if files.is_empty() || !require_peer("default_lines_equal_tcpdump_on_tcp_traces", "tcpdump") {
+fn default_lines_equal_tcpdump_on_every_trace() {
+    let t = "default_lines_equal_tcpdump_on_every_trace";
+    let files = traces(t);
+    if files.is_empty() || !require_peer(t, "tcpdump") {
         return;
     }
-    // Traces whose every line is TCP/STP/OSPF: all but these two (tcpdump decodes DNS and
-    // RIPng payloads, which sniff prints as `UDP, length N`).
-    let not_compared = ["ripng-r1-trace.pcap", "simple-trace.pcap"];
+    // Every line of every trace: TCP, STP, OSPF, and the DNS and RIPng payloads tcpdump
+    // decodes (simple-trace.pcap, ripng-r1-trace.pcap).
     let (mut compared, mut lines) = (Vec::new(), 0);
     for path in files {
         let (name, frames, _) = row(&path);
-        if not_compared.contains(&name.as_str()) {
-            continue;
-        }
-        let ours = Command::new(tool("sniff"))
-            .args(["-q", "-r"])
-            .arg(&path)
-            .env("TZ", "UTC")
-            .output()
-            .unwrap();
-        assert!(ours.status.success(), "sniff failed on {name}");
-        let a = String::from_utf8_lossy(&ours.stdout);
+        let a = sniff_lines(&path);
         let b = tcpdump_lines(&path);
-        for (i, (x, y)) in a.lines().zip(&b).enumerate() {
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x, y, "{name} line {}", i + 1);
         }
-        assert_eq!(a.lines().count(), b.len(), "{name}");
+        assert_eq!(a.len(), b.len(), "{name}");
         assert_eq!(b.len(), frames, "{name}: one line per frame");
         lines += b.len();
         compared.push(name);
     }
     assert_eq!(
         compared.len(),
-        13,
+        15,
         "traces compared with tcpdump: {compared:?}"
     );
-    assert_eq!(lines, 2670 - 10 - 12, "lines compared with tcpdump");
+    assert_eq!(lines, 2670, "lines compared with tcpdump");
+}
+
+/// sniff's default lines for `path` (UTC).
+fn sniff_lines(path: &Path) -> Vec<String> {
+    let ours = Command::new(tool("sniff"))
+        .args(["-q", "-r"])
+        .arg(path)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(ours.status.success(), "sniff failed on {}", path.display());
+    String::from_utf8_lossy(&ours.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The traces cut to old snapshot lengths (tcpdump's 68 and 96 among them) by `editcap -s`:
+/// every TCP line equals tcpdump's, the headers cut inside their options included
+/// (`options [mss 1460,nop,wscale 2,nop,nop,TS [|tcp]>`, `sack 1  [|tcp]>`), and so do the
+/// cut DNS and RIPng payloads of the two UDP traces.
+#[test]
+fn tcp_lines_equal_tcpdump_at_small_snapshot_lengths() {
+    let t = "tcp_lines_equal_tcpdump_at_small_snapshot_lengths";
+    let files = traces(t);
+    if files.is_empty() || !require_peer(t, "tcpdump") || !require_peer(t, "editcap") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sniff-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut tcp_lines, mut cut_options, mut udp_lines) = (0, 0, 0);
+    for snap in [54, 60, 64, 66, 68, 74, 76, 80, 86, 96, 128] {
+        for path in &files {
+            let (name, _, _) = row(path);
+            let cut = dir.join(format!("{snap}-{name}"));
+            let st = Command::new("editcap")
+                .arg("-s")
+                .arg(snap.to_string())
+                .arg(path)
+                .arg(&cut)
+                .status()
+                .unwrap();
+            assert!(st.success(), "editcap -s {snap} {name}");
+            let a = sniff_lines(&cut);
+            let b = tcpdump_lines(&cut);
+            assert_eq!(a.len(), b.len(), "{name} at -s {snap}");
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                let tcp = y.contains(": Flags [") || y.ends_with("[|tcp]");
+                let app = y.contains(".53: ") || y.contains(".521: ");
+                if tcp || app {
+                    assert_eq!(x, y, "{name} at -s {snap}, line {}", i + 1);
+                    if tcp {
+                        tcp_lines += 1;
+                    } else {
+                        udp_lines += 1;
+                    }
+                    if y.contains("[|tcp]") && y.contains("options [") {
+                        cut_options += 1;
+                    }
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "{tcp_lines} TCP lines ({cut_options} with options cut) and {udp_lines} DNS/RIPng lines equal tcpdump's"
+    );
+    assert!(cut_options >= 100, "options cut: {cut_options}");
+    // Every TCP frame at every length, but the 60 IPv6 frames of bgp-as1 and simple-trace
+    // that -s 54 cuts before their TCP header (tcpdump: `[|ip6]`).
+    assert_eq!(tcp_lines, 11 * 2504 - 60, "TCP lines compared");
 }
 
 #[test]
@@ -436,4 +497,118 @@ fn pcapng_reads_like_pcap_from_a_file_and_stdin() {
     assert_eq!(pcap.lines().count(), 242);
     assert_eq!(pcap, from_file);
     assert_eq!(pcap, from_stdin);
+}
+
+/// tcpdump's printing options on every trace, whole output compared byte for byte: the five
+/// timestamp formats, nanosecond timestamps, -A, -e (Ethernet, Linux cooked v1 with its
+/// direction column, 802.2 LLC), and the hex dumps.
+#[test]
+fn printing_options_equal_tcpdumps_on_every_trace() {
+    let t = "printing_options_equal_tcpdumps_on_every_trace";
+    let files = traces(t);
+    if files.is_empty() || !require_peer(t, "tcpdump") {
+        return;
+    }
+    let sets: [&[&str]; 14] = [
+        &["-t"],
+        &["-tt"],
+        &["-ttt"],
+        &["-tttt"],
+        &["-ttttt"],
+        &["--time-stamp-precision=nano"],
+        &["--time-stamp-precision=nano", "-ttt"],
+        &["--time-stamp-precision=nano", "-tttt"],
+        &["-A"],
+        &["-e"],
+        &["-e", "-A", "-tt"],
+        &["-x"],
+        &["-X"],
+        &["-XX"],
+    ];
+    let mut compared = 0;
+    for opts in sets {
+        for path in &files {
+            let (name, frames, _) = row(path);
+            let ours = Command::new(tool("sniff"))
+                .arg("-q")
+                .args(opts)
+                .arg("-r")
+                .arg(path)
+                .env("TZ", "UTC")
+                .output()
+                .unwrap();
+            assert!(ours.status.success(), "sniff {opts:?} {name}");
+            let theirs = Command::new("tcpdump")
+                .arg("-nn")
+                .args(opts)
+                .arg("-r")
+                .arg(path)
+                .env("TZ", "UTC")
+                .output()
+                .unwrap();
+            assert!(theirs.status.success(), "tcpdump {opts:?} {name}");
+            let (a, b) = (
+                String::from_utf8_lossy(&ours.stdout),
+                String::from_utf8_lossy(&theirs.stdout),
+            );
+            for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+                assert_eq!(x, y, "{opts:?} {name}, output line {}", i + 1);
+            }
+            assert_eq!(a.lines().count(), b.lines().count(), "{opts:?} {name}");
+            compared += frames;
+        }
+    }
+    assert_eq!(compared, 14 * 2670, "frames compared");
+}
+
+/// -F reads the filter from a file (comments and line breaks allowed) and ignores one on the
+/// command line, as tcpdump; a missing file is a one-line usage error (exit 2); -Q with -r
+/// is refused the same way.
+#[test]
+fn filter_file_and_direction_options() {
+    let t = "filter_file_and_direction_options";
+    let files = traces(t);
+    if files.is_empty() {
+        return;
+    }
+    let trace = files
+        .iter()
+        .find(|p| p.ends_with("simple-trace.pcap"))
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("sniff-F-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("dns.bpf");
+    std::fs::write(&f, "# DNS only\nudp\n  and port 53 # both directions\n").unwrap();
+    let run = |args: &[&str]| {
+        // -r first: words after the first filter word are all filter words.
+        Command::new(tool("sniff"))
+            .arg("-q")
+            .arg("-r")
+            .arg(trace)
+            .args(args)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap()
+    };
+    let fs = f.to_str().unwrap();
+    let with_file = run(&["-F", fs, "tcp"]);
+    assert!(with_file.status.success());
+    let inline = run(&["udp and port 53"]);
+    assert_eq!(with_file.stdout, inline.stdout);
+    assert_eq!(String::from_utf8_lossy(&inline.stdout).lines().count(), 2);
+    let missing = run(&["-F", "/nonexistent/filter.bpf"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: cannot read the filter file /nonexistent/filter.bpf"),
+        "{err}"
+    );
+    let q = run(&["-Q", "in"]);
+    assert_eq!(q.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&q.stderr).contains("-Q selects the direction of a live capture"),
+        "{q:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -650,4 +650,104 @@ pub fn check_frame(lt: u32, data: &[u8]) {
     }
     let _ = (f.src_ip(), f.dst_ip(), f.ports(), f.ip_proto(), f.udp());
     let _ = f.issue().map(|i| i.to_string());
+    // The quoted datagram of ICMP errors stays inside the message.
+    match f.transport() {
+        netproto::frame::Transport::Icmpv4(i) => {
+            if let Some(q) = i.quoted() {
+                assert!(q.bytes().len() <= data.len());
+                let _ = (q.source(), q.destination(), q.protocol(), q.ports());
+                assert!(q.payload().len() <= q.bytes().len());
+            }
+        }
+        netproto::frame::Transport::Icmpv6(i) => {
+            if let Some(q) = i.quoted() {
+                let _ = (q.source(), q.destination(), q.protocol(), q.ports());
+            }
+        }
+        _ => {}
+    }
+    // The application decoders picked by port walk their whole message without panicking;
+    // the UDP payload itself goes through each of them too.
+    if let Some(Ok(app)) = f.app() {
+        check_app(app);
+    }
+    if let Some(u) = f.udp() {
+        check_app_bytes(u.payload);
+    }
+    if let Some(t) = f.tcp() {
+        check_app_bytes(t.payload);
+    }
+}
+
+/// Every application decoder of `netproto::frame` on `bytes`: walks end, reads stay in bounds.
+pub fn check_app_bytes(bytes: &[u8]) {
+    use netproto::frame::{App, Dhcp, Dns, Ntp, Rip};
+    if let Ok(d) = Dns::new_checked(bytes) {
+        check_app(App::Dns(d));
+    }
+    if let Some(d) = bytes.get(2..).and_then(|b| Dns::new_checked(b).ok()) {
+        check_app(App::Dns(d));
+    }
+    if let Ok(d) = Dhcp::new_checked(bytes) {
+        check_app(App::Dhcp(d));
+    }
+    if let Ok(n) = Ntp::new_checked(bytes) {
+        check_app(App::Ntp(n));
+    }
+    if let Ok(r) = Rip::new_checked(bytes) {
+        check_app(App::Rip(r));
+        check_app(App::Ripng(r));
+    }
+}
+
+fn check_app(app: netproto::frame::App<'_>) {
+    use netproto::frame::App;
+    match app {
+        App::Dns(d) => {
+            let _ = (d.id(), d.flags(), d.extended_rcode());
+            let mut n = 0usize;
+            for r in d.records() {
+                n += 1;
+                assert!(n <= 4 * 65_536, "the record walk ends");
+                let Ok(r) = r else { break };
+                let mut name = Vec::new();
+                let _ = r.name.write(&mut name);
+                assert!(name.len() <= 64 * 256 + 4 * 255, "names are bounded");
+                let _ = (r.a(), r.aaaa(), r.rdata_u16(0));
+                for at in [0, 2, 6] {
+                    if let Some(nm) = r.rdata_name(at) {
+                        let _ = nm.write(&mut Vec::new());
+                    }
+                }
+            }
+        }
+        App::Dhcp(d) => {
+            let _ = (
+                d.op(),
+                d.xid(),
+                d.client_mac(),
+                d.ciaddr(),
+                d.yiaddr(),
+                d.message_type(),
+            );
+            let _ = (d.sname(), d.file(), d.options().count());
+        }
+        App::Ntp(n) => {
+            let _ = (
+                n.version(),
+                n.mode(),
+                n.stratum(),
+                n.poll(),
+                n.transmit_ts(),
+            );
+        }
+        App::Rip(r) | App::Ripng(r) => {
+            let _ = (
+                r.command(),
+                r.version(),
+                r.entries().count(),
+                r.ripng_entries().count(),
+            );
+        }
+    }
 }

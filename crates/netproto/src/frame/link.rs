@@ -25,14 +25,24 @@ pub struct Ethernet<'a> {
 /// Ethernet II: destination (0..6), source (6..12), type.
 pub(super) mod eth {
     use super::Field;
+    pub const DST: Field = 0..6;
+    pub const SRC: Field = 6..12;
     pub const ETHERTYPE: Field = 12..14;
     pub const HEADER_LEN: usize = ETHERTYPE.end;
 }
 
-impl Ethernet<'_> {
+impl<'a> Ethernet<'a> {
     /// The EtherType, or the 802.3 length when at most [`ethertype::MAX_LEN`].
     pub fn ether_type(&self) -> u16 {
         be16(self.bytes, eth::ETHERTYPE)
+    }
+    /// The destination MAC address.
+    pub fn destination(&self) -> &'a [u8] {
+        self.bytes.get(eth::DST).unwrap_or(&[])
+    }
+    /// The source MAC address.
+    pub fn source(&self) -> &'a [u8] {
+        self.bytes.get(eth::SRC).unwrap_or(&[])
     }
 }
 
@@ -90,6 +100,8 @@ pub struct Sll<'a> {
 pub(super) mod sll1 {
     use super::Field;
     pub const PKTTYPE: Field = 0..2;
+    pub const HALEN: Field = 4..6;
+    pub const ADDR: usize = 6;
     pub const PROTOCOL: Field = 14..16;
     pub const HEADER_LEN: usize = PROTOCOL.end;
 }
@@ -100,10 +112,24 @@ pub(super) mod sll2 {
     pub const PROTOCOL: Field = 0..2;
     pub const IFINDEX: Field = 4..8;
     pub const PKTTYPE: usize = 10;
+    pub const HALEN: usize = 11;
+    pub const ADDR: usize = 12;
     pub const HEADER_LEN: usize = 20;
 }
 
-impl Sll<'_> {
+impl<'a> Sll<'a> {
+    /// The link-layer address of the sender (at most 8 bytes, as the header's length says).
+    pub fn address(&self) -> &'a [u8] {
+        let (len, at) = if self.v2 {
+            (
+                usize::from(self.bytes.get(sll2::HALEN).copied().unwrap_or(0)),
+                sll2::ADDR,
+            )
+        } else {
+            (usize::from(be16(self.bytes, sll1::HALEN)), sll1::ADDR)
+        };
+        self.bytes.get(at..at + len.min(8)).unwrap_or(&[])
+    }
     pub const V1_LEN: usize = sll1::HEADER_LEN;
     pub const V2_LEN: usize = sll2::HEADER_LEN;
 

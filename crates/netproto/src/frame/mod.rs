@@ -28,7 +28,14 @@
 //! | `ip.rs`       | IPv4, IPv6 and its extension-header walker                           |
 //! | `tcp.rs`      | TCP header, flags, option walker, [`TcpSegment`] and [`tcp_fast`]    |
 //! | `udp.rs`      | UDP header and [`UdpDatagram`]                                       |
-//! | `icmp.rs`     | ICMP and ICMPv6 headers                                              |
+//! | `icmp.rs`     | ICMP and ICMPv6 headers, the datagram an error quotes ([`Quoted`])   |
+//! | `dns.rs`      | DNS messages: header, questions, records, names ([`Dns`])            |
+//! | `dhcp.rs`     | BOOTP/DHCP: fixed header and options ([`Dhcp`])                      |
+//! | `ntp.rs`      | NTP header ([`Ntp`])                                                 |
+//! | `rip.rs`      | RIPv1/v2 and RIPng ([`Rip`])                                         |
+//!
+//! The application decoders are not run by [`decode`]: [`Frame::app`] picks one by UDP port
+//! (as tcpdump does) and checks the payload; each view is also usable on its own.
 //!
 //! etherparse validates the IPv4, IPv6, TCP and ICMP headers (Ethernet, VLAN and UDP need
 //! only a length check). Its types stay inside: the frame hands out its own views
@@ -62,22 +69,32 @@ use std::net::IpAddr;
 use std::ops::Range;
 
 mod arp;
+mod dhcp;
+mod dns;
 mod icmp;
 mod ip;
 mod link;
 pub mod linktype;
 mod llc;
+mod ntp;
+mod rip;
 mod tcp;
 mod udp;
 
 pub use arp::Arp;
-pub use icmp::{Icmpv4, Icmpv6};
+pub use dhcp::{Dhcp, DhcpError, MAGIC_COOKIE, option as dhcp_option};
+pub use dns::{
+    CLASS_IN, Dns, DnsError, DnsName, DnsRecord, DnsRecords, DnsSection, rtype as dns_type,
+};
+pub use icmp::{Icmpv4, Icmpv6, Quoted};
 pub use ip::{Ipv4, Ipv6, Ipv6Ext, Ipv6Exts};
 pub use link::{Ethernet, PacketDirection, Sll, ethertype};
 pub use llc::{Llc, Stp};
+pub use ntp::{Ntp, NtpError};
+pub use rip::{Rip, RipEntry, RipError, RipngEntry};
 pub use tcp::{
-    SackBlocks, Tcp, TcpFlags, TcpOption, TcpOptionSummary, TcpOptions, TcpOptionsIter, TcpSegment,
-    tcp_fast,
+    Mptcp, SackBlocks, Tcp, TcpFlags, TcpOption, TcpOptionSummary, TcpOptions, TcpOptionsIter,
+    TcpSegment, kind as tcp_option_kind, tcp_fast,
 };
 pub use udp::{Udp, UdpDatagram};
 
@@ -250,6 +267,61 @@ pub enum Transport<'a> {
     Stp(Stp<'a>),
 }
 
+/// An application message recognised by its well-known UDP port ([`Frame::app`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App<'a> {
+    /// UDP port 53.
+    Dns(Dns<'a>),
+    /// UDP ports 67 and 68.
+    Dhcp(Dhcp<'a>),
+    /// UDP port 123.
+    Ntp(Ntp<'a>),
+    /// UDP port 520 (RIPv1/v2).
+    Rip(Rip<'a>),
+    /// UDP port 521.
+    Ripng(Rip<'a>),
+}
+
+/// The application protocol a UDP port pair stands for, tcpdump's order of checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppKind {
+    Dns,
+    Dhcp,
+    Ntp,
+    Rip,
+    Ripng,
+}
+
+impl AppKind {
+    /// By UDP ports (either side), as tcpdump's `udp_print` picks a printer.
+    pub fn by_udp_ports(sport: u16, dport: u16) -> Option<AppKind> {
+        let either = |p: u16| sport == p || dport == p;
+        if either(53) {
+            Some(AppKind::Dns)
+        } else if either(67) || either(68) {
+            Some(AppKind::Dhcp)
+        } else if either(123) {
+            Some(AppKind::Ntp)
+        } else if either(520) {
+            Some(AppKind::Rip)
+        } else if either(521) {
+            Some(AppKind::Ripng)
+        } else {
+            None
+        }
+    }
+    /// The name tcpdump prints when the message is cut (`[|domain]`, `[|bootp]`, …).
+    pub fn trunc_name(self) -> &'static str {
+        match self {
+            AppKind::Dns => "domain",
+            AppKind::Dhcp => "bootp",
+            AppKind::Ntp => "ntp",
+            AppKind::Rip => "rip",
+            AppKind::Ripng => "ripng",
+        }
+    }
+}
+
 const MAX_LAYERS: usize = 14;
 
 /// A decoded frame: a layered zero-copy view over the captured bytes.
@@ -343,6 +415,21 @@ impl<'a> Frame<'a> {
     /// Payload length the headers announce (may exceed `payload().len()` when truncated).
     pub fn payload_len(&self) -> u32 {
         self.payload_len
+    }
+    /// The UDP payload's application message by well-known port: `None` when the ports name
+    /// none, `Some(Err(kind))` when they do but the captured bytes are too short for its
+    /// header.
+    pub fn app(&self) -> Option<Result<App<'a>, AppKind>> {
+        let u = self.udp()?;
+        let k = AppKind::by_udp_ports(u.sport, u.dport)?;
+        let p = u.payload;
+        Some(match k {
+            AppKind::Dns => Dns::new_checked(p).map(App::Dns).map_err(|_| k),
+            AppKind::Dhcp => Dhcp::new_checked(p).map(App::Dhcp).map_err(|_| k),
+            AppKind::Ntp => Ntp::new_checked(p).map(App::Ntp).map_err(|_| k),
+            AppKind::Rip => Rip::new_checked(p).map(App::Rip).map_err(|_| k),
+            AppKind::Ripng => Rip::new_checked(p).map(App::Ripng).map_err(|_| k),
+        })
     }
     /// Interface index (Linux SLL2 only).
     pub fn ifindex(&self) -> Option<u32> {

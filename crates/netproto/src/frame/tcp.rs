@@ -9,7 +9,9 @@ use super::ip::{Ipv4, protocol, v4};
 use super::link::{eth, ethertype, sll1, sll2};
 use super::{Field, Frame, IssueKind, LayerKind, Net, Transport, be16, be32, linktype};
 
-/// A TCP header (options included).
+/// A TCP header (options included). When the capture cut the header inside its options,
+/// the view holds the captured part only: the fixed 20 bytes are always there,
+/// [`Tcp::options_truncated`] says whether options are missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tcp<'a> {
     bytes: &'a [u8],
@@ -59,12 +61,23 @@ impl<'a> Tcp<'a> {
     pub fn urgent(&self) -> u16 {
         be16(self.bytes, field::URGENT)
     }
-    /// Header length in bytes (data offset × 4).
+    /// Header length in bytes (data offset × 4), as the header says.
     pub fn header_len(&self) -> usize {
+        self.bytes
+            .get(field::DATA_OFFSET)
+            .map_or(0, |b| usize::from(b >> 4) * 4)
+    }
+    /// The header bytes captured (fewer than [`Tcp::header_len`] when the options were cut).
+    pub fn captured_len(&self) -> usize {
         self.bytes.len()
     }
+    /// True when the capture ended inside the options.
+    pub fn options_truncated(&self) -> bool {
+        self.bytes.len() < self.header_len()
+    }
+    /// The options as captured (all of them unless [`Tcp::options_truncated`]).
     pub fn options(&self) -> TcpOptions<'a> {
-        TcpOptions(&self.bytes[field::OPTIONS..])
+        TcpOptions(self.bytes.get(field::OPTIONS..).unwrap_or(&[]))
     }
 }
 
@@ -99,23 +112,25 @@ impl TcpFlags {
         self.has(Self::RST)
     }
 
-    /// The flags as letters, tcpdump's notation without brackets: `S`, `S.`, `P.`, `F.`, `R`,
-    /// `.`, `none`, with `U`, `E`, `W` for URG, ECE, CWR (NS is not shown). Writes into `buf`
+    /// The flags as letters, tcpdump's notation and order without brackets: `S`, `S.`, `P.`,
+    /// `F.`, `R`, `.`, `none`, with `U`, `E`, `W` for URG, ECE, CWR after the ACK dot
+    /// (`S.E`, `SEW`); NS is not shown. Writes into `buf`
     /// and returns the text.
     ///
     /// The one copy of the notation: sniff prints it in its lines, JSON and `-v`, tcpstat in
     /// its packet tables, CSV and JSON (`tcp_flags`).
     pub fn letters(self, buf: &mut [u8; 10]) -> &str {
         let mut n = 0;
+        // tcpdump's order (print-tcp.c `tcp_flag_values`): `[F.]`, `[S.]`, `[S.E]`, `[SEW]`.
         for (bit, c) in [
-            (Self::SYN, b'S'),
             (Self::FIN, b'F'),
-            (Self::PSH, b'P'),
+            (Self::SYN, b'S'),
             (Self::RST, b'R'),
+            (Self::PSH, b'P'),
+            (Self::ACK, b'.'),
             (Self::URG, b'U'),
             (Self::ECE, b'E'),
             (Self::CWR, b'W'),
-            (Self::ACK, b'.'),
         ] {
             if self.has(bit) {
                 buf[n] = c;
@@ -135,15 +150,42 @@ impl TcpFlags {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TcpOptions<'a>(pub &'a [u8]);
 
-/// Option kinds the walker decodes.
-mod kind {
+/// Option kinds the walker decodes (IANA "TCP Option Kind Numbers").
+pub mod kind {
     pub const END: u8 = 0;
     pub const NOP: u8 = 1;
     pub const MSS: u8 = 2;
     pub const WINDOW_SCALE: u8 = 3;
     pub const SACK_PERMITTED: u8 = 4;
     pub const SACK: u8 = 5;
+    /// RFC 1072 echo and echo reply (obsolete), 4 bytes of data.
+    pub const ECHO: u8 = 6;
+    pub const ECHO_REPLY: u8 = 7;
     pub const TIMESTAMP: u8 = 8;
+    /// RFC 1644 T/TCP connection counts (obsolete), 4 bytes of data.
+    pub const CC: u8 = 11;
+    pub const CC_NEW: u8 = 12;
+    pub const CC_ECHO: u8 = 13;
+    /// RFC 2385 TCP MD5 signature (16 bytes).
+    pub const MD5: u8 = 19;
+    /// SCPS capabilities.
+    pub const SCPS: u8 = 20;
+    /// RFC 5482 user timeout.
+    pub const USER_TIMEOUT: u8 = 28;
+    /// RFC 5925 TCP authentication option.
+    pub const AO: u8 = 29;
+    /// RFC 8684 Multipath TCP.
+    pub const MPTCP: u8 = 30;
+    /// RFC 7413 TCP Fast Open cookie.
+    pub const FAST_OPEN: u8 = 34;
+    /// Accurate ECN (draft-ietf-tcpm-accurate-ecn), counters in order 0 and order 1.
+    pub const ACCECN0: u8 = 172;
+    pub const ACCECN1: u8 = 174;
+    /// RFC 6994 shared experimental options (an ExID follows the length byte).
+    pub const EXPERIMENT1: u8 = 253;
+    pub const EXPERIMENT2: u8 = 254;
+    /// The ExID of TCP Fast Open in its experimental form (RFC 7413 section 4.1.1).
+    pub const EXID_FAST_OPEN: u16 = 0xf989;
 }
 
 /// One decoded TCP option.
@@ -163,10 +205,127 @@ pub enum TcpOption<'a> {
     Sack(SackBlocks<'a>),
     /// Kind 8: timestamp value and echo reply.
     Timestamp { tsval: u32, tsecr: u32 },
+    /// Kind 19: the MD5 digest (RFC 2385; 16 bytes when well formed).
+    Md5(&'a [u8]),
+    /// Kind 28: the user timeout field as sent (granularity bit 15: minutes when set;
+    /// [`TcpOption::user_timeout_secs`] converts).
+    UserTimeout(u16),
+    /// Kind 29: TCP-AO key ids and MAC.
+    Ao {
+        key_id: u8,
+        rnext_key_id: u8,
+        mac: &'a [u8],
+    },
+    /// Kind 30: a Multipath TCP option.
+    Mptcp(Mptcp<'a>),
+    /// Kind 34, or kind 254 with ExID 0xf989 (`experimental`): a Fast Open cookie (empty for
+    /// a cookie request).
+    FastOpen {
+        cookie: &'a [u8],
+        experimental: bool,
+    },
+    /// Kinds 172 (`order` 0) and 174 (`order` 1): AccECN byte counters, 3 bytes each.
+    AccEcn { order: u8, counters: &'a [u8] },
+    /// Kinds 253 and 254 with another ExID (RFC 6994).
+    Experimental { kind: u8, exid: u16, data: &'a [u8] },
     /// Any other kind, with its data (without kind and length bytes).
     Other { kind: u8, data: &'a [u8] },
     /// An option whose length byte is wrong or runs past the header; the walk stops.
     Malformed { kind: u8, data: &'a [u8] },
+}
+
+impl TcpOption<'_> {
+    /// The option kind byte.
+    pub fn kind(&self) -> u8 {
+        match *self {
+            TcpOption::End => kind::END,
+            TcpOption::Nop => kind::NOP,
+            TcpOption::Mss(_) => kind::MSS,
+            TcpOption::WindowScale(_) => kind::WINDOW_SCALE,
+            TcpOption::SackPermitted => kind::SACK_PERMITTED,
+            TcpOption::Sack(_) => kind::SACK,
+            TcpOption::Timestamp { .. } => kind::TIMESTAMP,
+            TcpOption::Md5(_) => kind::MD5,
+            TcpOption::UserTimeout(_) => kind::USER_TIMEOUT,
+            TcpOption::Ao { .. } => kind::AO,
+            TcpOption::Mptcp(_) => kind::MPTCP,
+            TcpOption::FastOpen {
+                experimental: false,
+                ..
+            } => kind::FAST_OPEN,
+            TcpOption::FastOpen { .. } => kind::EXPERIMENT2,
+            TcpOption::AccEcn { order: 0, .. } => kind::ACCECN0,
+            TcpOption::AccEcn { .. } => kind::ACCECN1,
+            TcpOption::Experimental { kind, .. }
+            | TcpOption::Other { kind, .. }
+            | TcpOption::Malformed { kind, .. } => kind,
+        }
+    }
+
+    /// A user timeout field in seconds (RFC 5482: the high bit G set means the low 15 bits
+    /// count minutes).
+    pub fn user_timeout_secs(raw: u16) -> u32 {
+        let v = u32::from(raw & 0x7fff);
+        if raw & 0x8000 != 0 { v * 60 } else { v }
+    }
+}
+
+/// A Multipath TCP option (RFC 8684), zero-copy: the whole option, kind and length included,
+/// so that offsets match the RFC's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mptcp<'a>(&'a [u8]);
+
+impl<'a> Mptcp<'a> {
+    pub const CAPABLE: u8 = 0;
+    pub const JOIN: u8 = 1;
+    pub const DSS: u8 = 2;
+    pub const ADD_ADDR: u8 = 3;
+    pub const REMOVE_ADDR: u8 = 4;
+    pub const PRIO: u8 = 5;
+    pub const FAIL: u8 = 6;
+    pub const FAST_CLOSE: u8 = 7;
+    pub const TCP_RST: u8 = 8;
+
+    /// The subtype (high nibble of byte 2).
+    pub fn subtype(&self) -> u8 {
+        self.0.get(2).map_or(0, |b| b >> 4)
+    }
+    /// The low nibble of byte 2 (MP_CAPABLE's version, ADD_ADDR's echo bit, …).
+    pub fn low_nibble(&self) -> u8 {
+        self.0.get(2).map_or(0, |b| b & 0x0f)
+    }
+    /// The option's length byte (kind and length included).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The whole option (kind, length, subtype, …).
+    pub fn bytes(&self) -> &'a [u8] {
+        self.0
+    }
+    /// Byte `at` of the option, if present.
+    pub fn u8_at(&self, at: usize) -> Option<u8> {
+        self.0.get(at).copied()
+    }
+    /// Big-endian 16, 32 and 64-bit fields at option offset `at`, if present.
+    pub fn be16_at(&self, at: usize) -> Option<u16> {
+        let b = self.0.get(at..at.checked_add(2)?)?;
+        Some(be16(b, 0..2))
+    }
+    pub fn be32_at(&self, at: usize) -> Option<u32> {
+        let b = self.0.get(at..at.checked_add(4)?)?;
+        Some(be32(b, 0..4))
+    }
+    pub fn be64_at(&self, at: usize) -> Option<u64> {
+        let b = self.0.get(at..at.checked_add(8)?)?;
+        Some(u64::from(be32(b, 0..4)) << 32 | u64::from(be32(b, 4..8)))
+    }
+    /// `len` bytes at option offset `at`, if present.
+    pub fn slice(&self, at: usize, len: usize) -> Option<&'a [u8]> {
+        self.0.get(at..at.checked_add(len)?)
+    }
 }
 
 /// The blocks of a SACK option (8 bytes each).
@@ -290,11 +449,43 @@ impl<'a> Iterator for TcpOptionsIter<'a> {
             self.pos += self.rest.len();
             return Some(TcpOption::Malformed { kind, data });
         }
+        let whole = &self.rest[..len];
         let data = &self.rest[2..len];
         self.rest = &self.rest[len..];
         self.pos += len;
         Some(match (kind, data.len()) {
             (kind::MSS, 2) => TcpOption::Mss(be16(data, 0..2)),
+            (kind::MD5, _) => TcpOption::Md5(data),
+            (kind::USER_TIMEOUT, 2) => TcpOption::UserTimeout(be16(data, 0..2)),
+            (kind::AO, 2..) => TcpOption::Ao {
+                key_id: data[0],
+                rnext_key_id: data[1],
+                mac: &data[2..],
+            },
+            (kind::MPTCP, 1..) => TcpOption::Mptcp(Mptcp(whole)),
+            (kind::FAST_OPEN, _) => TcpOption::FastOpen {
+                cookie: data,
+                experimental: false,
+            },
+            (kind::ACCECN0 | kind::ACCECN1, _) => TcpOption::AccEcn {
+                order: u8::from(kind == kind::ACCECN1),
+                counters: data,
+            },
+            (kind::EXPERIMENT1 | kind::EXPERIMENT2, 2..) => {
+                let exid = be16(data, 0..2);
+                if kind == kind::EXPERIMENT2 && exid == kind::EXID_FAST_OPEN {
+                    TcpOption::FastOpen {
+                        cookie: &data[2..],
+                        experimental: true,
+                    }
+                } else {
+                    TcpOption::Experimental {
+                        kind,
+                        exid,
+                        data: &data[2..],
+                    }
+                }
+            }
             (kind::WINDOW_SCALE, 1) => TcpOption::WindowScale(data[0]),
             (kind::SACK_PERMITTED, 0) => TcpOption::SackPermitted,
             (kind::SACK, n) if n % SACK_BLOCK_LEN == 0 => TcpOption::Sack(SackBlocks(data)),
@@ -302,7 +493,16 @@ impl<'a> Iterator for TcpOptionsIter<'a> {
                 tsval: be32(data, 0..4),
                 tsecr: be32(data, 4..8),
             },
-            (kind::MSS..=kind::SACK | kind::TIMESTAMP, _) => TcpOption::Malformed { kind, data },
+            (
+                kind::MSS..=kind::SACK
+                | kind::TIMESTAMP
+                | kind::USER_TIMEOUT
+                | kind::AO
+                | kind::MPTCP
+                | kind::EXPERIMENT1
+                | kind::EXPERIMENT2,
+                _,
+            ) => TcpOption::Malformed { kind, data },
             _ => TcpOption::Other { kind, data },
         })
     }
@@ -336,8 +536,11 @@ pub struct TcpSegment<'a> {
     pub payload: &'a [u8],
     /// Offset of the TCP header in the frame.
     pub offset: usize,
-    /// The capture cut this segment (its payload or the IP packet).
+    /// The capture cut this segment (its payload, its options or the IP packet).
     pub truncated: bool,
+    /// The capture ended inside the TCP options: `options` holds the captured ones, the last
+    /// of which may be cut ([`TcpOption::Malformed`]); `payload` is empty.
+    pub options_truncated: bool,
 }
 
 /// The TCP segment of a frame, as `decode(linktype, data)?.tcp()` gives it, for the common
@@ -402,6 +605,7 @@ pub fn tcp_fast(linktype: u32, data: &[u8]) -> Option<TcpSegment<'_>> {
         payload,
         offset: poff,
         truncated: end > data.len(),
+        options_truncated: false,
     })
 }
 
@@ -437,8 +641,9 @@ impl<'a> Frame<'a> {
             ttl,
             options: t.options(),
             payload: self.payload(),
-            offset: self.payload_offset - t.header_len(),
+            offset: self.payload_offset.saturating_sub(t.captured_len()),
             truncated: self.truncated,
+            options_truncated: t.options_truncated(),
         })
     }
 
@@ -454,6 +659,24 @@ impl<'a> Frame<'a> {
             }
             Err(e) => {
                 use etherparse::err::tcp::HeaderSliceError as E;
+                let bytes = self.transport_bytes(off, end);
+                let hl = bytes
+                    .get(field::DATA_OFFSET)
+                    .map_or(0, |b| usize::from(b >> 4) * 4);
+                // The fixed header is there but the capture ended inside the options: decode
+                // what was captured (tcpdump and tshark print these segments too).
+                if bytes.len() >= field::MIN_HEADER_LEN
+                    && hl > bytes.len()
+                    && end > self.data.len()
+                    && off + bytes.len() == self.data.len()
+                {
+                    let t = Tcp { bytes };
+                    self.transport = Transport::Tcp(t);
+                    self.push(LayerKind::Tcp, off, bytes.len());
+                    self.payload_len = self.payload_len.saturating_sub(hl as u32);
+                    self.short(LayerKind::Tcp, off, hl);
+                    return self.finish(self.data.len(), end);
+                }
                 match e {
                     E::Len(l) => self.cut(LayerKind::Tcp, off, l.required_len, end),
                     E::Content(_) => self.fail(
@@ -470,18 +693,18 @@ impl<'a> Frame<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{decode, tests::syn_frame};
+    use super::super::{LayerKind, decode, tests::syn_frame};
     use super::*;
 
     #[test]
     fn unknown_option_is_kept_raw() {
-        let o = [30u8, 4, 0xab, 0xcd, 1, 0];
+        let o = [99u8, 4, 0xab, 0xcd, 1, 0];
         let v: Vec<_> = TcpOptions(&o).iter().collect();
         assert_eq!(
             v,
             [
                 TcpOption::Other {
-                    kind: 30,
+                    kind: 99,
                     data: &[0xab, 0xcd]
                 },
                 TcpOption::Nop,
@@ -496,6 +719,86 @@ mod tests {
     }
 
     #[test]
+    fn newer_options_are_decoded() {
+        let o = [
+            28u8, 4, 0x81, 0x2c, // user timeout: 150 minutes
+            29, 6, 5, 7, 0xaa, 0xbb, // TCP-AO
+            34, 2, // TFO cookie request
+            254, 6, 0xf9, 0x89, 1, 2, // experimental TFO
+            30, 4, 0x01, 0x81, // MP_CAPABLE v1
+            172, 5, 1, 2, 3, // AccECN order 0
+        ];
+        let v: Vec<_> = TcpOptions(&o).iter().collect();
+        assert_eq!(v[0], TcpOption::UserTimeout(0x812c));
+        assert_eq!(TcpOption::user_timeout_secs(0x812c), 0x012c * 60);
+        assert_eq!(
+            v[1],
+            TcpOption::Ao {
+                key_id: 5,
+                rnext_key_id: 7,
+                mac: &[0xaa, 0xbb]
+            }
+        );
+        assert_eq!(
+            v[2],
+            TcpOption::FastOpen {
+                cookie: &[],
+                experimental: false
+            }
+        );
+        assert_eq!(
+            v[3],
+            TcpOption::FastOpen {
+                cookie: &[1, 2],
+                experimental: true
+            }
+        );
+        let TcpOption::Mptcp(m) = v[4] else {
+            panic!("MPTCP expected: {:?}", v[4]);
+        };
+        assert_eq!(
+            (m.subtype(), m.low_nibble(), m.len()),
+            (Mptcp::CAPABLE, 1, 4)
+        );
+        assert_eq!(
+            v[5],
+            TcpOption::AccEcn {
+                order: 0,
+                counters: &[1, 2, 3]
+            }
+        );
+        assert_eq!(
+            v.iter().map(|o| o.kind()).collect::<Vec<_>>(),
+            [28, 29, 34, 254, 30, 172]
+        );
+    }
+
+    #[test]
+    fn options_cut_by_the_capture_keep_the_fixed_header() {
+        // The SYN of syn_frame() captured up to 6 option bytes (snap length 60).
+        let f = syn_frame();
+        let fr = decode(linktype::ETHERNET, &f[..60]).unwrap();
+        let t = fr.tcp().expect("a TCP segment with cut options");
+        assert_eq!(
+            (t.sport, t.dport, t.seq, t.header_len),
+            (40000, 5000, 100, 40)
+        );
+        assert!(t.options_truncated && t.truncated);
+        assert_eq!(t.options.0.len(), 6);
+        assert!(t.payload.is_empty());
+        assert_eq!(t.payload_len, 0);
+        let i = fr.issue().expect("the cut is reported");
+        assert_eq!(i.layer, LayerKind::Tcp);
+        // Fewer than 20 bytes: no segment, as before.
+        assert!(
+            decode(linktype::ETHERNET, &f[..50])
+                .unwrap()
+                .tcp()
+                .is_none()
+        );
+    }
+
+    #[test]
     fn flag_letters() {
         let letters = |f: u16| TcpFlags(f).letters(&mut [0; 10]).to_owned();
         assert_eq!(letters(0x02), "S");
@@ -504,7 +807,11 @@ mod tests {
         assert_eq!(letters(0x11), "F.");
         assert_eq!(letters(0x04), "R");
         assert_eq!(letters(0x10), ".");
-        assert_eq!(letters(0x1ff), "SFPRUEW.");
+        assert_eq!(letters(0x1ff), "FSRP.UEW");
+        assert_eq!(letters(0x92), "S.W");
+        assert_eq!(letters(0x52), "S.E");
+        assert_eq!(letters(0xc2), "SEW");
+        assert_eq!(letters(0x19), "FP.");
         assert_eq!(letters(0x100), "none");
         assert_eq!(letters(0), "none");
     }
