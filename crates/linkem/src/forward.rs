@@ -55,7 +55,7 @@ pub fn open(iface: &str, buffer_kib: i32) -> Result<Live> {
             cap.linktype()
         )));
     }
-    cap.set_direction_in()?;
+    cap.set_direction(netcap::CaptureDirection::In)?;
     Ok(cap)
 }
 

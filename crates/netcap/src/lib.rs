@@ -928,16 +928,6 @@ impl Live {
         self.cap.as_raw_fd()
     }
 
-    /// Capture only what the interface receives, not what leaves it (libpcap's `-Q in`).
-    pub fn set_direction_in(&mut self) -> Result<(), CaptureError> {
-        self.cap
-            .direction(pcap::Direction::In)
-            .map_err(|e| CaptureError::Live {
-                device: self.device.clone(),
-                message: pcap_msg(&e),
-            })
-    }
-
     /// Send one whole link-layer frame out of the interface (`pcap_sendpacket`).
     pub fn send(&mut self, frame: &[u8]) -> Result<(), CaptureError> {
         self.cap.sendpacket(frame).map_err(|e| CaptureError::Live {
