@@ -536,6 +536,22 @@ pub fn ripng(out: &mut Vec<u8>, r: &Rip<'_>, len: u32) {
     }
 }
 
+/// What the datagram an ICMP error quotes was sent to, as tcpdump names an unreachable port:
+/// `10.0.0.2 udp port 53` (ICMP and ICMPv6 alike).
+pub fn quoted_port(out: &mut Vec<u8>, q: &Quoted<'_>) {
+    text::ip(out, q.destination());
+    match q.protocol() {
+        6 => out.extend_from_slice(b" tcp port "),
+        17 => out.extend_from_slice(b" udp port "),
+        p => {
+            out.extend_from_slice(b" protocol ");
+            text::dec(out, u64::from(p));
+            out.extend_from_slice(b" port ");
+        }
+    }
+    text::dec(out, u64::from(q.ports().map_or(0, |p| p.1)));
+}
+
 /// The text of an ICMP destination unreachable that names what the quoted datagram was sent
 /// to (tcpdump's `icmp_print`): `10.0.0.2 udp port 53 unreachable`.
 pub fn icmp4_unreach(out: &mut Vec<u8>, code: u8, mtu: u16, q: &Quoted<'_>) {
@@ -555,18 +571,7 @@ pub fn icmp4_unreach(out: &mut Vec<u8>, code: u8, mtu: u16, q: &Quoted<'_>) {
             out.extend_from_slice(b" unreachable");
         }
         3 => {
-            text::ip(out, dst);
-            let dport = q.ports().map_or(0, |p| p.1);
-            match q.protocol() {
-                6 => out.extend_from_slice(b" tcp port "),
-                17 => out.extend_from_slice(b" udp port "),
-                p => {
-                    out.extend_from_slice(b" protocol ");
-                    text::dec(out, u64::from(p));
-                    out.extend_from_slice(b" port ");
-                }
-            }
-            text::dec(out, u64::from(dport));
+            quoted_port(out, q);
             out.extend_from_slice(b" unreachable");
         }
         4 => {

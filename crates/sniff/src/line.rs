@@ -1378,19 +1378,8 @@ fn icmp6_quoted(out: &mut Vec<u8>, ty: u8, code: u8, q: &netproto::frame::Quoted
                     text::ip(out, q.source());
                 }
                 4 => {
-                    let dport = q.ports().map_or(0, |p| p.1);
                     out.extend_from_slice(b", ");
-                    text::ip(out, dst);
-                    match q.protocol() {
-                        6 => out.extend_from_slice(b" tcp port "),
-                        17 => out.extend_from_slice(b" udp port "),
-                        p => {
-                            out.extend_from_slice(b" protocol ");
-                            text::dec(out, u64::from(p));
-                            out.extend_from_slice(b" port ");
-                        }
-                    }
-                    text::dec(out, u64::from(dport));
+                    crate::app::quoted_port(out, q);
                 }
                 _ => {}
             }
