@@ -864,8 +864,10 @@ impl Receiver {
     pub fn read(&mut self) -> Option<Vec<u8>> {
         let was_closed = self.window() == 0;
         let d = self.ready.pop_front()?;
-        if was_closed && self.state == RxState::Receiving {
-            // Window update: tell a sender stuck on WIN 0 that space opened.
+        if was_closed && self.state == RxState::Receiving && self.acks.is_empty() {
+            // Window update: tell a sender stuck on WIN 0 that space opened. Not needed
+            // when an ACK is still queued: it carries the window current when it is sent,
+            // and a second ACK with the same number would look like a duplicate ACK.
             self.acks.push_back(self.next);
         }
         Some(d)

@@ -292,6 +292,7 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
         // network may also duplicate, but rarely): the exact count of spurious ones.
         "spurious_retransmissions": st.duplicates,
         "foreign_datagrams": d.foreign,
+        "offload": d.offload_report(),
         "impairment": imp,
     });
     Report { line, json }

@@ -215,6 +215,7 @@ fn report(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
         "peer_window": s.peer_window(),
         "impairment": imp,
         "refused": d.refused,
+        "offload": d.offload_report(),
     });
     Report { line, json }
 }
