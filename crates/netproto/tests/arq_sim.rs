@@ -349,15 +349,17 @@ fn report_goodput_on_lossy_jittery_link() {
         duplicate: 0.0,
     };
     let ideal = Link { loss: 0.0, ..l };
+    let steady = Link { jitter_ms: 0, ..l };
     for mode in [Mode::SelectiveRepeat, Mode::GoBackN] {
-        for link in [ideal, l] {
+        for link in [ideal, l, steady] {
             let input = data(2_000_000, 9);
             let o = simulate(&input, 7, mode, link, link, 9);
             assert_eq!(o.output, input);
             let t = o.sim_time.saturating_sub(Duration::from_secs(4));
             eprintln!(
-                "{mode} loss {}: {:?} = {:.0} KB/s {:?}",
+                "{mode} loss {} jitter {}: {:?} = {:.0} KB/s {:?}",
                 link.loss,
+                link.jitter_ms,
                 t,
                 2e6 / t.as_secs_f64() / 1e3,
                 o.sender_stats
