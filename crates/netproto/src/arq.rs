@@ -564,7 +564,12 @@ impl Sender {
         // time out on their own: a partial ACK after this retransmission names the next
         // hole (NewReno), and what the receiver already holds is never resent.
         self.stats.timeouts += 1;
-        self.backoff = (self.backoff + 1).min(16);
+        // Back off only when nothing shows the path is alive: duplicate ACKs for this very
+        // base prove that later segments got through, so the expiry is a lost
+        // retransmission, not a dead path or a queue that needs relief.
+        if self.dupacks == 0 {
+            self.backoff = (self.backoff + 1).min(16);
+        }
         self.recover_high = Some(self.sent_high);
         self.recovered = Some(self.base);
         let end = match self.cfg.mode {
