@@ -25,6 +25,8 @@ const MAX_BATCH: usize = 64;
 /// A sender whose GSO batches get no answer at all for this long falls back to one datagram
 /// per call (a path that drops the large frames, e.g. a userspace forwarder).
 const GSO_SILENCE: Duration = Duration::from_secs(1);
+/// Datagrams sent before the driver judges whether GSO pays on this path.
+const GSO_PROBE: u64 = 700;
 
 /// What the offloads did, and the system calls the loop made (for `--json`).
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -94,6 +96,8 @@ pub struct Driver {
     io: IoStats,
     /// When a GSO batch was sent with nothing received since (None: answered).
     gso_unanswered: Option<Instant>,
+    /// Whether the GSO_PROBE check has been made.
+    gso_judged: bool,
 }
 
 const SOCK: Token = Token(0);
@@ -137,6 +141,7 @@ impl Driver {
             tx: vec![0u8; MAX_SEGMENT * MAX_BATCH].into_boxed_slice(),
             io,
             gso_unanswered: None,
+            gso_judged: false,
         })
     }
 
@@ -378,6 +383,25 @@ impl Driver {
     /// A sender's GSO batches that get no answer at all for [`GSO_SILENCE`] (no ACK, no
     /// ICMP) are taken as a path that drops them: fall back to one datagram per call.
     fn check_gso_silence(&mut self, now: Instant) {
+        // The peer answers (nearly) every datagram of our batches on its own: its socket
+        // gets them one by one (a path without GRO, e.g. veths with offloads off), so the
+        // batch only makes it wake once per window and the two processes take turns,
+        // where one datagram per call lets it start on the first while we send the rest
+        // (measured between two lab hosts: 131 MB/s with GSO, 154 MB/s without). Decide
+        // once, after GSO_PROBE datagrams.
+        if self.io.gso
+            && self.io.gso_batches > 0
+            && self.io.datagrams_sent >= GSO_PROBE
+            && !self.gso_judged
+        {
+            self.gso_judged = true;
+            if self.io.datagrams_received * 2 > self.io.datagrams_sent {
+                self.disable_gso(format!(
+                    "the peer answered {} of our first {} datagrams one by one: it reads them without GRO, one datagram per call overlaps better",
+                    self.io.datagrams_received, self.io.datagrams_sent
+                ));
+            }
+        }
         if self.io.gso
             && self
                 .gso_unanswered
