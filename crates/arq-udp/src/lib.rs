@@ -18,6 +18,38 @@ use netproto::arq::{Endpoint, Handled, Mode};
 use netproto::impair::{ImpairStats, Impairer, Impairment, SplitMix64};
 use netproto::segment::{MAX_SEGMENT, MAX_WIN, Repr};
 
+pub mod offload;
+
+/// At most this many datagrams go into one GSO `sendmsg` (the kernel's UDP_MAX_SEGMENTS).
+const MAX_BATCH: usize = 64;
+/// A sender whose GSO batches get no answer at all for this long falls back to one datagram
+/// per call (a path that drops the large frames, e.g. a userspace forwarder).
+const GSO_SILENCE: Duration = Duration::from_secs(1);
+/// Datagrams sent before the driver judges whether GSO pays on this path.
+const GSO_PROBE: u64 = 700;
+
+/// What the offloads did, and the system calls the loop made (for `--json`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct IoStats {
+    /// UDP_SEGMENT in use now (false: never available, forced off, or fallen back).
+    pub gso: bool,
+    /// UDP_GRO enabled on the socket.
+    pub gro: bool,
+    /// Why GSO is off, if it is.
+    pub fallback: Option<String>,
+    /// `sendmsg` calls that carried several datagrams.
+    pub gso_batches: u64,
+    /// `recvmsg` calls that returned several coalesced datagrams.
+    pub gro_batches: u64,
+    pub datagrams_sent: u64,
+    pub datagrams_received: u64,
+    /// Socket send calls (sendto/sendmsg), receive calls (including the one that finds the
+    /// socket empty) and epoll_wait calls.
+    pub send_calls: u64,
+    pub recv_calls: u64,
+    pub poll_calls: u64,
+}
+
 /// What the application callback tells the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
@@ -61,6 +93,11 @@ pub struct Driver {
     pub refused: u64,
     rx: Box<[u8]>,
     tx: Box<[u8]>,
+    io: IoStats,
+    /// When a GSO batch was sent with nothing received since (None: answered).
+    gso_unanswered: Option<Instant>,
+    /// Whether the GSO_PROBE check has been made.
+    gso_judged: bool,
 }
 
 const SOCK: Token = Token(0);
@@ -76,6 +113,16 @@ impl Driver {
         interrupted: Arc<AtomicBool>,
     ) -> io::Result<Self> {
         socket.set_nonblocking(true)?;
+        let mut io = IoStats::default();
+        if offload::allowed_by_env() {
+            io.gro = offload::enable_gro(&socket).is_ok();
+            io.gso = offload::gso_supported(&socket);
+            if !io.gso {
+                io.fallback = Some("the kernel has no UDP_SEGMENT".into());
+            }
+        } else {
+            io.fallback = Some("NETLAB_ARQ_OFFLOAD=off".into());
+        }
         let mut socket = UdpSocket::from_std(socket);
         let poll = Poll::new()?;
         poll.registry()
@@ -91,7 +138,10 @@ impl Driver {
             foreign_logged: Vec::new(),
             refused: 0,
             rx: vec![0u8; 65536].into_boxed_slice(),
-            tx: vec![0u8; MAX_SEGMENT].into_boxed_slice(),
+            tx: vec![0u8; MAX_SEGMENT * MAX_BATCH].into_boxed_slice(),
+            io,
+            gso_unanswered: None,
+            gso_judged: false,
         })
     }
 
@@ -151,6 +201,16 @@ impl Driver {
         self.socket.local_addr()
     }
 
+    /// What the offloads did and the system calls made.
+    pub fn io_stats(&self) -> &IoStats {
+        &self.io
+    }
+
+    /// [`Self::io_stats`] as JSON for the report.
+    pub fn offload_report(&self) -> serde_json::Value {
+        serde_json::to_value(&self.io).unwrap_or_default()
+    }
+
     /// What the impairment layer did.
     pub fn impair_stats(&self) -> ImpairStats {
         self.impair.as_ref().map(|i| i.stats()).unwrap_or_default()
@@ -185,9 +245,8 @@ impl Driver {
             if app(ep, now)? == Control::Stop {
                 return Ok(());
             }
-            while let Some(n) = ep.poll_transmit(now, &mut self.tx) {
-                self.send(n)?;
-            }
+            self.check_gso_silence(now);
+            self.transmit(ep, now)?;
             let mut deadline = ep.poll_timeout();
             if let Some(t) = self.impair.as_ref().and_then(|i| i.next_ready()) {
                 deadline = Some(deadline.map_or(t, |d| d.min(t)));
@@ -221,6 +280,7 @@ impl Driver {
                 Some(t) => (Some(Duration::from_millis(t.as_millis() as u64)), false),
                 None => (None, false),
             };
+            self.io.poll_calls += 1;
             match self.poll.poll(&mut self.events, t) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
@@ -235,14 +295,28 @@ impl Driver {
         }
     }
 
+    /// One receive call: the bytes, the source and the size of each datagram in them
+    /// (UDP_GRO coalesces equal-sized datagrams of one flow; without GRO one datagram).
+    fn recv_one(&mut self) -> io::Result<(usize, SocketAddr, usize)> {
+        self.io.recv_calls += 1;
+        if self.io.gro {
+            let (n, from, seg) = offload::recv_gro(&self.socket, &mut self.rx)?;
+            Ok((n, from, seg.map_or(n, usize::from).max(1)))
+        } else {
+            let (n, from) = self.socket.recv_from(&mut self.rx)?;
+            Ok((n, from, n.max(1)))
+        }
+    }
+
     fn receive<E: Endpoint>(&mut self, ep: &mut E, now: Instant) -> io::Result<()> {
         loop {
-            let (n, from) = match self.socket.recv_from(&mut self.rx) {
+            let (n, from, stride) = match self.recv_one() {
                 Ok(x) => x,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     self.refused += 1;
+                    self.gso_unanswered = None;
                     if self.refused == 1 {
                         log::warn!(
                             "the receiver's port is closed (ICMP port unreachable); retrying"
@@ -252,7 +326,9 @@ impl Driver {
                 }
                 Err(e) => return Err(e),
             };
+            self.gso_unanswered = None;
             let bytes = &self.rx[..n];
+            let first = &bytes[..stride.min(n)];
             if let PeerPolicy::FirstData(peer) = &mut self.peer {
                 match peer {
                     Some(p) if *p != from => {
@@ -265,7 +341,7 @@ impl Driver {
                     }
                     Some(_) => {}
                     None => {
-                        if matches!(Repr::parse_bytes(bytes), Ok(Repr::Data { .. })) {
+                        if matches!(Repr::parse_bytes(first), Ok(Repr::Data { .. })) {
                             log::info!("transfer from {from}");
                             *peer = Some(from);
                         } else {
@@ -278,9 +354,20 @@ impl Driver {
                     }
                 }
             }
+            let count = n.div_ceil(stride);
+            self.io.datagrams_received += count as u64;
+            if count > 1 {
+                self.io.gro_batches += 1;
+            }
             match &mut self.impair {
-                Some(imp) => imp.push(now, bytes.to_vec()),
-                None => {
+                // The impairment layer treats every datagram on its own (its own fate and
+                // delay), so a batch is answered datagram by datagram.
+                Some(imp) => {
+                    for d in bytes.chunks(stride) {
+                        imp.push(now, d.to_vec());
+                    }
+                }
+                None if count == 1 => {
                     if ep.handle_datagram(now, bytes) == Handled::Ignored {
                         log::debug!(
                             "ignoring a {n}-byte datagram from {from}: {}",
@@ -288,12 +375,124 @@ impl Driver {
                         );
                     }
                 }
+                None => ep.handle_batch(now, bytes.chunks(stride)),
             }
         }
     }
 
-    fn send(&mut self, n: usize) -> io::Result<()> {
-        let bytes = &self.tx[..n];
+    /// A sender's GSO batches that get no answer at all for [`GSO_SILENCE`] (no ACK, no
+    /// ICMP) are taken as a path that drops them: fall back to one datagram per call.
+    fn check_gso_silence(&mut self, now: Instant) {
+        // The peer answers (nearly) every datagram of our batches on its own: its socket
+        // gets them one by one (a path without GRO, e.g. veths with offloads off), so the
+        // batch only makes it wake once per window and the two processes take turns,
+        // where one datagram per call lets it start on the first while we send the rest
+        // (measured between two lab hosts: 131 MB/s with GSO, 154 MB/s without). Decide
+        // once, after GSO_PROBE datagrams.
+        if self.io.gso
+            && self.io.gso_batches > 0
+            && self.io.datagrams_sent >= GSO_PROBE
+            && !self.gso_judged
+        {
+            self.gso_judged = true;
+            if self.io.datagrams_received * 2 > self.io.datagrams_sent {
+                self.disable_gso(format!(
+                    "the peer answered {} of our first {} datagrams one by one: it reads them without GRO, one datagram per call overlaps better",
+                    self.io.datagrams_received, self.io.datagrams_sent
+                ));
+            }
+        }
+        if self.io.gso
+            && self
+                .gso_unanswered
+                .is_some_and(|t| now.saturating_duration_since(t) >= GSO_SILENCE)
+        {
+            self.disable_gso(format!(
+                "no answer for {GSO_SILENCE:?} to GSO batches: the path seems to drop them"
+            ));
+        }
+    }
+
+    fn disable_gso(&mut self, why: String) {
+        log::info!("UDP GSO off ({why}): one datagram per system call");
+        self.io.gso = false;
+        self.io.fallback = Some(why);
+        self.gso_unanswered = None;
+    }
+
+    /// Send everything the engine has: consecutive datagrams of equal size (the last of a
+    /// run may be shorter) go out in one GSO `sendmsg`; the rest one per call.
+    fn transmit<E: Endpoint>(&mut self, ep: &mut E, now: Instant) -> io::Result<()> {
+        let (mut off, mut seg, mut count) = (0usize, 0usize, 0usize);
+        loop {
+            if count == MAX_BATCH || off + MAX_SEGMENT > self.tx.len() {
+                self.send_run(off, seg, count, now)?;
+                (off, count) = (0, 0);
+            }
+            let Some(n) = ep.poll_transmit(now, &mut self.tx[off..]) else {
+                break;
+            };
+            if count > 0 && n > seg {
+                // Larger than the run's datagrams: send the run, start a new one.
+                self.send_run(off, seg, count, now)?;
+                self.tx.copy_within(off..off + n, 0);
+                (off, count) = (0, 0);
+            }
+            if count == 0 {
+                seg = n;
+            }
+            off += n;
+            count += 1;
+            if n < seg {
+                // A shorter datagram ends a GSO run.
+                self.send_run(off, seg, count, now)?;
+                (off, count) = (0, 0);
+            }
+        }
+        if count > 0 {
+            self.send_run(off, seg, count, now)?;
+        }
+        Ok(())
+    }
+
+    /// Send `tx[..len]`: `count` datagrams of `seg` bytes (the last may be shorter).
+    fn send_run(&mut self, len: usize, seg: usize, count: usize, now: Instant) -> io::Result<()> {
+        let to = match self.peer {
+            PeerPolicy::Connected => None,
+            PeerPolicy::FirstData(Some(p)) => Some(p),
+            PeerPolicy::FirstData(None) => return Ok(()),
+        };
+        if count > 1 && self.io.gso {
+            self.io.send_calls += 1;
+            let seg16 = u16::try_from(seg).unwrap_or(u16::MAX);
+            match offload::send_gso(&self.socket, to, &self.tx[..len], seg16) {
+                Ok(_) => {
+                    self.io.gso_batches += 1;
+                    self.io.datagrams_sent += count as u64;
+                    if matches!(self.peer, PeerPolicy::Connected) {
+                        self.gso_unanswered.get_or_insert(now);
+                    }
+                    return Ok(());
+                }
+                Err(e) if offload::gso_refused(&e) => {
+                    self.disable_gso(format!("the kernel refused UDP_SEGMENT: {e}"));
+                }
+                Err(e) => return Self::lost_or_fatal(e, &mut self.refused),
+            }
+        }
+        let mut start = 0;
+        while start < len {
+            let end = (start + seg).min(len);
+            self.send_one(start, end)?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn send_one(&mut self, start: usize, end: usize) -> io::Result<()> {
+        let bytes = &self.tx[start..end];
+        self.io.send_calls += 1;
+        self.io.datagrams_sent += 1;
         let r = match self.peer {
             PeerPolicy::Connected => self.socket.send(bytes),
             PeerPolicy::FirstData(Some(p)) => self.socket.send_to(bytes, p),
@@ -301,22 +500,20 @@ impl Driver {
         };
         match r {
             Ok(_) => Ok(()),
-            // A full socket buffer or an unreachable peer loses this datagram like the
-            // network would; the engine's timers repair it.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::ConnectionRefused
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                if e.kind() == io::ErrorKind::ConnectionRefused {
-                    self.refused += 1;
-                }
+            Err(e) => Self::lost_or_fatal(e, &mut self.refused),
+        }
+    }
+
+    /// A full socket buffer or an unreachable peer loses the datagrams like the network
+    /// would (the engine's timers repair it); anything else is fatal.
+    fn lost_or_fatal(e: io::Error, refused: &mut u64) -> io::Result<()> {
+        match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(()),
+            io::ErrorKind::ConnectionRefused => {
+                *refused += 1;
                 Ok(())
             }
-            Err(e) => Err(e),
+            _ => Err(e),
         }
     }
 }

@@ -265,7 +265,7 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
     let (secs, goodput) = udp::goodput(st.bytes, elapsed);
     let imp = d.impair_stats();
     let line = format!(
-        "received {} bytes in {} segments in {:.3} s: goodput {}; duplicates {}, out of window {}, buffered out of order {}, ACKs sent {}; mode {} window {}{}",
+        "received {} bytes in {} segments in {:.3} s: goodput {}; duplicates {} (spurious retransmissions), out of window {}, buffered out of order {}, ACKs sent {}; mode {} window {}{}",
         st.bytes,
         st.segments,
         secs,
@@ -288,7 +288,11 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
         "elapsed_s": secs,
         "goodput_bps": goodput,
         "stats": st,
+        // Every DATA the receiver already had was a retransmission it did not need (the
+        // network may also duplicate, but rarely): the exact count of spurious ones.
+        "spurious_retransmissions": st.duplicates,
         "foreign_datagrams": d.foreign,
+        "offload": d.offload_report(),
         "impairment": imp,
     });
     Report { line, json }

@@ -182,7 +182,7 @@ fn report(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
     let ms = |x: Option<Duration>| x.map(|d| d.as_secs_f64() * 1000.0);
     let imp = d.impair_stats();
     let line = format!(
-        "sent {} bytes in {} segments in {:.3} s: goodput {}; retransmissions {} (fast {}, timeout {}); dup ACKs {}; RTT srtt {} min {}; mode {} window {}{}",
+        "sent {} bytes in {} segments in {:.3} s: goodput {}; retransmissions {} (fast {}, timeout {}); spurious detected {}; dup ACKs {}; RTT srtt {} min {}; mode {} window {}{}",
         st.bytes_acked,
         st.segments_acked,
         secs,
@@ -190,6 +190,7 @@ fn report(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
         st.retransmits_fast + st.retransmits_timeout,
         st.retransmits_fast,
         st.retransmits_timeout,
+        st.spurious_detected,
         st.dup_acks,
         udp::fmt_ms(s.rtt().srtt()),
         udp::fmt_ms(s.rtt().min()),
@@ -214,6 +215,7 @@ fn report(s: &Sender, d: &Driver, elapsed: Duration, args: &Args) -> Report {
         "peer_window": s.peer_window(),
         "impairment": imp,
         "refused": d.refused,
+        "offload": d.offload_report(),
     });
     Report { line, json }
 }
