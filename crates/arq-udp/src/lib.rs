@@ -335,14 +335,18 @@ impl Driver {
                         self.foreign += 1;
                         if !self.foreign_logged.contains(&from) && self.foreign_logged.len() < 16 {
                             self.foreign_logged.push(from);
-                            log::warn!("ignoring datagrams from {from}: this transfer is with {p}");
+                            log::warn!(
+                                "ignoring datagrams from {}: this transfer is with {}",
+                                netcli::net::shown(from),
+                                netcli::net::shown(*p)
+                            );
                         }
                         continue;
                     }
                     Some(_) => {}
                     None => {
                         if matches!(Repr::parse_bytes(first), Ok(Repr::Data { .. })) {
-                            log::info!("transfer from {from}");
+                            log::info!("transfer from {}", netcli::net::shown(from));
                             *peer = Some(from);
                         } else {
                             self.foreign += 1;

@@ -30,6 +30,18 @@ impl Transport {
     }
 }
 
+/// A peer as users know it: an IPv4 host reaching a dual-stack (`::`) socket shows as its
+/// IPv4 address, not the IPv4-mapped IPv6 one (`[::ffff:192.0.2.1]:9`).
+pub fn shown(p: SocketAddr) -> SocketAddr {
+    match p {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(IpAddr::V4(v4), v6.port()),
+            None => p,
+        },
+        v4 => v4,
+    }
+}
+
 /// Every address of `host` (a name, an IPv4 literal, or an IPv6 literal with or without
 /// brackets) on `port`, in the resolver's order; never empty.
 ///

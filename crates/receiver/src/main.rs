@@ -126,18 +126,6 @@ impl Output {
     }
 }
 
-/// A peer as users know it: an IPv4 sender reaching the dual-stack socket shows as its IPv4
-/// address, not the IPv4-mapped IPv6 one.
-fn shown(p: std::net::SocketAddr) -> std::net::SocketAddr {
-    match p {
-        std::net::SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
-            Some(v4) => std::net::SocketAddr::new(IpAddr::V4(v4), v6.port()),
-            None => p,
-        },
-        v4 => v4,
-    }
-}
-
 fn run() -> anyhow::Result<ExitCode> {
     let args: Args = netcli::parse();
     args.verbosity.init_logging();
@@ -246,7 +234,9 @@ fn run() -> anyhow::Result<ExitCode> {
             format!(
                 "{f}: the sender stopped sending ({} bytes received from {})",
                 receiver.stats().bytes,
-                driver.peer().map_or("-".into(), |p| shown(p).to_string())
+                driver
+                    .peer()
+                    .map_or("-".into(), |p| netcli::net::shown(p).to_string())
             ),
             pending,
         );
@@ -281,7 +271,7 @@ fn report(r: &Receiver, d: &Driver, args: &Args) -> Report {
     let json = serde_json::json!({
         "type": "transfer",
         "role": "receiver",
-        "source": d.peer().map(|p| shown(p).to_string()),
+        "source": d.peer().map(|p| netcli::net::shown(p).to_string()),
         "file": args.output_file,
         "mode": r.mode(),
         "window": args.window_size,

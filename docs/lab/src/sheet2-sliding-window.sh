@@ -48,11 +48,13 @@ sequence 0, length `0x0200` = 512, then the data; an ACK is 4 bytes, `14 nn 00 0
 << 3 | WIN 4 = `0x14`, `nn` the next expected segment (1 in the dump above: segment 0 arrived), length 0.
 
 **Answer.** Both deliver the file intact (same sha256). **Go-back-n**: the receiver accepts segments
-in order only; after a loss it discards everything that follows, so when the timer of the oldest
-unacknowledged segment fires the sender resends the whole window: red dots come in columns of up to
-4, and many retransmissions are of segments that had arrived. **Selective repeat**: the receiver
-buffers out-of-order segments; the sender resends only the segment whose own timer expired (or that
-3 duplicate ACKs point to), and the ACK line jumps several segments at once when a gap is filled. With
-the same loss, selective repeat retransmits fewer segments and finishes sooner; the summary lines
-above give the counts (retransmissions, fast vs. timeout, duplicates received).
+in order only; after a loss it discards everything that follows (its "out of window" count), so when
+duplicate ACKs or the one retransmission timer (for the oldest unacknowledged segment, RFC 6298) say
+the oldest segment was lost, the sender goes back to it and resends from there: red dots come in
+runs, and many retransmissions are of segments that had arrived. **Selective repeat**: the receiver
+buffers out-of-order segments ("buffered out of order"); the sender resends only what is missing —
+the oldest segment on duplicate ACKs or its timer, then the next hole on each partial ACK (NewReno
+style) — and the ACK line jumps several segments at once when a gap is filled. With the same loss,
+selective repeat retransmits far fewer segments; the summary lines above give the counts
+(retransmissions, fast vs. timeout, spurious ones, duplicates received).
 EOF
