@@ -77,19 +77,26 @@ fn against_python_http_server() {
     let dir = std::env::temp_dir().join(format!("hello-client-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("hello.txt"), "Hi from http.server\n").unwrap();
-    let port = free_port();
-    let _server = Kill(serve(
-        Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                "--bind",
-                "127.0.0.1",
-                &port.to_string(),
-            ])
-            .current_dir(&dir),
-        port,
-    ));
+    // Port 0: the kernel picks a free port and http.server says which ("Serving HTTP on
+    // 127.0.0.1 port N …"), so no other test can take it between a probe and the bind.
+    let mut child = Command::new("python3")
+        .args(["-u", "-m", "http.server", "--bind", "127.0.0.1", "0"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _server = Kill(child);
+    let port: u16 = first
+        .split(" port ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("http.server did not say its port: {first:?}"));
 
     let out = client(&[&format!("http://127.0.0.1:{port}/hello.txt")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
