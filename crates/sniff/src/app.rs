@@ -467,6 +467,19 @@ pub fn rip(out: &mut Vec<u8>, r: &Rip<'_>, len: u32) {
     }
 }
 
+/// One RIPng route as tcpdump prints it: ` PREFIX/LEN [TAG]` (the tag only when set).
+fn ripng_prefix(out: &mut Vec<u8>, e: &netproto::frame::RipngEntry) {
+    out.push(b' ');
+    text::ip(out, IpAddr::V6(e.prefix));
+    out.push(b'/');
+    text::dec(out, u64::from(e.prefix_len));
+    if e.tag != 0 {
+        out.extend_from_slice(b" [");
+        text::dec(out, u64::from(e.tag));
+        out.push(b']');
+    }
+}
+
 /// RIPng as tcpdump's `ripng_print` without -v: ` ripng-resp N: prefix/len(metric) …`.
 pub fn ripng(out: &mut Vec<u8>, r: &Rip<'_>, len: u32) {
     let body = len.saturating_sub(4);
@@ -488,15 +501,7 @@ pub fn ripng(out: &mut Vec<u8>, r: &Rip<'_>, len: u32) {
                 text::dec(out, u64::from(body / 20));
                 out.push(b':');
                 for e in entries {
-                    out.push(b' ');
-                    text::ip(out, IpAddr::V6(e.prefix));
-                    out.push(b'/');
-                    text::dec(out, u64::from(e.prefix_len));
-                    if e.tag != 0 {
-                        out.extend_from_slice(b" [");
-                        text::dec(out, u64::from(e.tag));
-                        out.push(b']');
-                    }
+                    ripng_prefix(out, &e);
                 }
             }
         }
@@ -506,15 +511,7 @@ pub fn ripng(out: &mut Vec<u8>, r: &Rip<'_>, len: u32) {
             out.push(b':');
             let captured = r.ripng_entries().count() as u32;
             for e in r.ripng_entries() {
-                out.push(b' ');
-                text::ip(out, IpAddr::V6(e.prefix));
-                out.push(b'/');
-                text::dec(out, u64::from(e.prefix_len));
-                if e.tag != 0 {
-                    out.extend_from_slice(b" [");
-                    text::dec(out, u64::from(e.tag));
-                    out.push(b']');
-                }
+                ripng_prefix(out, &e);
                 out.extend_from_slice(b" (");
                 text::dec(out, u64::from(e.metric));
                 out.push(b')');

@@ -727,6 +727,22 @@ fn bad(out: &mut Vec<u8>, index: usize) -> Options {
     Options::Bad
 }
 
+/// What follows the address in an MPTCP ADD_ADDR, the address ending at `end` (8 for IPv4,
+/// 20 for IPv6): a port when the option is 2 bytes longer than the bare address (or than the
+/// address with its HMAC), then the truncated HMAC when 8 bytes longer.
+fn add_addr_tail(out: &mut Vec<u8>, m: &netproto::frame::Mptcp<'_>, len: usize, end: usize) {
+    let with_port = len == end + 2 || len == end + 10;
+    if with_port {
+        out.push(b':');
+        text::dec(out, u64::from(m.be16_at(end).unwrap_or(0)));
+    }
+    if len == end + 8 || len == end + 10 {
+        out.extend_from_slice(b" hmac 0x");
+        let at = if with_port { end + 2 } else { end };
+        hex64(out, m.be64_at(at).unwrap_or(0));
+    }
+}
+
 fn hex64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(format!("{v:x}").as_bytes());
 }
@@ -880,35 +896,13 @@ fn mptcp(out: &mut Vec<u8>, m: &netproto::frame::Mptcp<'_>, flags: TcpFlags) -> 
                 out.push(b' ');
                 let a = m.be32_at(4).unwrap_or(0);
                 text::ipv4(out, a.into());
-                if len == 10 || len == 18 {
-                    out.push(b':');
-                    text::dec(out, u64::from(m.be16_at(8).unwrap_or(0)));
-                }
-                if len == 16 {
-                    out.extend_from_slice(b" hmac 0x");
-                    hex64(out, m.be64_at(8).unwrap_or(0));
-                }
-                if len == 18 {
-                    out.extend_from_slice(b" hmac 0x");
-                    hex64(out, m.be64_at(10).unwrap_or(0));
-                }
+                add_addr_tail(out, m, len, 8);
             } else {
                 out.push(b' ');
                 let mut a = [0u8; 16];
                 a.copy_from_slice(m.slice(4, 16).unwrap_or(&[0; 16]));
                 text::ip(out, IpAddr::V6(a.into()));
-                if len == 22 || len == 30 {
-                    out.push(b':');
-                    text::dec(out, u64::from(m.be16_at(20).unwrap_or(0)));
-                }
-                if len == 28 {
-                    out.extend_from_slice(b" hmac 0x");
-                    hex64(out, m.be64_at(20).unwrap_or(0));
-                }
-                if len == 30 {
-                    out.extend_from_slice(b" hmac 0x");
-                    hex64(out, m.be64_at(22).unwrap_or(0));
-                }
+                add_addr_tail(out, m, len, 20);
             }
         }
         M::REMOVE_ADDR => {
