@@ -404,15 +404,8 @@ impl Sender {
                 self.stats.dup_acks += 1;
                 self.dupacks += 1;
                 if self.dupacks >= self.dupthresh && self.recovered != Some(self.base) {
-                    self.recovered = Some(self.base);
                     self.recover_high = Some(self.sent_high);
-                    let end = match self.cfg.mode {
-                        Mode::SelectiveRepeat => self.base + 1,
-                        Mode::GoBackN => self.sent_high,
-                    };
-                    for abs in self.base..end {
-                        self.queue_rexmit(abs, Cause::Fast);
-                    }
+                    self.resend_base_fast();
                 } else if let Some(at) = self.lost_after() {
                     // Time-based detection (RACK-like): a later segment arrived (this
                     // duplicate ACK) and the oldest is overdue.
@@ -524,10 +517,16 @@ impl Sender {
 
     fn retransmit_overdue(&mut self) {
         self.early = None;
-        self.recovered = Some(self.base);
         if self.recover_high.is_none() {
             self.recover_high = Some(self.sent_high);
         }
+        self.resend_base_fast();
+    }
+
+    /// Fast recovery of the oldest segment: selective repeat resends it alone, go-back-n it
+    /// and everything sent after it; the base is marked recovered so that it is done once.
+    fn resend_base_fast(&mut self) {
+        self.recovered = Some(self.base);
         let end = match self.cfg.mode {
             Mode::SelectiveRepeat => self.base + 1,
             Mode::GoBackN => self.sent_high,
