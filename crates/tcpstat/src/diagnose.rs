@@ -56,8 +56,11 @@ struct Evidence {
     /// repaired (ms): the queue the losses happened behind.
     d2a: [Option<i64>; 2],
     a2d: [Option<i64>; 2],
+    a2d_at: [i64; 2],
     path_min: [Option<f64>; 2],
-    loss_rtt: [Vec<f64>; 2],
+    path_max: [f64; 2],
+    /// At each loss event: the path RTT then and the highest before it (ms).
+    loss_rtt: [Vec<(f64, f64)>; 2],
     /// Per sending direction and `Limit`: frames sent in that state.
     limit_frames: [[Vec<u64>; 5]; 2],
     spurious: Vec<u64>,
@@ -73,45 +76,65 @@ struct Evidence {
 impl Evidence {
     /// The path RTT either side of the capture point, per sending direction, and its value
     /// at each loss repaired.
-    fn track_path(&mut self, d: usize, p: &PacketInfo) {
+    fn track_path(&mut self, d: usize, p: &PacketInfo, timestamps: bool) {
         if p.rtt_valid {
             self.d2a[1 - d] = p.ack_rtt_ns;
         }
         if p.echo_rtt_ns.is_some() {
             self.a2d[d] = p.echo_rtt_ns;
+            self.a2d_at[d] = p.ts_ns;
         }
+        let mut now_path = [None; 2];
         for x in [d, 1 - d] {
+            // With timestamps the path is both halves; only one half is no path at all.
+            if timestamps && self.a2d[x].is_none() {
+                continue;
+            }
             if let Some(d2a) = self.d2a[x] {
                 let path = (d2a + self.a2d[x].unwrap_or(0)) as f64 / 1e6;
                 let m = self.path_min[x].get_or_insert(path);
                 *m = m.min(path);
+                now_path[x] = Some(path);
             }
         }
-        if matches!(p.retrans, Some(RetransKind::Fast | RetransKind::Timeout))
-            && let Some(d2a) = self.d2a[d]
+        // At the start of each loss event: the path then (its halves fresh: an ACK → data
+        // time from before a pause says nothing of the queue now), and the highest before.
+        if p.loss_event.is_some()
+            && let (Some(path), Some(min)) = (now_path[d], self.path_min[d])
+            && (!timestamps || p.ts_ns - self.a2d_at[d] <= (2.0 * min * 1e6) as i64)
             && self.loss_rtt[d].len() < 4096
         {
-            self.loss_rtt[d].push((d2a + self.a2d[d].unwrap_or(0)) as f64 / 1e6);
+            self.loss_rtt[d].push((path, self.path_max[d]));
+        }
+        if let Some(path) = now_path[d] {
+            self.path_max[d] = self.path_max[d].max(path);
         }
     }
 
-    /// Median queueing delay at the losses of direction `d` (path RTT then, less its
-    /// minimum), and that minimum (ms).
-    fn queue_at_losses(&self, d: usize) -> Option<(f64, f64)> {
+    /// Median queueing delay at the loss events of direction `d` (path RTT then, less its
+    /// minimum), that minimum (ms), and how many events struck a full queue: one of at least
+    /// a quarter of the minimum RTT (and 5 ms), as high as it had ever been (within 10 %).
+    fn queue_at_losses(&self, d: usize) -> Option<(f64, f64, usize)> {
         let min = self.path_min[d]?;
-        let mut v = self.loss_rtt[d].clone();
+        let mut v: Vec<f64> = self.loss_rtt[d].iter().map(|x| x.0).collect();
         if v.is_empty() {
             return None;
         }
         v.sort_by(f64::total_cmp);
-        Some((v[v.len() / 2] - min, min))
+        let full = self.loss_rtt[d]
+            .iter()
+            .filter(|(at, max)| at - min >= (0.25 * min).max(5.0) && *at >= 0.9 * max)
+            .count();
+        Some((v[v.len() / 2] - min, min, full))
     }
 
-    /// Random losses strike whatever the queue; a full queue drops (congestion) only when
-    /// the losses come with a queue of at least a quarter of the minimum RTT (and 5 ms).
+    /// Random losses strike whatever the queue holds; a full queue drops again each time it
+    /// fills. Congestion when at least two loss events struck a full queue, and most did.
     fn loss_cause(&self, d: usize) -> &'static str {
         match self.queue_at_losses(d) {
-            Some((q, min)) if q >= (0.25 * min).max(5.0) => "congestion_loss",
+            Some((_, _, full)) if full >= 2 && 2 * full >= self.loss_rtt[d].len() => {
+                "congestion_loss"
+            }
             _ => "random_loss",
         }
     }
@@ -258,7 +281,7 @@ pub fn findings(
             Some(RetransKind::Probe) => push(&mut e.tlps, s.frame),
             None => {}
         }
-        e.track_path(d, &p);
+        e.track_path(d, &p, s.options.summary().timestamp.is_some());
         if let Some(cw) = p.cwnd {
             push(&mut e.limit_frames[d][cw.limited as usize], s.frame);
         }
@@ -294,6 +317,7 @@ pub fn findings(
         e.last_frame = s.frame;
         Ok(Next::Continue)
     })?;
+    an.finish();
 
     let mut out = Vec::new();
     if stats.truncated > 0 {
@@ -470,12 +494,12 @@ pub fn findings(
                 .take(MAX_EVIDENCE)
                 .collect();
             let queue = match e.queue_at_losses(dd) {
-                Some((q, min)) if cause.ends_with("_loss") => format!(
+                Some((q, min, _)) if cause.ends_with("_loss") => format!(
                     "; at the losses the path RTT stood {q:.1} ms above its minimum {min:.1} ms{}",
                     if cause == "congestion_loss" {
-                        " (a full queue dropped them)"
+                        " and as high as it had been: a full queue dropped them, again each time it filled"
                     } else {
-                        " (no queue built up before them)"
+                        ": they did not come each time a queue was full — random losses"
                     }
                 ),
                 _ => String::new(),

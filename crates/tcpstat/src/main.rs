@@ -155,13 +155,17 @@ pub enum GraphKind {
     Rtt,
     Tput,
     Window,
+    /// The sender's congestion window as inferred, bytes in flight, ssthresh, recoveries and
+    /// loss events.
+    Cwnd,
     /// The segments of a sender/receiver transfer (UDP, docs/protocols.md), not TCP.
     Sw,
 }
 
 #[derive(Args, Debug)]
 pub struct GraphArgs {
-    /// Time-sequence (Stevens/tcptrace), RTT, throughput, or window and bytes in flight; sw:
+    /// Time-sequence (Stevens/tcptrace), RTT, throughput, window and bytes in flight, or the
+    /// inferred congestion window; sw:
     /// the sliding-window transfer of sender/receiver (UDP), --conn N picks the N-th transfer
     /// (default 0).
     #[arg(long, value_enum, default_value = "tsg")]

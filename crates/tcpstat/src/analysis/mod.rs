@@ -37,7 +37,7 @@ mod tests;
 mod vantage;
 
 pub use conn::Conn;
-pub use cwnd::{CwndSample, Limit, LimitedBy, LossEvent};
+pub use cwnd::{CwndSample, Limit, LimitedBy, LossEvent, Phase};
 pub use flow::Flow;
 pub use table::Analyzer;
 pub use vantage::Place;
