@@ -28,6 +28,7 @@ use std::collections::VecDeque;
 use netproto::frame::{TcpOption, TcpOptions};
 
 use super::segment::Segment;
+use super::tsclock::TsClock;
 use super::{Flow, gt, le, lt};
 
 /// ACKs waiting to be known at the sender (beyond this the oldest is applied at once: a
@@ -45,11 +46,9 @@ const FAR_FROM_SENDER_NS: i64 = 4_000_000;
 /// Room in the window filled this soon (ns) was the sender's reaction to the ACK that made it,
 /// not the sender holding back: two TSval ticks.
 const REACTION_NS: i64 = 2_000_000;
-/// A send time read from the TSval clock is this uncertain (ns): the tick, and the tick the
-/// clock's offset was read at.
-const SNAP_NS: i64 = 2 * TSVAL_TICK_NS + 1_000_000;
-/// Linux's TSval clock: one tick per millisecond.
-const TSVAL_TICK_NS: i64 = 1_000_000;
+/// A send time read from a 1 ms TSval clock is this uncertain (ns): the tick, and the tick
+/// the clock's offset was read at.
+const SNAP_NS: i64 = 3_000_000;
 
 /// The window's multiplicative decrease at a loss: NewReno's (RFC 5681 §3.1, Linux's reno).
 /// CUBIC takes 0.7; the inferred threshold then reads low by that much.
@@ -222,9 +221,8 @@ pub struct CwndTracker {
     done: Option<LimitedBy>,
     /// The TSval of the last ACK that reached the sender.
     last_tsval: Option<u32>,
-    /// The sender's TSval clock: the first TSval, and the capture time it maps to at the
-    /// least delay seen (ns).
-    ts_clock: Option<(u32, i64)>,
+    /// The sender's TSval clock.
+    ts_clock: Option<TsClock>,
     /// The sender's RTT, for the idle restart (ns).
     rtt: i64,
     pub(super) event: Option<LossEvent>,
@@ -324,29 +322,25 @@ impl CwndTracker {
     }
 
     /// When the sender sent a segment captured at `now` carrying `tsval`, `one_way` (the
-    /// path's base one-way delay) away: its TSval clock, set so that the segment that took
-    /// the least time to get here took `one_way` — the ones behind a queue then leave when
-    /// their TSval says, not when the queue let them through.
+    /// path's base one-way delay) away: by its TSval clock ([`TsClock`]), assuming 1 ms ticks
+    /// until the capture tells; never later than the capture allows.
     fn sender_clock(&mut self, now: i64, tsval: u32, one_way: i64) -> i64 {
-        let (base, offset) = *self.ts_clock.get_or_insert((tsval, now));
-        let ticks = i64::from(tsval.wrapping_sub(base) as i32);
-        let clock = ticks.saturating_mul(TSVAL_TICK_NS);
-        let offset = offset.min(now.saturating_sub(clock));
-        self.ts_clock = Some((base, offset));
-        // Never later than the capture allows, nor before the tick began.
-        (clock + offset - one_way).min(now - one_way)
+        let clock = self
+            .ts_clock
+            .get_or_insert_with(|| TsClock::new(tsval, now));
+        clock.observe(tsval, now);
+        let at = clock.sent_at(tsval, one_way, true).unwrap_or(now);
+        at.min(now - one_way)
     }
 
-    /// When the sender sent a segment carrying `tsval` by its TSval clock as set so far (see
-    /// `sender_clock`), at a capture point far from the sender (`one_way` ≥ 2 ms); none
-    /// before the clock is set or near the sender.
+    /// When the sender sent a segment carrying `tsval` by its TSval clock, once the capture
+    /// has told the clock's tick, at a capture point far from the sender (`one_way` ≥ 2 ms);
+    /// none otherwise.
     pub(super) fn sent_at(&self, tsval: u32, one_way: i64) -> Option<i64> {
-        let (base, offset) = self.ts_clock?;
         if 2 * one_way < FAR_FROM_SENDER_NS {
             return None;
         }
-        let ticks = i64::from(tsval.wrapping_sub(base) as i32);
-        Some(ticks.saturating_mul(TSVAL_TICK_NS) + offset - one_way)
+        self.ts_clock?.sent_at(tsval, one_way, false)
     }
 
     /// The capture ended: whatever ACKs were pending reached the sender.
