@@ -118,8 +118,8 @@ impl Evidence {
     /// Random losses strike whatever the queue holds; a drop-tail queue drops when it is
     /// full, so congestion losses come again and again at the same queue. Congestion when the
     /// loss events after the first (often slow start's overshoot) are two or more, their
-    /// median queue at least a tenth of the minimum RTT (and 5 ms), and their spread at most
-    /// 30 % of it.
+    /// median queue at least a tenth of the minimum RTT (and 5 ms), and two in three of them
+    /// within 30 % of that queue of the median.
     fn loss_cause(&self, d: usize) -> &'static str {
         let (Some(min), Some(rest)) = (self.path_min[d], self.loss_rtt[d].get(1..)) else {
             return "random_loss";
@@ -128,13 +128,10 @@ impl Evidence {
             return "random_loss";
         }
         let v = sorted(rest.iter().copied());
-        let q = v[v.len() / 2] - min;
-        let spread = if v.len() >= 4 {
-            v[v.len() * 3 / 4] - v[v.len() / 4]
-        } else {
-            v[v.len() - 1] - v[0]
-        };
-        if q >= (0.1 * min).max(5.0) && spread <= 0.3 * q {
+        let median = v[v.len() / 2];
+        let q = median - min;
+        let alike = v.iter().filter(|p| (*p - median).abs() <= 0.3 * q).count();
+        if q >= (0.1 * min).max(5.0) && 3 * alike >= 2 * v.len() {
             "congestion_loss"
         } else {
             "random_loss"

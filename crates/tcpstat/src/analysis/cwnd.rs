@@ -503,7 +503,10 @@ impl CwndTracker {
     /// marks everything outstanding lost; the resent range is in flight again.
     fn resend(&mut self, s: &Send) {
         let end = s.seq.wrapping_add(s.len);
-        let kind = s.kind.unwrap_or("fast");
+        // Old data the engine does not call a retransmission (a window probe): no loss.
+        let Some(kind) = s.kind else {
+            return;
+        };
         let in_recovery = matches!(self.phase, Phase::FastRecovery | Phase::RtoRecovery);
         match kind {
             "timeout" if self.phase != Phase::RtoRecovery || !lt(s.seq, self.recovery_end) => {
@@ -511,7 +514,10 @@ impl CwndTracker {
                 self.rto_mark = Some(self.nxt);
                 self.resent.clear();
             }
-            "fast" if !in_recovery => self.start_recovery(s, Phase::FastRecovery, kind),
+            // Beyond the recovery point a loss belongs to a later window: new congestion.
+            "fast" if !in_recovery || !lt(s.seq, self.recovery_end) => {
+                self.start_recovery(s, Phase::FastRecovery, kind)
+            }
             _ => {}
         }
         if lt(s.seq, end) && self.is_lost(s.seq) {

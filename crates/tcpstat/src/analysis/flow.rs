@@ -60,6 +60,8 @@ pub struct Flow {
     pub maxseqtobeacked: u32,
     pub lastack: u32,
     pub lastacktime: i64,
+    /// When this side's ACK last advanced (the peer's retransmission timer restarts there).
+    pub(super) last_advance_at: Option<i64>,
     pub lastnondupack: u64,
     pub dupacknum: u32,
     pub(super) lastsegmentflags: u32,
@@ -151,6 +153,7 @@ impl Default for Flow {
             maxseqtobeacked: 0,
             lastack: 0,
             lastacktime: 0,
+            last_advance_at: None,
             lastnondupack: 0,
             dupacknum: 0,
             lastsegmentflags: 0,

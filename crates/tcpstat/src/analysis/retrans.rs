@@ -143,8 +143,17 @@ fn kind(seg: &Segment, rev: &Flow, ev: &Evidence, in_rto_recovery: bool) -> Retr
     if in_rto_recovery {
         return RetransKind::Timeout;
     }
-    if let Some(waited) = ev.waited {
-        return if waited < REACTION_NS.saturating_add(ev.rtt_est / 4) {
+    if let (Some(waited), Some(t)) = (ev.waited, ev.trigger) {
+        if waited < REACTION_NS.saturating_add(ev.rtt_est / 4) {
+            return RetransKind::Fast;
+        }
+        // Less than an RTT after the ACK that last advanced reached the sender, no
+        // retransmission timer can have fired (an RTO exceeds the smoothed RTT, a tail-loss
+        // probe waits two): with duplicate ACKs in, it is a loss-detection timer (RACK's
+        // reordering window, RFC 8985), part of fast recovery.
+        let advanced = rev.last_advance_at.unwrap_or(t.at);
+        let since_advance = waited.saturating_add((t.at - advanced).max(0));
+        return if rev.dupacknum >= 1 && since_advance < ev.rtt_est {
             RetransKind::Fast
         } else {
             RetransKind::Timeout
@@ -178,8 +187,13 @@ fn reason(
         None => "the original was not captured (lost before the capture point)".into(),
     };
     if let (RetransKind::Fast, Some(t), Some(waited)) = (kind, ev.trigger, ev.waited) {
+        let how = if waited < REACTION_NS.saturating_add(ev.rtt_est / 4) {
+            ""
+        } else {
+            " by RACK's reordering timer (less than an RTT after the last ACK that advanced: no retransmission timer could have fired)"
+        };
         return format!(
-            "fast: resent {:.1} ms after the ACK in frame {} reached the sender (its TSecr names that ACK, captured here {:.1} ms before); {} duplicate ACKs for seq {} had been captured (frames {}); {}",
+            "fast: resent{how} {:.1} ms after the ACK in frame {} reached the sender (its TSecr names that ACK, captured here {:.1} ms before); {} duplicate ACKs for seq {} had been captured (frames {}); {}",
             waited.max(0) as f64 / 1e6,
             t.frame,
             elapsed(now, t.at) as f64 / 1e6,

@@ -3,6 +3,7 @@
 
 use netproto::frame::TcpFlags;
 
+use super::vantage::echoed;
 use super::{Conn, Dir, Flow, PacketInfo, Place, TcpSample, af, gt, split};
 use super::{ack, cwnd, delayed_ack, inflight, retrans, rst, sequence, vantage};
 
@@ -23,6 +24,8 @@ pub(super) struct Segment {
     pub(super) irtt: i64,
     /// The timestamp option (TSval, TSecr), if any.
     pub(super) ts: Option<(u32, u32)>,
+    /// It carries SACK blocks.
+    pub(super) sack: bool,
     /// The handshake showed the capture was taken next to this segment's sender.
     pub(super) near_sender: bool,
     /// The sender's side of the capture point for this segment's sender and its peer, from
@@ -35,6 +38,7 @@ pub(super) struct Segment {
 
 impl Segment {
     fn new(s: &TcpSample, dir: Dir) -> Segment {
+        let summary = s.options.summary();
         Segment {
             frame: s.frame,
             now: s.ts_ns,
@@ -44,7 +48,8 @@ impl Segment {
             len: s.payload_len,
             window: u32::from(s.win),
             irtt: 0,
-            ts: s.options.summary().timestamp,
+            ts: summary.timestamp,
+            sack: summary.sack_blocks > 0,
             near_sender: false,
             halves: None,
             ta: 0,
@@ -72,11 +77,19 @@ impl Segment {
     /// round trip, not a segment the network reordered. Wireshark's flag stays; tcpstat counts
     /// and explains it as the retransmission it is.
     /// Next to the sender (known from the handshake) there is no network before the capture
-    /// point to reorder anything: every such segment is a resend.
-    pub(super) fn resent_out_of_order(&self, fwd: &Flow) -> bool {
-        self.ta & af::OUT_OF_ORDER != 0
-            && (self.near_sender
-                || matches!((self.ts, fwd.nextseq_tsval), (Some((tsval, _)), Some(newest)) if gt(tsval, newest)))
+    /// point to reorder anything: every such segment is a resend. Its TSecr also tells: a
+    /// segment sent after its sender heard the receiver report the hole (a duplicate ACK
+    /// asking for it) is a resend, whatever the TSval's tick.
+    pub(super) fn resent_out_of_order(&self, fwd: &Flow, rev: &Flow) -> bool {
+        if self.ta & af::OUT_OF_ORDER == 0 {
+            return false;
+        }
+        let later = matches!((self.ts, fwd.nextseq_tsval), (Some((tsval, _)), Some(newest)) if gt(tsval, newest));
+        let asked = self
+            .ts
+            .and_then(|(_, tsecr)| echoed(rev, tsecr))
+            .is_some_and(|t| t.asked_for(self.seq));
+        self.near_sender || later || asked
     }
 
     /// Has the sequence analysis flagged a retransmission of any kind?
@@ -134,7 +147,7 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     sequence::flag_forward(&mut seg, fwd, rev);
     sequence::flag_ack(&mut seg, fwd, rev);
     sequence::flag_retransmission(&mut seg, fwd, rev);
-    if seg.retransmitted() || seg.resent_out_of_order(fwd) {
+    if seg.retransmitted() || seg.resent_out_of_order(fwd, rev) {
         retrans::classify(&mut seg, fwd, rev);
     }
     fwd.count_flags(seg.ta);

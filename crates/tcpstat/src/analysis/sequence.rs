@@ -164,6 +164,9 @@ pub(super) fn advance(seg: &Segment, fwd: &mut Flow) {
         fwd.maxseqtobeacked = fwd.nextseq;
     }
     fwd.window = seg.window;
+    if seg.flags.ack() && (fwd.last_advance_at.is_none() || gt(seg.ack, fwd.lastack)) {
+        fwd.last_advance_at = Some(seg.now);
+    }
     fwd.lastack = seg.ack;
     fwd.lastacktime = seg.now;
     fwd.lastsegmentflags = seg.ta;

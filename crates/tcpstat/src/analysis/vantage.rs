@@ -9,7 +9,7 @@
 //! server's side of the capture point, SYN/ACK → ACK the client's.
 
 use super::segment::Segment;
-use super::{Conn, Dir, Flow, elapsed, lt};
+use super::{Conn, Dir, Flow, af, elapsed, lt};
 
 /// Samples kept per flow for medians (beyond this, only min/avg/max grow).
 const MAX_SAMPLES: usize = 1 << 16;
@@ -61,7 +61,16 @@ pub(super) struct TsSeen {
     pub(super) frame: u64,
     /// The highest ACK among the packets carrying it.
     ack: Option<u32>,
+    /// One of them reported a hole at its ACK (a duplicate ACK, or SACK blocks above it).
+    dup: bool,
     echoed: bool,
+}
+
+impl TsSeen {
+    /// Did these packets ask for `seq` again (a duplicate ACK or SACK blocks beyond it)?
+    pub(super) fn asked_for(&self, seq: u32) -> bool {
+        self.dup && self.ack == Some(seq)
+    }
 }
 
 /// Remember the segment's TSval (for its echo), and when it is new data echoing the peer's
@@ -71,11 +80,13 @@ pub(super) fn track_echo(seg: &mut Segment, fwd: &mut Flow, rev: &mut Flow) {
         return;
     };
     let ack = seg.flags.ack().then_some(seg.ack);
+    let dup = seg.ta & af::DUPLICATE_ACK != 0 || seg.sack;
     match fwd.ts_seen.back_mut() {
         Some(t) if t.tsval == tsval => {
             if ack.is_some() {
                 t.ack = ack;
             }
+            t.dup |= dup;
         }
         _ => {
             if fwd.ts_seen.len() == MAX_TSVALS {
@@ -86,6 +97,7 @@ pub(super) fn track_echo(seg: &mut Segment, fwd: &mut Flow, rev: &mut Flow) {
                 at: seg.now,
                 frame: seg.frame,
                 ack,
+                dup,
                 echoed: false,
             });
         }
