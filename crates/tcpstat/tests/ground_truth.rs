@@ -1,15 +1,30 @@
-//! tcpstat scored against ground truth (scripts/ground-truth over scripts/scenario cells):
-//! linkem's log of every dropped segment, the sender kernel's counters and its TCP_INFO. From
-//! both captures of each cell — at the sender and at the receiver — the vantage must be
-//! right, every retransmission tcpstat reports must be a real drop (or spurious by its own
-//! account), it must see the drops resent, its fast/timeout split must agree with the kernel,
-//! and its path RTT with the kernel's srtt.
+//! tcpstat scored against ground truth: `scripts/conformance --ground-truth` runs the
+//! scenario's known-cause cells (`scripts/scenario ground-truth`: random loss 1 % and 5 %,
+//! a short bottleneck queue, a slow reader, a slow writer, each at 10 and 100 ms one way) and
+//! scores them with `scripts/ground-truth --check` against linkem's log of every dropped
+//! segment, the sender kernel's counters and its TCP_INFO every 5 ms. From both captures of
+//! each cell — at the sender and at the receiver — the vantage must be right, the
+//! retransmissions tcpstat reports must be the real drops (or spurious by its own account) and
+//! it must see the drops resent, its fast/timeout/probe split must agree with the kernel's
+//! counters, and its path RTT with the kernel's srtt. The scenario itself is checked too: each
+//! cell's cause is the one it claims (only random drops in a, only queue drops in b, none in c
+//! and d; the kernel rwnd-limited in c, application-limited in d).
+//!
+//! The bounds are the figures measured today with some margin, not issue 14's targets where
+//! tcpstat still misses them (docs/tcpstat.md, "Where the capture was taken, and the ground
+//! truth", lists each miss and why). tcpstat's inferred cwnd, its limited-by shares and
+//! diagnose's cause are not asserted: tcpstat does not print them yet (the script scores them
+//! as "not measured").
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
 use serde_json::Value;
-use testsupport::{require_peer, require_root, tool, workspace_root};
+use testsupport::{lab_env, require_peer, require_root, tool, workspace_root};
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
 
 #[test]
 fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
@@ -19,63 +34,125 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
     }
     let dir = std::env::temp_dir().join(format!("netlab-ground-truth-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    testsupport::scenario(
-        &dir,
-        &[
-            "--loss", "5 10", "--delay", "10 100", "--size", "300000", "--seed", "5",
-        ],
+    let start = std::time::Instant::now();
+    let out = lab_env(
+        Command::new(workspace_root().join("scripts/conformance"))
+            .arg("--ground-truth")
+            .arg(&dir)
+            .arg("--tcpstat")
+            .arg(tool("tcpstat")),
         "g",
-    );
-    let out = Command::new(workspace_root().join("scripts/ground-truth"))
-        .arg(&dir)
-        .arg("--json")
-        .env("TCPSTAT", tool("tcpstat"))
-        .output()
-        .unwrap();
+    )
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The tables and the missed targets, for the log of the run.
+    eprintln!("{stdout}{stderr}");
+    // 0: every target met; 1: some missed (named on stderr) — both are scored runs.
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        matches!(out.status.code(), Some(0 | 1)),
+        "scripts/conformance --ground-truth failed: {stderr}"
     );
-    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+    assert!(
+        start.elapsed().as_secs() < 240,
+        "the ground-truth run took {:?}: CI's budget is about two minutes",
+        start.elapsed()
+    );
+    let text = std::fs::read_to_string(dir.join("ground-truth.ndjson")).unwrap();
+    let recs: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(rows.len(), 8, "4 cells x 2 captures");
-    let _ = std::fs::remove_dir_all(&dir);
-    for r in &rows {
-        assert_eq!(r["vantage_ok"], true, "{r}");
-        assert!(r["precision"].as_f64().unwrap() >= 0.99, "{r}");
-    }
-    let sum = |side: &str, k: &str| -> f64 {
-        rows.iter()
-            .filter(|r| r["capture"] == side)
-            .map(|r| r[k].as_f64().unwrap())
-            .sum()
+    let rows: Vec<&Value> = recs.iter().filter(|r| r["type"] == "score").collect();
+    let total = |side: &str| {
+        recs.iter()
+            .find(|r| r["type"] == "total" && r["capture"] == side)
+            .unwrap()
     };
-    for (side, min_recall, min_kind) in [("client", 0.99, 0.85), ("server", 0.9, 0.7)] {
-        let drops = sum(side, "dropped");
-        assert!(drops > 0.0, "the cells lost segments");
-        let seen: f64 = rows
-            .iter()
-            .filter(|r| r["capture"] == side)
-            .map(|r| r["recall"].as_f64().unwrap() * r["dropped"].as_f64().unwrap())
-            .sum();
+    let mut cells: Vec<String> = rows
+        .iter()
+        .map(|r| r["cell"].as_str().unwrap().to_string())
+        .collect();
+    cells.dedup();
+    assert_eq!(
+        cells,
+        [
+            "a-loss1-delay10",
+            "a-loss1-delay100",
+            "a-loss5-delay10",
+            "a-loss5-delay100",
+            "b-bottleneck-delay10",
+            "b-bottleneck-delay100",
+            "c-slowreader-delay10",
+            "c-slowreader-delay100",
+            "d-slowwriter-delay10",
+            "d-slowwriter-delay100"
+        ]
+    );
+    assert_eq!(rows.len(), 20, "10 cells x 2 captures");
+
+    // Every transfer completed, and each cell's cause is the one it claims.
+    for cell in &cells {
+        let transfer = std::fs::read_to_string(dir.join(cell).join("transfer.txt")).unwrap();
+        let w: Vec<&str> = transfer.split_whitespace().collect();
         assert!(
-            seen / drops >= min_recall,
-            "{side}: recall {}",
-            seen / drops
+            w[0] == "sent" && w[1] == *w.last().unwrap(),
+            "{cell}: {transfer}"
         );
-        let off: f64 = rows
-            .iter()
-            .filter(|r| r["capture"] == side)
-            .map(|r| (r["fast"].as_f64().unwrap() - r["kernel_fast"].as_f64().unwrap()).abs())
-            .sum();
-        let kind = 1.0 - off / sum(side, "kernel_retrans");
-        assert!(kind >= min_kind, "{side}: fast vs kernel {kind}");
-        for r in rows.iter().filter(|r| r["capture"] == side) {
-            let err = r["rtt_error"].as_f64().unwrap().abs();
-            assert!(err <= 0.35, "{side}: path RTT off by {err}: {r}");
+    }
+    for r in rows.iter().filter(|r| r["capture"] == "client") {
+        let cell = r["cell"].as_str().unwrap();
+        let drops = &r["drops_by_fate"];
+        let random = drops["dropped-random"].as_u64().unwrap_or(0);
+        let queue = drops["dropped-queue"].as_u64().unwrap_or(0);
+        let k = &r["kernel_limited_by"];
+        match &cell[..1] {
+            "a" => assert!(random >= 5 && queue == 0, "{cell}: drops {drops}"),
+            "b" => assert!(random == 0 && queue >= 20, "{cell}: drops {drops}"),
+            "c" => {
+                assert_eq!(random + queue, 0, "{cell}: drops {drops}");
+                assert!(f(&k["rwnd"]) >= 0.8, "{cell}: kernel shares {k}");
+            }
+            _ => {
+                assert_eq!(random + queue, 0, "{cell}: drops {drops}");
+                assert!(f(&k["app"]) >= 0.3, "{cell}: kernel shares {k}");
+            }
         }
     }
+
+    // Vantage: right on every capture.
+    for r in &rows {
+        assert_eq!(r["vantage_ok"], true, "{r}");
+    }
+    // Retransmissions, pooled per capture side (issue 14: ≥ 0.99). Measured on four runs:
+    // precision 0.995–1.000 at both ends (a tail-loss probe the kernel sent without need is
+    // not flagged spurious), recall 1.000 at the sender and 0.979–0.988 at the receiver.
+    for (side, min_precision, min_recall) in [("client", 0.98, 0.99), ("server", 0.98, 0.95)] {
+        let t = total(side);
+        assert!(
+            f(&t["dropped"]) >= 150.0,
+            "{side}: the cells lost segments: {t}"
+        );
+        assert!(f(&t["precision"]) >= min_precision, "{side}: {t}");
+        assert!(f(&t["recall"]) >= min_recall, "{side}: {t}");
+    }
+    // Fast / timeout / probe against the kernel's counters (issue 14: ≥ 0.95). Measured:
+    // 0.984–1.000 at the sender, 0.810–0.827 at the receiver (b at 100 ms: resends late in a
+    // long recovery look like timeouts there).
+    for (side, min_kind) in [("client", 0.95), ("server", 0.75)] {
+        let t = total(side);
+        assert!(f(&t["kind_agreement"]) >= min_kind, "{side}: {t}");
+    }
+    // Path RTT against the median of the kernel's srtt (issue 14: ±5 %). Measured: within
+    // 9.1 % on a, b and c from either end; not on d, where tcpstat's ACK-to-next-data half
+    // counts the application's pauses (+85 to +225 %), so d is left out.
+    for r in rows
+        .iter()
+        .filter(|r| !r["cell"].as_str().unwrap().starts_with('d'))
+    {
+        let err = f(&r["rtt_error"]).abs();
+        assert!(err <= 0.12, "path RTT off by {err}: {r}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
