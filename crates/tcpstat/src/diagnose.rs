@@ -13,8 +13,9 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::Format;
-use crate::analysis::{Analyzer, Conn, Place, RetransKind, af};
+use crate::analysis::{Analyzer, Conn, Limit, PacketInfo, Place, RetransKind, af};
 use crate::input::{self, Flow as Next};
+use crate::report::limited_text;
 
 const MAX_EVIDENCE: usize = 12;
 
@@ -22,6 +23,10 @@ const MAX_EVIDENCE: usize = 12;
 pub struct Finding {
     pub conn: Option<u32>,
     pub culprit: &'static str,
+    /// What limited the transfer, in one word: `random_loss`, `congestion_loss`,
+    /// `receiver_window`, `application`, `congestion_window` or `none` (not a limit: a
+    /// capture defect, spurious retransmissions).
+    pub cause: &'static str,
     /// Seconds of the connection this explains (to rank findings).
     pub weight: f64,
     pub text: String,
@@ -45,6 +50,19 @@ struct Evidence {
     think: [Vec<(i64, u64, u64)>; 2],
     fast: Vec<u64>,
     timeout: Vec<(u64, i64)>,
+    tlps: Vec<u64>,
+    /// Per sending direction: the latest data → ACK and ACK → data times at the capture
+    /// point (ns), the smallest path RTT they summed to, and the path RTT when each loss was
+    /// repaired (ms): the queue the losses happened behind.
+    d2a: [Option<i64>; 2],
+    a2d: [Option<i64>; 2],
+    a2d_at: [i64; 2],
+    path_min: [Option<f64>; 2],
+    path_max: [f64; 2],
+    /// At each loss event: the path RTT then and the highest before it (ms).
+    loss_rtt: [Vec<(f64, f64)>; 2],
+    /// Per sending direction and `Limit`: frames sent in that state.
+    limit_frames: [[Vec<u64>; 5]; 2],
     spurious: Vec<u64>,
     giant: Vec<(u64, u32)>,
     ack_lost: Vec<u64>,
@@ -53,6 +71,73 @@ struct Evidence {
     rtt_last: Vec<(f64, u64)>,
     last_ts: i64,
     last_frame: u64,
+}
+
+impl Evidence {
+    /// The path RTT either side of the capture point, per sending direction, and its value
+    /// at each loss repaired.
+    fn track_path(&mut self, d: usize, p: &PacketInfo, timestamps: bool) {
+        if p.rtt_valid {
+            self.d2a[1 - d] = p.ack_rtt_ns;
+        }
+        if p.echo_rtt_ns.is_some() {
+            self.a2d[d] = p.echo_rtt_ns;
+            self.a2d_at[d] = p.ts_ns;
+        }
+        let mut now_path = [None; 2];
+        for x in [d, 1 - d] {
+            // With timestamps the path is both halves; only one half is no path at all.
+            if timestamps && self.a2d[x].is_none() {
+                continue;
+            }
+            if let Some(d2a) = self.d2a[x] {
+                let path = (d2a + self.a2d[x].unwrap_or(0)) as f64 / 1e6;
+                let m = self.path_min[x].get_or_insert(path);
+                *m = m.min(path);
+                now_path[x] = Some(path);
+            }
+        }
+        // At the start of each loss event: the path then (its halves fresh: an ACK → data
+        // time from before a pause says nothing of the queue now), and the highest before.
+        if p.loss_event.is_some()
+            && let (Some(path), Some(min)) = (now_path[d], self.path_min[d])
+            && (!timestamps || p.ts_ns - self.a2d_at[d] <= (2.0 * min * 1e6) as i64)
+            && self.loss_rtt[d].len() < 4096
+        {
+            self.loss_rtt[d].push((path, self.path_max[d]));
+        }
+        if let Some(path) = now_path[d] {
+            self.path_max[d] = self.path_max[d].max(path);
+        }
+    }
+
+    /// Median queueing delay at the loss events of direction `d` (path RTT then, less its
+    /// minimum), that minimum (ms), and how many events struck a full queue: one of at least
+    /// a quarter of the minimum RTT (and 5 ms), as high as it had ever been (within 10 %).
+    fn queue_at_losses(&self, d: usize) -> Option<(f64, f64, usize)> {
+        let min = self.path_min[d]?;
+        let mut v: Vec<f64> = self.loss_rtt[d].iter().map(|x| x.0).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let full = self.loss_rtt[d]
+            .iter()
+            .filter(|(at, max)| at - min >= (0.25 * min).max(5.0) && *at >= 0.9 * max)
+            .count();
+        Some((v[v.len() / 2] - min, min, full))
+    }
+
+    /// Random losses strike whatever the queue holds; a full queue drops again each time it
+    /// fills. Congestion when at least two loss events struck a full queue, and most did.
+    fn loss_cause(&self, d: usize) -> &'static str {
+        match self.queue_at_losses(d) {
+            Some((_, _, full)) if full >= 2 && 2 * full >= self.loss_rtt[d].len() => {
+                "congestion_loss"
+            }
+            _ => "random_loss",
+        }
+    }
 }
 
 fn push<T>(v: &mut Vec<T>, x: T) {
@@ -80,6 +165,58 @@ fn side(c: &Conn, d: usize) -> String {
     } else {
         format!("server {}", c.server)
     }
+}
+
+/// The limit that held the sender most: its culprit, cause, share, the `Limit`s it sums and
+/// the words for it.
+fn main_limit(
+    l: &crate::analysis::LimitedBy,
+    loss_cause: &'static str,
+    e: &Evidence,
+) -> (&'static str, &'static str, f64, Vec<Limit>, &'static str) {
+    let net = l.share(Limit::Cwnd) + l.share(Limit::Loss);
+    let rwnd = l.share(Limit::Rwnd);
+    let app = l.share(Limit::App) + l.share(Limit::Sender);
+    if rwnd >= net && rwnd >= app {
+        return (
+            "application",
+            "receiver_window",
+            rwnd,
+            vec![Limit::Rwnd],
+            "the receiver's window (the receiving application reads more slowly than the network delivers)",
+        );
+    }
+    if app >= net {
+        return (
+            "application",
+            "application",
+            app,
+            vec![Limit::App, Limit::Sender],
+            "the sending application (it had nothing more to send, or wrote it slowly)",
+        );
+    }
+    let losses = !e.fast.is_empty() || !e.timeout.is_empty();
+    if losses && l.share(Limit::Loss) >= 0.05 {
+        let what = if loss_cause == "congestion_loss" {
+            "the network: congestion losses at a full queue and the window they cut"
+        } else {
+            "the network: random losses and the window they cut"
+        };
+        return (
+            "network",
+            loss_cause,
+            net,
+            vec![Limit::Loss, Limit::Cwnd],
+            what,
+        );
+    }
+    (
+        "network",
+        "congestion_window",
+        net,
+        vec![Limit::Cwnd],
+        "the congestion window (the round trip and the window's growth set the pace)",
+    )
 }
 
 /// Sum of durations (ns), saturating: crafted timestamps make single gaps of a century.
@@ -141,7 +278,12 @@ pub fn findings(
             Some(RetransKind::Fast) => push(&mut e.fast, s.frame),
             Some(RetransKind::Timeout) => push(&mut e.timeout, (s.frame, p.rto_ns.unwrap_or(0))),
             Some(RetransKind::Spurious) => push(&mut e.spurious, s.frame),
+            Some(RetransKind::Probe) => push(&mut e.tlps, s.frame),
             None => {}
+        }
+        e.track_path(d, &p, s.options.summary().timestamp.is_some());
+        if let Some(cw) = p.cwnd {
+            push(&mut e.limit_frames[d][cw.limited as usize], s.frame);
         }
         let mss = c.flows[1 - d]
             .syn_opts
@@ -175,12 +317,14 @@ pub fn findings(
         e.last_frame = s.frame;
         Ok(Next::Continue)
     })?;
+    an.finish();
 
     let mut out = Vec::new();
     if stats.truncated > 0 {
         out.push(Finding {
             conn: None,
             culprit: "capture",
+            cause: "none",
             weight: 0.0,
             text: format!(
                 "{} packets were cut by the snapshot length: lengths come from the IP headers, payload bytes are missing (follow reports gaps)",
@@ -206,10 +350,13 @@ pub fn findings(
         let rtt_txt = rtt_ms
             .map(|r| format!("{r:.1} ms"))
             .unwrap_or_else(|| "unknown".into());
-        let mut f = |culprit, weight, text: String, frames: Vec<u64>| {
+        let dd = c.vantage().data_dir;
+        let loss_cause = e.loss_cause(dd);
+        let mut f = |culprit, cause, weight, text: String, frames: Vec<u64>| {
             out.push(Finding {
                 conn: Some(id),
                 culprit,
+                cause,
                 weight,
                 text,
                 frames,
@@ -224,6 +371,7 @@ pub fn findings(
                 + e.zw_since[d].map_or(0.0, |(t, _)| (c.last_ts - t) as f64 / 1e9);
             f(
                 "application",
+                "receiver_window",
                 closed,
                 format!(
                     "the {} advertised a zero window {} times and kept it closed {:.1} s of the connection's {:.1} s (frames {}); it reopened only at frames {} while the other side probed {} times: the receiving application does not read its socket fast enough — the network delivered everything (RTT {rtt_txt}, {} retransmissions)",
@@ -258,6 +406,7 @@ pub fn findings(
                 frames.truncate(MAX_EVIDENCE);
                 f(
                     "application",
+                    "application",
                     total as f64 / 1e9,
                     format!(
                         "the {} waited up to {:.3} s for answers from the {} ({} time(s), e.g. data at frame {} answered at frame {}) with nothing outstanding, while the RTT is {rtt_txt}: think time of the peer application, not the network",
@@ -276,6 +425,7 @@ pub fn findings(
         if let Some(worst) = e.idle.iter().max_by_key(|x| x.0) {
             let total = sum_ns(e.idle.iter().map(|x| x.0));
             f(
+                "application",
                 "application",
                 total as f64 / 1e9 * 0.5,
                 format!(
@@ -302,6 +452,7 @@ pub fn findings(
             frames.extend(tf.iter().take(MAX_EVIDENCE));
             f(
                 "network",
+                loss_cause,
                 stall as f64 / 1e9 + 0.01 * (e.fast.len() + e.timeout.len()) as f64,
                 format!(
                     "{} segments lost and sent again ({:.1}% of {} packets): {} by fast retransmit (frames {}), {} after a timeout (frames {}) stalling the transfer {:.2} s",
@@ -324,6 +475,7 @@ pub fn findings(
         if !e.spurious.is_empty() {
             f(
                 "network",
+                "none",
                 0.0,
                 format!(
                     "{} spurious retransmissions (frames {}): data resent that the receiver had already acknowledged — delay spikes made the sender time out too early",
@@ -331,6 +483,38 @@ pub fn findings(
                     list(&e.spurious)
                 ),
                 frames_of(&e.spurious),
+            );
+        }
+        // What limited the sender, from the inferred windows.
+        if let Some(l) = c.flows[dd].cwnd.limited_by().filter(|l| l.end > l.start) {
+            let (culprit, cause, share, limits, what) = main_limit(&l, loss_cause, e);
+            let frames: Vec<u64> = limits
+                .iter()
+                .flat_map(|k| e.limit_frames[dd][*k as usize].iter().copied())
+                .take(MAX_EVIDENCE)
+                .collect();
+            let queue = match e.queue_at_losses(dd) {
+                Some((q, min, _)) if cause.ends_with("_loss") => format!(
+                    "; at the losses the path RTT stood {q:.1} ms above its minimum {min:.1} ms{}",
+                    if cause == "congestion_loss" {
+                        " and as high as it had been: a full queue dropped them, again each time it filled"
+                    } else {
+                        ": they did not come each time a queue was full — random losses"
+                    }
+                ),
+                _ => String::new(),
+            };
+            f(
+                culprit,
+                cause,
+                share * (l.end - l.start) as f64 / 1e9,
+                format!(
+                    "the {} was limited by {what}: {}{queue} (frames {})",
+                    side(c, dd),
+                    limited_text(&l),
+                    list(&frames)
+                ),
+                frames,
             );
         }
         // Network: RTT inflation (samples outside retransmissions).
@@ -344,6 +528,7 @@ pub fn findings(
             if b > 2.0 * a && b - a > 20.0 {
                 f(
                     "network",
+                    "congestion_window",
                     (b - a) / 1e3 * e.rtt_last.len() as f64,
                     format!(
                         "RTT grew from {a:.1} ms (median of the first samples) to {b:.1} ms (median of the last, frames {}): queues build up in the network",
@@ -357,6 +542,7 @@ pub fn findings(
         if let Some(&(fr, len)) = e.giant.first() {
             f(
                 "capture",
+                "none",
                 0.0,
                 format!(
                     "{} segments are larger than the MSS (e.g. {len} bytes at frame {fr}): segmentation offload (TSO/GRO) glued them before the capture; turn it off with ethtool -K IFACE tso off gso off gro off",
@@ -374,6 +560,7 @@ pub fn findings(
             if c.flows[have].packets > 2 {
                 f(
                     "capture",
+                    "none",
                     0.0,
                     format!(
                         "only the {}'s packets are in the capture, nothing from the {}: asymmetric routing or a filter that sees one direction",
@@ -387,6 +574,7 @@ pub fn findings(
         if !e.ack_lost.is_empty() {
             f(
                 "capture",
+                "none",
                 0.0,
                 format!(
                     "{} ACKs acknowledge data the capture never saw (frames {}): the capture dropped packets (check the kernel drop counters), the network did not",
@@ -429,14 +617,14 @@ pub fn run(file: &str, only: Option<u32>, fmt: Format, out: &mut impl Write) -> 
                 writeln!(
                     out,
                     "{}",
-                    json!({"type": "finding", "conn": f.conn, "culprit": f.culprit, "text": f.text, "frames": f.frames,
+                    json!({"type": "finding", "conn": f.conn, "culprit": f.culprit, "cause": f.cause, "text": f.text, "frames": f.frames,
                         "vantage": f.conn.map(|id| an.conns[id as usize].vantage().place.name())})
                 )?;
             }
             writeln!(
                 out,
                 "{}",
-                json!({"type": "summary", "culprit": culprit, "text": summary, "connections": an.conns.len(), "findings": fs.len()})
+                json!({"type": "summary", "culprit": culprit, "cause": top.map_or("none", |t| t.cause), "text": summary, "connections": an.conns.len(), "findings": fs.len()})
             )?;
         }
         Format::Csv => {

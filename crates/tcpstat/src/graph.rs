@@ -16,7 +16,7 @@ use plotters::prelude::*;
 
 use serde_json::json;
 
-use crate::analysis::{Analyzer, af};
+use crate::analysis::{Analyzer, CwndSample, Phase, RetransKind, af};
 use crate::input::{self, Flow as Next};
 use crate::swtrace::{self, Transfer};
 use crate::{DirArg, Format, GraphArgs, GraphKind};
@@ -39,6 +39,12 @@ struct Pt {
     echo_ms: Option<f64>,
     bif: Option<u32>,
     frame: u64,
+    /// Data: the sender's window inferred right after it (`analysis::cwnd`).
+    cwnd: Option<CwndSample>,
+    /// The loss event this segment started, if any (its kind).
+    loss: Option<&'static str>,
+    /// A tail-loss probe.
+    reason_probe: bool,
 }
 
 const FONT_PATHS: &[&str] = &[
@@ -101,6 +107,9 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
             echo_ms: p.echo_rtt_ns.map(|r| r as f64 / 1e6),
             bif: p.bytes_in_flight,
             frame: s.frame,
+            cwnd: p.cwnd,
+            loss: p.loss_event.map(|e| e.kind),
+            reason_probe: p.retrans == Some(RetransKind::Probe),
         });
         Ok(Next::Continue)
     })?;
@@ -304,6 +313,7 @@ impl Plot for TcpGraph<'_> {
             GraphKind::Rtt => rtt(root, pts, d, title, t),
             GraphKind::Tput => tput(root, pts, d, title, t),
             GraphKind::Window => window(root, pts, d, title, t),
+            GraphKind::Cwnd => cwnd(root, pts, d, title, t),
             GraphKind::Sw => Err(anyhow::anyhow!(
                 "--kind sw draws a sliding-window transfer, not a TCP connection"
             )),
@@ -658,6 +668,150 @@ where
     .label("zero window")
     .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, RED.filled()));
     legend(&mut ch, SeriesLabelPosition::MiddleRight)
+}
+
+/// The inferred congestion window (line), the flight after each segment (dots), ssthresh
+/// (dashed), the receiver's window (thin), recoveries shaded and loss events marked: fast
+/// (orange triangle), timeout (red cross), probe (purple circle).
+fn cwnd<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    pts: &[Pt],
+    d: usize,
+    title: &str,
+    t: (f64, f64),
+) -> R<()>
+where
+    DB::ErrorType: 'static,
+{
+    let data: Vec<(f64, CwndSample)> = pts
+        .iter()
+        .filter(|p| p.dir == d)
+        .filter_map(|p| p.cwnd.map(|c| (p.t, c)))
+        .collect();
+    let rwnd: Vec<(f64, f64)> = data
+        .iter()
+        .filter_map(|(t, c)| c.rwnd.map(|w| (*t, w as f64)))
+        .collect();
+    let top = data
+        .iter()
+        .map(|(_, c)| f64::from(c.cwnd.max(c.flight)))
+        .fold(1.0, f64::max);
+    // The receiver's window only as far as it matters to the picture.
+    let ymax = rwnd.iter().map(|x| x.1).fold(top, f64::max).min(top * 2.0);
+    let mut ch = chart(
+        root,
+        format!("Congestion window (inferred) and bytes in flight — {title}"),
+        90,
+        (t, (0.0, ymax * 1.1)),
+        ("time since the first packet (s)", "bytes"),
+        (true, false),
+    )?;
+    let shade = RGBColor(255, 225, 200).mix(0.6);
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (t, c) in &data {
+        let recovering = matches!(c.phase, Phase::FastRecovery | Phase::RtoRecovery);
+        match (recovering, start) {
+            (true, None) => start = Some(*t),
+            (false, Some(s0)) => {
+                spans.push((s0, *t));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let (Some(s0), Some((t1, _))) = (start, data.last()) {
+        spans.push((s0, *t1));
+    }
+    ch.draw_series(
+        spans
+            .iter()
+            .map(|&(a, b)| Rectangle::new([(a, 0.0), (b, ymax * 1.1)], shade.filled())),
+    )
+    .map_err(err)?
+    .label("recovery (fast or after a timeout)")
+    .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 16, y + 4)], shade.filled()));
+    let orange = RGBColor(230, 160, 0);
+    ch.draw_series(LineSeries::new(
+        rwnd.iter().map(|&(x, w)| (x, w.min(ymax * 1.1))),
+        orange.stroke_width(1),
+    ))
+    .map_err(err)?
+    .label("receiver window")
+    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(1)));
+    let mut steps = Vec::new();
+    for (t, c) in &data {
+        if let Some(&(_, y)) = steps.last() {
+            steps.push((*t, y));
+        }
+        steps.push((*t, f64::from(c.cwnd)));
+    }
+    ch.draw_series(LineSeries::new(steps, BLUE.stroke_width(2)))
+        .map_err(err)?
+        .label("congestion window (inferred)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    ch.draw_series(
+        data.iter()
+            .filter_map(|(t, c)| c.ssthresh.map(|s| (*t, f64::from(s))))
+            .map(|(x, y)| Circle::new((x, y), 1, BLACK.filled())),
+    )
+    .map_err(err)?
+    .label("ssthresh")
+    .legend(|(x, y)| Circle::new((x + 10, y), 1, BLACK.filled()));
+    let green = RGBColor(0, 140, 60);
+    ch.draw_series(
+        data.iter()
+            .map(|(x, c)| Circle::new((*x, f64::from(c.flight)), 2, green.filled())),
+    )
+    .map_err(err)?
+    .label("bytes in flight (the sender's count)")
+    .legend(move |(x, y)| Circle::new((x + 10, y), 2, green.filled()));
+    let purple = RGBColor(140, 60, 180);
+    for (kind, label) in [
+        ("fast", "loss event: fast retransmit"),
+        ("timeout", "loss event: timeout"),
+    ] {
+        let at: Vec<(f64, f64)> = pts
+            .iter()
+            .filter(|p| p.dir == d && p.loss == Some(kind))
+            .map(|p| (p.t, p.cwnd.map_or(0.0, |c| f64::from(c.cwnd))))
+            .collect();
+        if at.is_empty() {
+            continue;
+        }
+        if kind == "fast" {
+            ch.draw_series(
+                at.iter()
+                    .map(|&p| TriangleMarker::new(p, 7, orange.filled())),
+            )
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, orange.filled()));
+        } else {
+            ch.draw_series(at.iter().map(|&p| Cross::new(p, 6, RED.stroke_width(2))))
+                .map_err(err)?
+                .label(label)
+                .legend(|(x, y)| Cross::new((x + 10, y), 6, RED.stroke_width(2)));
+        }
+    }
+    let probes: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.dir == d && p.af & af::ANY_RETRANSMISSION != 0)
+        .filter(|p| p.cwnd.is_some() && p.loss.is_none())
+        .filter(|p| p.reason_probe)
+        .map(|p| (p.t, p.cwnd.map_or(0.0, |c| f64::from(c.flight))))
+        .collect();
+    if !probes.is_empty() {
+        ch.draw_series(
+            probes
+                .iter()
+                .map(|&p| Circle::new(p, 5, purple.stroke_width(2))),
+        )
+        .map_err(err)?
+        .label("tail-loss probe")
+        .legend(move |(x, y)| Circle::new((x + 10, y), 5, purple.stroke_width(2)));
+    }
+    legend(&mut ch, SeriesLabelPosition::UpperLeft)
 }
 
 /// The time-sequence graph of a sliding-window transfer.

@@ -2,6 +2,7 @@
 //! analysis, TCBs, reassembled streams, graphs and a network-vs-application diagnosis.
 
 mod analysis;
+mod cwnd;
 mod diagnose;
 mod follow;
 mod graph;
@@ -27,6 +28,7 @@ Examples:
   tcpstat graph -r trace0.pcap --conn 0 --kind tsg -o tsg.svg
   tcpstat graph -r sw.pcap --kind sw --port 6000 -o sw.svg   a sender/receiver transfer
   tcpstat diagnose -r trace9.pcap
+  tcpstat cwnd -r trace3.pcap --conn 0          congestion window, phases, limited by
   tcpstat -i lo --filter 'tcp port 5000' --interval 2   live summary every 2 s
   sniff -w - 'tcp port 5000' | tcpstat -r -";
 
@@ -101,6 +103,16 @@ enum Cmd {
     Graph(GraphArgs),
     /// Findings in plain words: network, application or capture, with evidence frames.
     Diagnose,
+    /// The sender's congestion window over time (inferred), its phases and loss events, and
+    /// what limited the sender: receiver window, congestion window, losses or application.
+    Cwnd(CwndArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CwndArgs {
+    /// The sending direction (default: the one carrying more data).
+    #[arg(long, value_enum)]
+    pub dir: Option<DirArg>,
 }
 
 #[derive(Args, Debug)]
@@ -143,13 +155,17 @@ pub enum GraphKind {
     Rtt,
     Tput,
     Window,
+    /// The sender's congestion window as inferred, bytes in flight, ssthresh, recoveries and
+    /// loss events.
+    Cwnd,
     /// The segments of a sender/receiver transfer (UDP, docs/protocols.md), not TCP.
     Sw,
 }
 
 #[derive(Args, Debug)]
 pub struct GraphArgs {
-    /// Time-sequence (Stevens/tcptrace), RTT, throughput, or window and bytes in flight; sw:
+    /// Time-sequence (Stevens/tcptrace), RTT, throughput, window and bytes in flight, or the
+    /// inferred congestion window; sw:
     /// the sliding-window transfer of sender/receiver (UDP), --conn N picks the N-th transfer
     /// (default 0).
     #[arg(long, value_enum, default_value = "tsg")]
@@ -238,6 +254,13 @@ fn run() -> anyhow::Result<ExitCode> {
             graph::run(&file, n, &a, &mut out)?
         }
         Cmd::Diagnose => diagnose::run(&file, conn, fmt, &mut out)?,
+        Cmd::Cwnd(a) => {
+            if a.dir == Some(DirArg::Both) {
+                return Err(Exit::usage("cwnd --dir takes client or server (one sender)").into());
+            }
+            let n = conn.ok_or_else(|| Exit::usage("cwnd needs --conn N (see `tcpstat conns`)"))?;
+            cwnd::run(&file, n, a.dir, fmt, &mut out)?
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -7,7 +7,7 @@ use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
 
 use crate::Format;
-use crate::analysis::{Analyzer, Conn, Flow, PacketInfo, Place, TcpSample, af};
+use crate::analysis::{Analyzer, Conn, Flow, Limit, LimitedBy, PacketInfo, Place, TcpSample, af};
 use crate::input::{self, InputStats};
 
 /// Seconds with microseconds.
@@ -141,11 +141,45 @@ pub fn conn_json(c: &Conn, t0: i64) -> Value {
         ("path_rtt_ms", json!(v.path_rtt_ms)),
         ("data_to_ack_ms", json!(v.data_to_ack_ms)),
         ("ack_to_data_ms", json!(v.ack_to_data_ms)),
+        ("probe_retransmissions", json!(a.probes + b.probes)),
+        (
+            "limited_by",
+            c.flows[v.data_dir]
+                .cwnd
+                .limited_by()
+                .map_or(Value::Null, |l| limited_json(&l)),
+        ),
     ];
     for (k, val) in vantage {
         j[k] = val;
     }
     j
+}
+
+/// The shares of the sender's time (see `analysis::cwnd`), with the span they cover.
+pub fn limited_json(l: &LimitedBy) -> Value {
+    let mut j =
+        json!({"start": secs(l.start), "end": secs(l.end), "seconds": secs(l.end - l.start)});
+    for k in Limit::ALL {
+        j[k.name()] = json!(l.share(k));
+    }
+    j
+}
+
+/// `cwnd 62 %, loss 30 %, ...` (largest first, shares under 0.5 % left out), and the span.
+pub fn limited_text(l: &LimitedBy) -> String {
+    let mut v: Vec<(Limit, f64)> = Limit::ALL.iter().map(|&k| (k, l.share(k))).collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let parts: Vec<String> = v
+        .iter()
+        .filter(|(_, s)| *s >= 0.005)
+        .map(|(k, s)| format!("{} {:.0} %", k.name(), s * 100.0))
+        .collect();
+    format!(
+        "{} of the sender's {:.3} s (first data to the last ACK)",
+        parts.join(", "),
+        secs(l.end - l.start)
+    )
 }
 
 fn opt_text(f: &Flow) -> String {
@@ -169,13 +203,22 @@ fn csv_field(s: &str) -> String {
 /// Analyse the whole file; `each` sees every packet with its analysis.
 pub fn analyze_file(
     file: &str,
+    each: impl FnMut(&TcpSample<'_>, &PacketInfo, &Analyzer) -> anyhow::Result<input::Flow>,
+) -> anyhow::Result<(Analyzer, InputStats)> {
+    analyze_with(file, Analyzer::new(), each)
+}
+
+/// [`analyze_file`] with an engine set up by the caller.
+pub fn analyze_with(
+    file: &str,
+    mut an: Analyzer,
     mut each: impl FnMut(&TcpSample<'_>, &PacketInfo, &Analyzer) -> anyhow::Result<input::Flow>,
 ) -> anyhow::Result<(Analyzer, InputStats)> {
-    let mut an = Analyzer::new();
     let st = input::for_each_tcp(file, |s| {
         let info = an.handle(s);
         each(s, &info, &an)
     })?;
+    an.finish();
     Ok((an, st))
 }
 
@@ -315,10 +358,11 @@ pub fn conns(
                 writeln!(out, "             server {}", opt_text(b))?;
                 writeln!(
                     out,
-                    "  retrans    {} (fast {}, timeout {}, spurious {}); client {} server {}",
+                    "  retrans    {} (fast {}, timeout {}, probe {}, spurious {}); client {} server {}",
                     a.retrans + b.retrans,
                     a.fast + b.fast,
                     a.timeout + b.timeout,
+                    a.probes + b.probes,
                     a.spurious + b.spurious,
                     a.retrans,
                     b.retrans
@@ -359,6 +403,12 @@ pub fn conns(
                         fx(&j["ack_to_data_ms"]),
                         j["data_dir"].as_str().unwrap_or("")
                     )?;
+                }
+                if let Some(l) = c.flows[usize::from(j["data_dir"] == "s>c")]
+                    .cwnd
+                    .limited_by()
+                {
+                    writeln!(out, "  limited by {}", limited_text(&l))?;
                 }
                 writeln!(
                     out,

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::cwnd::CwndTracker;
 use super::options::SynOptions;
 use super::vantage::{Samples, TsSeen};
 use super::{gt, le, lt};
@@ -91,6 +92,10 @@ pub struct Flow {
     pub fast: u64,
     pub timeout: u64,
     pub spurious: u64,
+    /// Tail-loss probes among the retransmissions.
+    pub probes: u64,
+    /// `lastack` when the last probe was sent (one probe per ACK that advances).
+    pub(super) probe_una: Option<u32>,
     pub dupacks: u64,
     pub ooo: u64,
     pub lost: u64,
@@ -128,6 +133,8 @@ pub struct Flow {
     pub(super) rto_recovery_until: Option<u32>,
     /// TSval of the segment that set `nextseq` (the newest data sent so far).
     pub(super) nextseq_tsval: Option<u32>,
+    /// This side's congestion window as a sender, inferred.
+    pub cwnd: CwndTracker,
 }
 
 impl Default for Flow {
@@ -170,6 +177,8 @@ impl Default for Flow {
             fast: 0,
             timeout: 0,
             spurious: 0,
+            probes: 0,
+            probe_una: None,
             dupacks: 0,
             ooo: 0,
             lost: 0,
@@ -192,6 +201,7 @@ impl Default for Flow {
             ts_seen: VecDeque::new(),
             rto_recovery_until: None,
             nextseq_tsval: None,
+            cwnd: CwndTracker::default(),
         }
     }
 }

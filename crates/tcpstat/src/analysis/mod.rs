@@ -11,7 +11,8 @@
 //! `segment::Segment`: connection bookkeeping (`bookkeeping`), RST acceptance (`rst`),
 //! Wireshark's sequence analysis (`sequence`), retransmission classification (`retrans`), ACK
 //! processing (`ack`), delayed-ACK evidence (`delayed_ack`), bytes in flight (`inflight`) and
-//! the two halves of the round trip either side of the capture point (`vantage`).
+//! the two halves of the round trip either side of the capture point (`vantage`) and the
+//! sender's congestion window with what limited it (`cwnd`).
 //! `flow` and `conn` hold the state the phases update; `options` a SYN's options.
 
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use netproto::frame::{TcpFlags, TcpOptions};
 mod ack;
 mod bookkeeping;
 mod conn;
+mod cwnd;
 mod delayed_ack;
 mod flow;
 mod inflight;
@@ -35,6 +37,7 @@ mod tests;
 mod vantage;
 
 pub use conn::Conn;
+pub use cwnd::{CwndSample, Limit, LimitedBy, LossEvent, Phase};
 pub use flow::Flow;
 pub use table::Analyzer;
 pub use vantage::Place;
@@ -126,6 +129,9 @@ pub type Dir = usize;
 pub enum RetransKind {
     Fast,
     Timeout,
+    /// A tail-loss probe (RFC 8985): the newest segment resent by a timer shorter than the
+    /// RTO, to draw an ACK that tells the sender what was lost.
+    Probe,
     Spurious,
 }
 
@@ -134,6 +140,7 @@ impl RetransKind {
         match self {
             RetransKind::Fast => "fast",
             RetransKind::Timeout => "timeout",
+            RetransKind::Probe => "probe",
             RetransKind::Spurious => "spurious",
         }
     }
@@ -168,6 +175,10 @@ pub struct PacketInfo {
     pub rel_ack: u32,
     /// Window in bytes (scaled when scaling is in effect).
     pub win_scaled: u64,
+    /// Data segments: the sender's congestion window inferred right after it.
+    pub cwnd: Option<CwndSample>,
+    /// A loss event whose outcome this segment made known.
+    pub loss_event: Option<LossEvent>,
 }
 
 /// Wireshark keeps at most this many unacknowledged segments per direction.

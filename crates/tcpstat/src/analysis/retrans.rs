@@ -1,7 +1,8 @@
 //! Retransmission classification, tcpstat's own: every segment Wireshark flags as a
 //! retransmission is fast (an ACK asked for it: duplicate ACKs, SACK, a partial ACK in
 //! recovery), timeout (sent after silence, or in the recovery a timeout started) or spurious
-//! (the receiver had it), with the evidence in words; Karn's rule then marks the RTT samples
+//! (the receiver had it) or a tail-loss probe (a timer resent the newest segment before the
+//! RTO would have), with the evidence in words; Karn's rule then marks the RTT samples
 //! it makes ambiguous.
 //!
 //! With timestamps the sender's own view decides, wherever the capture was taken: a segment's
@@ -57,11 +58,16 @@ pub(super) fn classify(seg: &mut Segment, fwd: &mut Flow, rev: &Flow) {
         seg.info.rto_frame = Some(fwd.nextseqframe);
     }
     let in_rto_recovery = fwd.rto_recovery_until.is_some_and(|end| lt(seg.seq, end));
-    let kind = kind(seg, rev, &ev, in_rto_recovery);
+    let mut kind = kind(seg, rev, &ev, in_rto_recovery);
+    if kind == RetransKind::Timeout && !in_rto_recovery && is_probe(seg, fwd, rev) {
+        kind = RetransKind::Probe;
+        fwd.probe_una = Some(rev.lastack);
+    }
     match kind {
         RetransKind::Spurious => fwd.spurious += 1,
         RetransKind::Fast => fwd.fast += 1,
         RetransKind::Timeout => fwd.timeout += 1,
+        RetransKind::Probe => fwd.probes += 1,
     }
     // A timeout starts a recovery: until the highest byte sent before it is acknowledged, the
     // ACK-clocked resends are that recovery's (Linux counts them apart from fast ones).
@@ -79,6 +85,18 @@ pub(super) fn classify(seg: &mut Segment, fwd: &mut Flow, rev: &Flow) {
         in_rto_recovery,
     ));
     mark_ambiguous(seg, fwd);
+}
+
+/// A timer resent the newest segment, the first time since the last ACK that advanced: Linux's
+/// tail-loss probe (RFC 8985 §7), which fires before the RTO (it is never later) and resends
+/// the tail, where the RTO resends the head. Linux probes only with SACK.
+fn is_probe(seg: &Segment, fwd: &Flow, rev: &Flow) -> bool {
+    let end = seg.seq.wrapping_add(seg.len + u32::from(seg.flags.fin()));
+    let sack = match (&fwd.syn_opts, &rev.syn_opts) {
+        (Some(a), Some(b)) => a.summary().sack_permitted && b.summary().sack_permitted,
+        _ => true,
+    };
+    sack && end == fwd.nextseq && fwd.probe_una != Some(rev.lastack)
 }
 
 /// The earliest queued transmission covering `seq`.
@@ -189,6 +207,12 @@ fn reason(
             } else {
                 "too few for fast retransmit"
             },
+            ev.rtt_est as f64 / 1e6,
+            orig_txt
+        ),
+        RetransKind::Probe => format!(
+            "probe: the newest segment resent {:.3} s after the last packet from the receiver, by a timer shorter than the RTO (a tail-loss probe: its ACK tells the sender what was lost), RTT {:.1} ms; {}",
+            ev.since_ack as f64 / 1e9,
             ev.rtt_est as f64 / 1e6,
             orig_txt
         ),

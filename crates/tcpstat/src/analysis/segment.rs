@@ -4,7 +4,7 @@
 use netproto::frame::TcpFlags;
 
 use super::{Conn, Dir, Flow, PacketInfo, Place, TcpSample, af, gt, split};
-use super::{ack, delayed_ack, inflight, retrans, rst, sequence, vantage};
+use super::{ack, cwnd, delayed_ack, inflight, retrans, rst, sequence, vantage};
 
 /// What the phases share about the segment under analysis: its fields (read once from the
 /// sample), the analysis flags found so far and the answer being built.
@@ -95,13 +95,17 @@ impl Segment {
         } else {
             0
         };
-        info.win_scaled = if self.flags.syn() {
+        fwd.win_bytes = Some(info.win_scaled);
+        info
+    }
+
+    /// The window in bytes (a SYN's is never scaled).
+    fn scaled_window(&self, fwd: &Flow) -> u64 {
+        if self.flags.syn() {
             u64::from(self.window)
         } else {
             u64::from(self.window) << fwd.shift()
-        };
-        fwd.win_bytes = Some(info.win_scaled);
-        info
+        }
     }
 }
 
@@ -111,6 +115,7 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     let mut seg = Segment::new(s, dir);
     conn.note_segment(dir, s);
     seg.irtt = conn.irtt_ns.unwrap_or(0);
+    let halves = conn.sender_halves(dir);
     seg.near_sender = conn.handshake_place()
         == Some(if dir == 0 {
             Place::NearClient
@@ -135,6 +140,8 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     vantage::track_echo(&mut seg, fwd, rev);
     delayed_ack::record(&seg, fwd, rev);
     inflight::measure(&mut seg, fwd);
+    seg.info.win_scaled = seg.scaled_window(fwd);
+    cwnd::observe(&mut seg, &s.options, fwd, rev, halves);
     if seg.flags.rst() {
         conn.first_rst.get_or_insert(dir);
     }

@@ -65,11 +65,21 @@ pub struct Analyzer {
     last: Option<(Key, u32)>,
     /// Samples handled.
     pub packets: u64,
+    /// The connection whose congestion windows are logged event by event.
+    log_cwnd: Option<u32>,
 }
 
 impl Analyzer {
     pub fn new() -> Analyzer {
         Analyzer::default()
+    }
+
+    /// An engine that logs connection `n`'s congestion windows event by event.
+    pub fn logging_cwnd(n: u32) -> Analyzer {
+        Analyzer {
+            log_cwnd: Some(n),
+            ..Analyzer::default()
+        }
     }
 
     /// The connection a sample belongs to (creating it), its direction, and extra flags
@@ -117,6 +127,11 @@ impl Analyzer {
         self.packets += 1;
         let (cid, dir, extra) = self.lookup(s);
         let conn = &mut self.conns[cid];
+        if self.log_cwnd == Some(cid as u32) && conn.flows[0].cwnd.log.is_none() {
+            for f in &mut conn.flows {
+                f.cwnd.log = Some(Vec::new());
+            }
+        }
         let mut info = analyze(conn, dir, s);
         if (s.flags.fin() || s.flags.rst()) && conn.is_finished() {
             // A finished connection keeps its counters, not its buffers.
@@ -128,6 +143,15 @@ impl Analyzer {
         info.flags |= extra;
         info.conn = cid as u32;
         info
+    }
+
+    /// The capture ended: ACKs still on their way reached their senders.
+    pub fn finish(&mut self) {
+        for c in &mut self.conns {
+            for f in &mut c.flows {
+                f.cwnd.finish();
+            }
+        }
     }
 
     /// Memory held by outstanding state (segments), for the bounded-memory test.

@@ -150,6 +150,19 @@ impl Conn {
         ))
     }
 
+    /// The sender's side of the capture point for a segment sent in direction `dir` and for
+    /// its peer, from the handshake (ns; none without one).
+    pub(super) fn sender_halves(&self, dir: Dir) -> Option<[i64; 2]> {
+        let (irtt, s2sa) = (self.irtt_ns?, self.syn_to_synack_ns?);
+        let client_side = irtt.saturating_sub(s2sa).max(0);
+        let server_side = s2sa.max(0);
+        Some(if dir == 0 {
+            [client_side, server_side]
+        } else {
+            [server_side, client_side]
+        })
+    }
+
     /// Decide where the capture was taken: from the handshake's split when it was captured,
     /// else from the data direction's two halves of the round trip.
     pub fn vantage(&self) -> Vantage {

@@ -1,0 +1,208 @@
+//! `cwnd`: one connection's congestion window over time as its sender held it (inferred by
+//! `analysis::cwnd`) after each segment it sent and each ACK that reached it, in the sender's
+//! order, the phases, each loss event with the threshold it set, and what limited the sender
+//! — a table, NDJSON or CSV.
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::Format;
+use std::collections::HashMap;
+
+use crate::analysis::{Analyzer, CwndSample, LossEvent, Place};
+use crate::report::{analyze_with, limited_json, limited_text, secs};
+use crate::{DirArg, input};
+
+/// One event of the sender: a segment sent or an ACK reaching it, and the window after it.
+struct Row {
+    frame: u64,
+    /// Capture time of that frame.
+    ts: i64,
+    event: &'static str,
+    s: CwndSample,
+}
+
+pub fn run(
+    file: &str,
+    n: u32,
+    dir: Option<DirArg>,
+    fmt: Format,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut times = HashMap::new();
+    let mut events: Vec<(usize, LossEvent)> = Vec::new();
+    let mut t0 = None;
+    let (mut an, st) = analyze_with(file, Analyzer::logging_cwnd(n), |s, p, _| {
+        t0.get_or_insert(s.ts_ns);
+        if p.conn == n {
+            times.insert(s.frame, s.ts_ns);
+            if let Some(e) = p.loss_event {
+                events.push((p.dir, e));
+            }
+        }
+        Ok(input::Flow::Continue)
+    })?;
+    if an.conns.get(n as usize).is_none() {
+        st.check()?;
+        return Err(netcli::Exit::negative(format!(
+            "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
+            an.conns.len()
+        ))
+        .into());
+    }
+    let c = &an.conns[n as usize];
+    let v = c.vantage();
+    let d = match dir {
+        Some(DirArg::Client) => 0,
+        Some(DirArg::Server) => 1,
+        _ => v.data_dir,
+    };
+    events.retain(|e| e.0 == d);
+    let log = an.conns[n as usize].flows[d].cwnd.take_log();
+    let mut rows: Vec<Row> = log
+        .into_iter()
+        .map(|(frame, event, s)| Row {
+            frame,
+            ts: times.get(&frame).copied().unwrap_or(s.sender_ts),
+            event,
+            s,
+        })
+        .collect();
+    // ACKs reach the sender after they are captured, data leaves it before: in the sender's
+    // order.
+    rows.sort_by_key(|r| r.s.sender_ts);
+    let c = &an.conns[n as usize];
+    let limited = c.flows[d].cwnd.limited_by();
+    let t0 = t0.unwrap_or(0);
+    match fmt {
+        Format::Json => {
+            for r in &rows {
+                writeln!(out, "{}", row_json(n, r))?;
+            }
+            for (_, e) in &events {
+                writeln!(out, "{}", event_json(n, e))?;
+            }
+            if let Some(l) = &limited {
+                let mut j = limited_json(l);
+                j["type"] = json!("limited_by");
+                j["conn"] = json!(n);
+                writeln!(out, "{j}")?;
+            }
+        }
+        Format::Csv => {
+            writeln!(
+                out,
+                "frame,event,time,sender_time,flight,cwnd,mss,cwnd_segments,phase,ssthresh,rwnd,limited"
+            )?;
+            for r in &rows {
+                let s = &r.s;
+                writeln!(
+                    out,
+                    "{},{},{:.6},{:.6},{},{},{},{:.1},{},{},{},{}",
+                    r.frame,
+                    r.event,
+                    secs(r.ts - t0),
+                    secs(s.sender_ts - t0),
+                    s.flight,
+                    s.cwnd,
+                    s.mss,
+                    f64::from(s.cwnd) / f64::from(s.mss.max(1)),
+                    s.phase.name(),
+                    s.ssthresh.map(|t| t.to_string()).unwrap_or_default(),
+                    s.rwnd.map(|w| w.to_string()).unwrap_or_default(),
+                    s.limited.name()
+                )?;
+            }
+        }
+        Format::Human => {
+            let (from, to) = if d == 0 {
+                (c.client, c.server)
+            } else {
+                (c.server, c.client)
+            };
+            writeln!(
+                out,
+                "connection {n}: the congestion window of {from} -> {to}, inferred"
+            )?;
+            writeln!(out, "  captured near {}", v.evidence)?;
+            if v.place != Place::NearClient && v.place != Place::NearServer
+                || (v.place == Place::NearServer) == (d == 0)
+            {
+                writeln!(
+                    out,
+                    "  sender times are capture times less half the sender's side of the round trip (the path taken as symmetric)"
+                )?;
+            }
+            if let Some(l) = &limited {
+                writeln!(out, "  limited by {}", limited_text(l))?;
+            }
+            for (_, e) in &events {
+                writeln!(out, "  {}", event_text(e, t0))?;
+            }
+            writeln!(
+                out,
+                "\n{:>7} {:<5} {:>10} {:>10} {:>9} {:>9} {:>6} {:<21} {:>9} {:>9} limited",
+                "frame",
+                "event",
+                "time",
+                "sender",
+                "flight",
+                "cwnd",
+                "segs",
+                "phase",
+                "ssthresh",
+                "rwnd"
+            )?;
+            for r in &rows {
+                let s = &r.s;
+                writeln!(
+                    out,
+                    "{:>7} {:<5} {:>10.6} {:>10.6} {:>9} {:>9} {:>6.1} {:<21} {:>9} {:>9} {}",
+                    r.frame,
+                    r.event,
+                    secs(r.ts - t0),
+                    secs(s.sender_ts - t0),
+                    s.flight,
+                    s.cwnd,
+                    f64::from(s.cwnd) / f64::from(s.mss.max(1)),
+                    s.phase.name(),
+                    s.ssthresh
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    s.rwnd.map(|w| w.to_string()).unwrap_or_else(|| "-".into()),
+                    s.limited.name()
+                )?;
+            }
+        }
+    }
+    st.check()
+}
+
+fn row_json(n: u32, r: &Row) -> Value {
+    let s = &r.s;
+    json!({
+        "type": "cwnd", "conn": n, "frame": r.frame, "event": r.event, "ts": secs(r.ts),
+        "sender_ts": secs(s.sender_ts), "flight": s.flight, "cwnd": s.cwnd, "mss": s.mss,
+        "phase": s.phase.name(), "ssthresh": s.ssthresh, "rwnd": s.rwnd,
+        "limited": s.limited.name(),
+    })
+}
+
+fn event_json(n: u32, e: &LossEvent) -> Value {
+    json!({
+        "type": "loss_event", "conn": n, "frame": e.frame, "sender_ts": secs(e.sender_ts),
+        "kind": e.kind, "cwnd_before": e.cwnd_before, "ssthresh": e.ssthresh,
+    })
+}
+
+fn event_text(e: &LossEvent, t0: i64) -> String {
+    format!(
+        "loss event at frame {} ({} retransmission, sender time {:.3} s): window {} bytes before, ssthresh {} after",
+        e.frame,
+        e.kind,
+        secs(e.sender_ts - t0),
+        e.cwnd_before,
+        e.ssthresh
+    )
+}
