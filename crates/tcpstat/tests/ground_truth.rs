@@ -8,13 +8,15 @@
 //! it must see the drops resent, its fast/timeout/probe split must agree with the kernel's
 //! counters, and its path RTT with the kernel's srtt. The scenario itself is checked too: each
 //! cell's cause is the one it claims (only random drops in a, only queue drops in b, none in c
-//! and d; the kernel rwnd-limited in c, application-limited in d).
+//! and d; the kernel rwnd-limited most of the time in c, idle most of the time in d).
 //!
-//! The bounds are the figures measured today with some margin, not issue 14's targets where
-//! tcpstat still misses them (docs/tcpstat.md, "Where the capture was taken, and the ground
-//! truth", lists each miss and why). tcpstat's inferred cwnd, its limited-by shares and
-//! diagnose's cause are not asserted: tcpstat does not print them yet (the script scores them
-//! as "not measured").
+//! tcpstat's inferred congestion window is checked against the kernel's snd_cwnd, its
+//! limited-by shares against the kernel's busy/rwnd-limited/sndbuf-limited times, and
+//! diagnose's cause against the cell's.
+//!
+//! The bounds are issue 14's targets where tcpstat meets them, and elsewhere the figures
+//! measured on five runs with some margin (docs/tcpstat.md, "Where the capture was taken, and
+//! the ground truth", lists each miss and why).
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
@@ -116,7 +118,7 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
             }
             _ => {
                 assert_eq!(random + queue, 0, "{cell}: drops {drops}");
-                assert!(f(&k["app"]) >= 0.3, "{cell}: kernel shares {k}");
+                assert!(f(&k["app"]) >= 0.5, "{cell}: kernel shares {k}");
             }
         }
     }
@@ -125,9 +127,9 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
     for r in &rows {
         assert_eq!(r["vantage_ok"], true, "{r}");
     }
-    // Retransmissions, pooled per capture side (issue 14: ≥ 0.99). Measured on four runs:
+    // Retransmissions, pooled per capture side (issue 14: ≥ 0.99). Measured on six runs:
     // precision 0.995–1.000 at both ends (a tail-loss probe the kernel sent without need is
-    // not flagged spurious), recall 1.000 at the sender and 0.979–0.988 at the receiver.
+    // not flagged spurious), recall 1.000 at the sender and 0.975–0.996 at the receiver.
     for (side, min_precision, min_recall) in [("client", 0.98, 0.99), ("server", 0.98, 0.95)] {
         let t = total(side);
         assert!(
@@ -138,7 +140,7 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
         assert!(f(&t["recall"]) >= min_recall, "{side}: {t}");
     }
     // Fast / timeout / probe against the kernel's counters (issue 14: ≥ 0.95). Measured:
-    // 0.984–1.000 at the sender, 0.810–0.827 at the receiver (b at 100 ms: resends late in a
+    // 0.984–1.000 at the sender, 0.810–0.834 at the receiver (b at 100 ms: resends late in a
     // long recovery look like timeouts there).
     for (side, min_kind) in [("client", 0.95), ("server", 0.75)] {
         let t = total(side);
@@ -146,13 +148,46 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
     }
     // Path RTT against the median of the kernel's srtt (issue 14: ±5 %). Measured: within
     // 9.1 % on a, b and c from either end; not on d, where tcpstat's ACK-to-next-data half
-    // counts the application's pauses (+85 to +225 %), so d is left out.
+    // counts the application's pauses (+200 % at 10 ms), so d is left out.
     for r in rows
         .iter()
         .filter(|r| !r["cell"].as_str().unwrap().starts_with('d'))
     {
         let err = f(&r["rtt_error"]).abs();
         assert!(err <= 0.12, "path RTT off by {err}: {r}");
+    }
+    // Inferred cwnd within max(10 %, 2 MSS) of snd_cwnd × snd_mss in ≥ 90 % of the bulk
+    // samples (issue 14). Measured: every sender-side capture 0.968 or more; at the receiver
+    // 0.953 or more but once 0.563 (c at 10 ms: a loss event tcpstat saw with nothing lost),
+    // so the receiver side is held to the target pooled over its captures (0.959 or more).
+    for r in rows.iter().filter(|r| r["capture"] == "client") {
+        assert!(f(&r["cwnd_ok"]) >= 0.90, "cwnd: {r}");
+    }
+    assert!(
+        f(&total("server")["cwnd_ok"]) >= 0.90,
+        "cwnd: {}",
+        total("server")
+    );
+    // Limited-by shares within 10 points of the kernel's (issue 14). Measured: 6.0 points at
+    // most at the sender; at the receiver 11.5 at most outside b, where tcpstat counts 18 to 43
+    // % of the time as the sender's own limit (b's receiver side is left out).
+    for r in &rows {
+        let cell = r["cell"].as_str().unwrap();
+        let bound = match (r["capture"].as_str().unwrap(), &cell[..1]) {
+            ("client", _) => 10.0,
+            (_, "b") => continue,
+            _ => 15.0,
+        };
+        assert!(f(&r["limited_pp"]) <= bound, "limited-by: {r}");
+    }
+    // diagnose names the cell's cause (issue 14: every scenario) from either end on a, c and
+    // d. Not on b yet: it names random_loss there from the receiver and at 100 ms (and at 10 ms
+    // from the sender in one run of five).
+    for r in rows
+        .iter()
+        .filter(|r| !r["cell"].as_str().unwrap().starts_with('b'))
+    {
+        assert_eq!(r["cause"], r["expected_cause"], "diagnose: {r}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
