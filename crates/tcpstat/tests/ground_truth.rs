@@ -182,7 +182,7 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
     }
     // diagnose names the cell's cause (issue 14: every scenario) from either end on a, c and
     // d. Not on b yet: it names random_loss there from the receiver and at 100 ms (and at 10 ms
-    // from the sender in one run of five).
+    // from the sender in three runs of six).
     for r in rows
         .iter()
         .filter(|r| !r["cell"].as_str().unwrap().starts_with('b'))
