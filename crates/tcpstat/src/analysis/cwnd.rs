@@ -384,7 +384,8 @@ impl CwndTracker {
             .nxt
             .wrapping_sub(self.una)
             .saturating_sub(span(&self.sacked));
-        if gt(a.ack, self.una) && le(a.ack, self.nxt) {
+        let advanced = gt(a.ack, self.una) && le(a.ack, self.nxt);
+        if advanced {
             self.una = a.ack;
             trim_below(&mut self.sacked, a.ack);
             trim_below(&mut self.resent, a.ack);
@@ -400,7 +401,7 @@ impl CwndTracker {
             .nxt
             .wrapping_sub(self.una)
             .saturating_sub(span(&self.sacked));
-        self.on_delivered(before.saturating_sub(after));
+        self.on_delivered(before.saturating_sub(after), advanced);
         if self.una == self.nxt {
             self.rto_mark = None;
             self.idle_since = Some(self.now);
@@ -423,12 +424,13 @@ impl CwndTracker {
     }
 
     /// An ACK delivered `bytes`: slow start grows the window by as much (Linux, RFC 3465 with
-    /// L = ∞) while it is below twice the largest flight; a recovery holds it at the flight
+    /// L = ∞) while it is below twice the largest flight, if the ACK `advanced` (Linux raises
+    /// the window on data acknowledged, not on SACK alone); a recovery holds it at the flight
     /// or ssthresh, whichever is larger (PRR), until everything sent before the loss is
     /// acknowledged, and leaves it at ssthresh.
-    fn on_delivered(&mut self, bytes: u32) {
+    fn on_delivered(&mut self, bytes: u32, advanced: bool) {
         match self.phase {
-            Phase::SlowStart if self.cwnd < self.max_flight.saturating_mul(2) => {
+            Phase::SlowStart if advanced && self.cwnd < self.max_flight.saturating_mul(2) => {
                 let cap = self.ssthresh.unwrap_or(u32::MAX);
                 self.cwnd = self.cwnd.saturating_add(bytes).min(cap.max(self.cwnd));
             }
@@ -436,7 +438,7 @@ impl CwndTracker {
                 let t = self.ssthresh.unwrap_or(0);
                 self.cwnd = self.flight().max(t);
             }
-            Phase::RtoRecovery => {
+            Phase::RtoRecovery if advanced => {
                 // Slow start again from one segment, as far as ssthresh.
                 let cap = self.ssthresh.unwrap_or(u32::MAX);
                 if self.cwnd < cap {
@@ -744,6 +746,125 @@ fn remove_range(v: &mut Vec<(u32, u32)>, (l, r): (u32, u32)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MSS: u32 = 1000;
+    const MS: i64 = 1_000_000;
+
+    /// A sender at the capture point (no shift), with the tracker driven directly.
+    struct Sender {
+        t: CwndTracker,
+        frame: u64,
+    }
+
+    impl Sender {
+        fn new() -> Sender {
+            let mut t = CwndTracker::default();
+            t.on_ack(0, 0, None, 0, 100_000, &[]);
+            Sender { t, frame: 0 }
+        }
+        fn send(&mut self, ms: i64, seg: u32, kind: Option<&'static str>) -> CwndSample {
+            self.frame += 1;
+            let s = Send {
+                frame: self.frame,
+                at: ms * MS,
+                seq: seg * MSS,
+                len: MSS,
+                tsecr: None,
+                kind,
+            };
+            self.t.on_send(&s, MSS, 100 * MS)
+        }
+        fn ack(&mut self, ms: i64, seg: u32, sack: &[(u32, u32)], win: u64) {
+            self.frame += 1;
+            let sack: Vec<(u32, u32)> = sack.iter().map(|&(l, r)| (l * MSS, r * MSS)).collect();
+            self.t
+                .on_ack(self.frame, ms * MS, None, seg * MSS, win, &sack);
+        }
+    }
+
+    #[test]
+    fn slow_start_grows_by_what_acks_deliver() {
+        let mut s = Sender::new();
+        for i in 0..10 {
+            let c = s.send(0, i, None);
+            assert_eq!((c.flight, c.cwnd), ((i + 1) * MSS, (i + 1) * MSS));
+            assert_eq!(c.limited, Limit::Cwnd);
+        }
+        // Two segments delivered: the window grows by two, the flight falls by two.
+        s.ack(100, 2, &[], 100_000);
+        let c = s.send(100, 10, None);
+        assert_eq!(
+            (c.flight, c.cwnd, c.phase),
+            (9 * MSS, 12 * MSS, Phase::SlowStart)
+        );
+        assert_eq!(c.limited, Limit::Sender, "room for three more");
+        for i in 11..14 {
+            s.send(100, i, None);
+        }
+        let c = s.send(100, 14, None);
+        assert_eq!(
+            (c.flight, c.cwnd),
+            (13 * MSS, 13 * MSS),
+            "the flight sets the envelope"
+        );
+    }
+
+    #[test]
+    fn fast_recovery_halves_and_a_timeout_restarts_from_one_segment() {
+        let mut s = Sender::new();
+        for i in 0..20 {
+            s.send(0, i, None);
+        }
+        // Segment 0 lost; 1..5 arrive (SACK).
+        s.ack(100, 0, &[(1, 5)], 100_000);
+        let c = s.send(100, 0, Some("fast"));
+        assert_eq!(c.phase, Phase::FastRecovery);
+        assert_eq!(c.ssthresh, Some(10 * MSS));
+        let e = s.t.event.take().expect("a loss event");
+        assert_eq!(
+            (e.kind, e.cwnd_before, e.ssthresh),
+            ("fast", 20 * MSS, 10 * MSS)
+        );
+        // 20 out, 4 SACKed, 1 lost and resent: 16 in flight.
+        assert_eq!(c.flight, 16 * MSS);
+        // The retransmission and 5..8 arrive: 12 left in flight, above ssthresh (PRR).
+        s.ack(200, 8, &[], 100_000);
+        let c = s.send(200, 20, None);
+        assert_eq!(
+            (c.flight, c.cwnd, c.limited),
+            (13 * MSS, 13 * MSS, Limit::Loss)
+        );
+        // Everything sent before the loss acknowledged: recovery ends at ssthresh.
+        s.ack(300, 20, &[], 100_000);
+        let c = s.send(300, 21, None);
+        assert_eq!((c.phase, c.cwnd), (Phase::CongestionAvoidance, 10 * MSS));
+        // Silence, then the head is resent by the timer: one segment, everything else lost.
+        let c = s.send(900, 20, Some("timeout"));
+        assert_eq!((c.phase, c.flight, c.cwnd), (Phase::RtoRecovery, MSS, MSS));
+        assert_eq!(s.t.event.take().map(|e| e.ssthresh), Some(5 * MSS));
+    }
+
+    #[test]
+    fn limited_by_splits_the_senders_time() {
+        let mut s = Sender::new();
+        s.send(0, 0, None);
+        s.send(0, 1, None);
+        // 100 ms waiting for the ACK with the window full.
+        s.ack(100, 2, &[], 2_000);
+        // 100 ms with nothing outstanding: the application's.
+        s.send(200, 2, None);
+        s.send(200, 3, None);
+        // The receiver's window (2 segments) is full for 100 ms.
+        s.ack(300, 4, &[], 2_000);
+        s.t.finish();
+        let l = s.t.limited_by().expect("a span");
+        assert_eq!((l.start, l.end), (0, 300 * MS));
+        let ms = |k: Limit| l.ns[k as usize] / MS;
+        assert_eq!(
+            (ms(Limit::Cwnd), ms(Limit::App), ms(Limit::Rwnd)),
+            (100, 100, 100)
+        );
+    }
 
     #[test]
     fn ranges_merge_and_split() {
