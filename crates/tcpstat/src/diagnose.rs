@@ -58,9 +58,8 @@ struct Evidence {
     a2d: [Option<i64>; 2],
     a2d_at: [i64; 2],
     path_min: [Option<f64>; 2],
-    path_max: [f64; 2],
-    /// At each loss event: the path RTT then and the highest before it (ms).
-    loss_rtt: [Vec<(f64, f64)>; 2],
+    /// At each loss event: the path RTT then (ms).
+    loss_rtt: [Vec<f64>; 2],
     /// Per sending direction and `Limit`: frames sent in that state.
     limit_frames: [[Vec<u64>; 5]; 2],
     spurious: Vec<u64>,
@@ -98,46 +97,55 @@ impl Evidence {
             }
         }
         // At the start of each loss event: the path then (its halves fresh: an ACK → data
-        // time from before a pause says nothing of the queue now), and the highest before.
+        // time from before a pause says nothing of the queue now).
         if p.loss_event.is_some()
             && let (Some(path), Some(min)) = (now_path[d], self.path_min[d])
             && (!timestamps || p.ts_ns - self.a2d_at[d] <= (2.0 * min * 1e6) as i64)
             && self.loss_rtt[d].len() < 4096
         {
-            self.loss_rtt[d].push((path, self.path_max[d]));
-        }
-        if let Some(path) = now_path[d] {
-            self.path_max[d] = self.path_max[d].max(path);
+            self.loss_rtt[d].push(path);
         }
     }
 
     /// Median queueing delay at the loss events of direction `d` (path RTT then, less its
-    /// minimum), that minimum (ms), and how many events struck a full queue: one of at least
-    /// a quarter of the minimum RTT (and 5 ms), as high as it had ever been (within 10 %).
-    fn queue_at_losses(&self, d: usize) -> Option<(f64, f64, usize)> {
+    /// minimum) and that minimum (ms).
+    fn queue_at_losses(&self, d: usize) -> Option<(f64, f64)> {
         let min = self.path_min[d]?;
-        let mut v: Vec<f64> = self.loss_rtt[d].iter().map(|x| x.0).collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        let full = self.loss_rtt[d]
-            .iter()
-            .filter(|(at, max)| at - min >= (0.25 * min).max(5.0) && *at >= 0.9 * max)
-            .count();
-        Some((v[v.len() / 2] - min, min, full))
+        let v = sorted(self.loss_rtt[d].iter().copied());
+        Some((*v.get(v.len() / 2)? - min, min))
     }
 
-    /// Random losses strike whatever the queue holds; a full queue drops again each time it
-    /// fills. Congestion when at least two loss events struck a full queue, and most did.
+    /// Random losses strike whatever the queue holds; a drop-tail queue drops when it is
+    /// full, so congestion losses come again and again at the same queue. Congestion when the
+    /// loss events after the first (often slow start's overshoot) are two or more, their
+    /// median queue at least a tenth of the minimum RTT (and 5 ms), and their spread at most
+    /// 30 % of it.
     fn loss_cause(&self, d: usize) -> &'static str {
-        match self.queue_at_losses(d) {
-            Some((_, _, full)) if full >= 2 && 2 * full >= self.loss_rtt[d].len() => {
-                "congestion_loss"
-            }
-            _ => "random_loss",
+        let (Some(min), Some(rest)) = (self.path_min[d], self.loss_rtt[d].get(1..)) else {
+            return "random_loss";
+        };
+        if rest.len() < 2 {
+            return "random_loss";
+        }
+        let v = sorted(rest.iter().copied());
+        let q = v[v.len() / 2] - min;
+        let spread = if v.len() >= 4 {
+            v[v.len() * 3 / 4] - v[v.len() / 4]
+        } else {
+            v[v.len() - 1] - v[0]
+        };
+        if q >= (0.1 * min).max(5.0) && spread <= 0.3 * q {
+            "congestion_loss"
+        } else {
+            "random_loss"
         }
     }
+}
+
+fn sorted(v: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = v.collect();
+    v.sort_by(f64::total_cmp);
+    v
 }
 
 fn push<T>(v: &mut Vec<T>, x: T) {
@@ -494,12 +502,12 @@ pub fn findings(
                 .take(MAX_EVIDENCE)
                 .collect();
             let queue = match e.queue_at_losses(dd) {
-                Some((q, min, _)) if cause.ends_with("_loss") => format!(
+                Some((q, min)) if cause.ends_with("_loss") => format!(
                     "; at the losses the path RTT stood {q:.1} ms above its minimum {min:.1} ms{}",
                     if cause == "congestion_loss" {
-                        " and as high as it had been: a full queue dropped them, again each time it filled"
+                        ", about the same at every loss: a full queue dropped them, again each time it filled"
                     } else {
-                        ": they did not come each time a queue was full — random losses"
+                        ": not the same full queue at every loss — random losses"
                     }
                 ),
                 _ => String::new(),

@@ -28,6 +28,7 @@ use std::collections::VecDeque;
 use netproto::frame::{TcpOption, TcpOptions};
 
 use super::segment::Segment;
+use super::tsclock::TsClock;
 use super::{Flow, gt, le, lt};
 
 /// ACKs waiting to be known at the sender (beyond this the oldest is applied at once: a
@@ -45,8 +46,9 @@ const FAR_FROM_SENDER_NS: i64 = 4_000_000;
 /// Room in the window filled this soon (ns) was the sender's reaction to the ACK that made it,
 /// not the sender holding back: two TSval ticks.
 const REACTION_NS: i64 = 2_000_000;
-/// Linux's TSval clock: one tick per millisecond.
-const TSVAL_TICK_NS: i64 = 1_000_000;
+/// A send time read from a 1 ms TSval clock is this uncertain (ns): the tick, and the tick
+/// the clock's offset was read at.
+const SNAP_NS: i64 = 3_000_000;
 
 /// The window's multiplicative decrease at a loss: NewReno's (RFC 5681 §3.1, Linux's reno).
 /// CUBIC takes 0.7; the inferred threshold then reads low by that much.
@@ -175,6 +177,8 @@ pub(super) struct Send {
     pub(super) tsecr: Option<u32>,
     /// The engine's classification when it is a retransmission.
     pub(super) kind: Option<&'static str>,
+    /// `at` comes from the sender's TSval clock (1 ms ticks).
+    pub(super) clocked: bool,
 }
 
 /// One flow's congestion-window tracker (the flow as a data sender).
@@ -215,9 +219,10 @@ pub struct CwndTracker {
     time: LimitedBy,
     /// `time` when the flight last drained to zero: the span ends at the last ACK.
     done: Option<LimitedBy>,
-    /// The sender's TSval clock: the first TSval, and the capture time it maps to at the
-    /// least delay seen (ns).
-    ts_clock: Option<(u32, i64)>,
+    /// The TSval of the last ACK that reached the sender.
+    last_tsval: Option<u32>,
+    /// The sender's TSval clock.
+    ts_clock: Option<TsClock>,
     /// The sender's RTT, for the idle restart (ns).
     rtt: i64,
     pub(super) event: Option<LossEvent>,
@@ -266,7 +271,7 @@ impl CwndTracker {
             self.rtt = rtt;
         }
         self.apply_known(s.at, s.tsecr);
-        self.advance(s.at);
+        self.advance(self.snapped(s));
         let end = s.seq.wrapping_add(s.len);
         if !self.started {
             (self.started, self.una, self.nxt) = (true, s.seq, s.seq);
@@ -317,17 +322,25 @@ impl CwndTracker {
     }
 
     /// When the sender sent a segment captured at `now` carrying `tsval`, `one_way` (the
-    /// path's base one-way delay) away: its TSval clock, set so that the segment that took
-    /// the least time to get here took `one_way` — the ones behind a queue then leave when
-    /// their TSval says, not when the queue let them through.
+    /// path's base one-way delay) away: by its TSval clock ([`TsClock`]), assuming 1 ms ticks
+    /// until the capture tells; never later than the capture allows.
     fn sender_clock(&mut self, now: i64, tsval: u32, one_way: i64) -> i64 {
-        let (base, offset) = *self.ts_clock.get_or_insert((tsval, now));
-        let ticks = i64::from(tsval.wrapping_sub(base) as i32);
-        let clock = ticks.saturating_mul(TSVAL_TICK_NS);
-        let offset = offset.min(now.saturating_sub(clock));
-        self.ts_clock = Some((base, offset));
-        // Never later than the capture allows, nor before the tick began.
-        (clock + offset - one_way).min(now - one_way)
+        let clock = self
+            .ts_clock
+            .get_or_insert_with(|| TsClock::new(tsval, now));
+        clock.observe(tsval, now);
+        let at = clock.sent_at(tsval, one_way, true).unwrap_or(now);
+        at.min(now - one_way)
+    }
+
+    /// When the sender sent a segment carrying `tsval` by its TSval clock, once the capture
+    /// has told the clock's tick, at a capture point far from the sender (`one_way` ≥ 2 ms);
+    /// none otherwise.
+    pub(super) fn sent_at(&self, tsval: u32, one_way: i64) -> Option<i64> {
+        if 2 * one_way < FAR_FROM_SENDER_NS {
+            return None;
+        }
+        self.ts_clock?.sent_at(tsval, one_way, false)
     }
 
     /// The capture ended: whatever ACKs were pending reached the sender.
@@ -355,6 +368,17 @@ impl CwndTracker {
         Some(t)
     }
 
+    /// The send time, snapped to the arrival of the ACK it echoes when a TSval clock placed it
+    /// within its granularity after that arrival: the sender answered that ACK at once.
+    fn snapped(&self, s: &Send) -> i64 {
+        let echoes_last = s.tsecr.is_some() && s.tsecr == self.last_tsval;
+        if s.clocked && echoes_last && (0..=SNAP_NS).contains(&(s.at - self.now)) {
+            self.now
+        } else {
+            s.at
+        }
+    }
+
     /// Apply the pending ACKs the sender had before sending at `at`: by TSecr when the ACKs
     /// carry timestamps (older TSvals surely; the echoed one unless it is later in time),
     /// else by time.
@@ -379,6 +403,7 @@ impl CwndTracker {
     fn apply(&mut self, a: AckSeen) {
         self.advance(a.at);
         self.rwnd = Some(a.win);
+        self.last_tsval = a.tsval;
         self.new_burst = true;
         let before = self
             .nxt
@@ -559,7 +584,9 @@ impl CwndTracker {
         self.cwnd = self.cwnd.max(floor);
     }
 
-    /// What holds the sender back now, with `flight` in flight.
+    /// What holds the sender back now, with `flight` in flight. Room for one segment is no
+    /// room: a sender with data waiting would have sent it (the inferred window reads one
+    /// segment high at the end of a slow-start round).
     fn limit(&self, flight: u32) -> Limit {
         let outstanding = self.nxt.wrapping_sub(self.una);
         if outstanding == 0 {
@@ -571,7 +598,7 @@ impl CwndTracker {
             .is_some_and(|w| u64::from(outstanding) + u64::from(self.mss) > w)
         {
             Limit::Rwnd
-        } else if flight + self.mss > self.cwnd {
+        } else if flight + self.mss >= self.cwnd {
             Limit::Cwnd
         } else {
             Limit::Sender
@@ -620,13 +647,8 @@ impl CwndTracker {
 /// the flow it acknowledges, its data to its own flow's tracker. `halves` are the sender's
 /// side of the capture point for the segment's sender and for its peer (ns, from the
 /// handshake; the timestamp echoes replace them once measured).
-pub(super) fn observe(
-    seg: &mut Segment,
-    options: &TcpOptions,
-    fwd: &mut Flow,
-    rev: &mut Flow,
-    halves: Option<[i64; 2]>,
-) {
+pub(super) fn observe(seg: &mut Segment, options: &TcpOptions, fwd: &mut Flow, rev: &mut Flow) {
+    let halves = seg.halves;
     if seg.flags.ack() {
         let half = sender_side(rev, halves.map(|h| h[1]));
         let mut sack = [(0, 0); 4];
@@ -653,11 +675,11 @@ pub(super) fn observe(
         return;
     }
     let half = sender_side(fwd, halves.map(|h| h[0]));
-    let at = match seg.ts {
+    let (at, clocked) = match seg.ts {
         Some((tsval, _)) if half >= FAR_FROM_SENDER_NS => {
-            fwd.cwnd.sender_clock(seg.now, tsval, half / 2)
+            (fwd.cwnd.sender_clock(seg.now, tsval, half / 2), true)
         }
-        _ => seg.now.saturating_sub(half / 2),
+        _ => (seg.now.saturating_sub(half / 2), false),
     };
     let send = Send {
         frame: seg.frame,
@@ -666,6 +688,7 @@ pub(super) fn observe(
         len,
         tsecr: seg.ts.map(|t| t.1).filter(|&e| e != 0),
         kind: seg.info.retrans.map(|k| k.as_str()),
+        clocked,
     };
     let mss = fwd.max_seg.max(seg.len);
     seg.info.cwnd = Some(fwd.cwnd.on_send(&send, mss, seg.irtt));
@@ -675,7 +698,7 @@ pub(super) fn observe(
 /// The sender's side of the capture point for `f`'s data: the smallest of the handshake's
 /// and the ACK → data times (larger ones include the sender's own pauses: the first data
 /// after the handshake waits for the application).
-fn sender_side(f: &Flow, handshake: Option<i64>) -> i64 {
+pub(super) fn sender_side(f: &Flow, handshake: Option<i64>) -> i64 {
     let echo = (f.echo_rtt.n > 0).then_some((f.echo_rtt.min * 1e6) as i64);
     match (handshake, echo) {
         (Some(h), Some(e)) => h.min(e),
@@ -771,6 +794,7 @@ mod tests {
                 len: MSS,
                 tsecr: None,
                 kind,
+                clocked: false,
             };
             self.t.on_send(&s, MSS, 100 * MS)
         }

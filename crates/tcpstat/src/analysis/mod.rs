@@ -34,6 +34,7 @@ mod sequence;
 mod table;
 #[cfg(test)]
 mod tests;
+mod tsclock;
 mod vantage;
 
 pub use conn::Conn;

@@ -14,7 +14,7 @@
 use super::flow::Unacked;
 use super::segment::Segment;
 use super::vantage::{TsSeen, echoed};
-use super::{Flow, RetransKind, af, elapsed, le, lt};
+use super::{Flow, RetransKind, af, cwnd, elapsed, le, lt};
 
 /// Resent within one RTT plus this much of the last duplicate ACK counts as fast (100 ms).
 const FAST_SLACK_NS: i64 = 100_000_000;
@@ -42,15 +42,12 @@ struct Evidence {
 /// Classify the retransmission `seg` (already flagged), count it and give the reason.
 pub(super) fn classify(seg: &mut Segment, fwd: &mut Flow, rev: &Flow) {
     let trigger = seg.ts.and_then(|(_, tsecr)| echoed(rev, tsecr));
-    // The sender's side of the capture point: its latest ACK → data time, which includes the
-    // queue a resend waits in on its way here as much as new data does.
-    let sender_side = fwd.last_echo_ns.unwrap_or(0);
     let ev = Evidence {
         orig: original(seg.seq, fwd),
         since_ack: elapsed(seg.now, rev.lastacktime),
         rtt_est: rtt_estimate(fwd, seg.irtt),
         trigger,
-        waited: trigger.map(|t| elapsed(seg.now, t.at).saturating_sub(sender_side)),
+        waited: trigger.map(|t| waited(seg, fwd, t)),
     };
     seg.info.orig_frame = ev.orig.map(|u| u.frame);
     if seg.info.rto_ns.is_none() {
@@ -97,6 +94,22 @@ fn is_probe(seg: &Segment, fwd: &Flow, rev: &Flow) -> bool {
         _ => true,
     };
     sack && end == fwd.nextseq && fwd.probe_una != Some(rev.lastack)
+}
+
+/// How long the sender waited after the ACK `t` (captured here) reached it. Far from the
+/// sender, by the resend's TSval clock against the ACK's arrival (half the sender's side of
+/// the round trip after its capture): a resend queued behind the data before it on its way
+/// here would otherwise look late by the queue. Near it (or without the clock), the time here
+/// less its latest ACK → data time, which carries the same queue as new data does.
+fn waited(seg: &Segment, fwd: &Flow, t: TsSeen) -> i64 {
+    let half = cwnd::sender_side(fwd, seg.halves.map(|h| h[0]));
+    let sent = seg
+        .ts
+        .and_then(|(tsval, _)| fwd.cwnd.sent_at(tsval, half / 2));
+    match sent {
+        Some(sent) => sent.saturating_sub(t.at.saturating_add(half / 2)),
+        None => elapsed(seg.now, t.at).saturating_sub(fwd.last_echo_ns.unwrap_or(0)),
+    }
 }
 
 /// The earliest queued transmission covering `seq`.

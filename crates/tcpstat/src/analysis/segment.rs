@@ -25,6 +25,9 @@ pub(super) struct Segment {
     pub(super) ts: Option<(u32, u32)>,
     /// The handshake showed the capture was taken next to this segment's sender.
     pub(super) near_sender: bool,
+    /// The sender's side of the capture point for this segment's sender and its peer, from
+    /// the handshake (ns).
+    pub(super) halves: Option<[i64; 2]>,
     /// Analysis flags found so far (Wireshark's `ta->flags`).
     pub(super) ta: u32,
     pub(super) info: PacketInfo,
@@ -43,6 +46,7 @@ impl Segment {
             irtt: 0,
             ts: s.options.summary().timestamp,
             near_sender: false,
+            halves: None,
             ta: 0,
             info: PacketInfo {
                 frame: s.frame,
@@ -115,7 +119,7 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     let mut seg = Segment::new(s, dir);
     conn.note_segment(dir, s);
     seg.irtt = conn.irtt_ns.unwrap_or(0);
-    let halves = conn.sender_halves(dir);
+    seg.halves = conn.sender_halves(dir);
     seg.near_sender = conn.handshake_place()
         == Some(if dir == 0 {
             Place::NearClient
@@ -141,7 +145,7 @@ pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     delayed_ack::record(&seg, fwd, rev);
     inflight::measure(&mut seg, fwd);
     seg.info.win_scaled = seg.scaled_window(fwd);
-    cwnd::observe(&mut seg, &s.options, fwd, rev, halves);
+    cwnd::observe(&mut seg, &s.options, fwd, rev);
     if seg.flags.rst() {
         conn.first_rst.get_or_insert(dir);
     }

@@ -59,6 +59,8 @@ pub(super) struct TsSeen {
     /// The first packet carrying it: when and which frame.
     pub(super) at: i64,
     pub(super) frame: u64,
+    /// The highest ACK among the packets carrying it.
+    ack: Option<u32>,
     echoed: bool,
 }
 
@@ -68,16 +70,25 @@ pub(super) fn track_echo(seg: &mut Segment, fwd: &mut Flow, rev: &mut Flow) {
     let Some((tsval, tsecr)) = seg.ts else {
         return;
     };
-    if fwd.ts_seen.back().is_none_or(|t| t.tsval != tsval) {
-        if fwd.ts_seen.len() == MAX_TSVALS {
-            fwd.ts_seen.pop_front();
+    let ack = seg.flags.ack().then_some(seg.ack);
+    match fwd.ts_seen.back_mut() {
+        Some(t) if t.tsval == tsval => {
+            if ack.is_some() {
+                t.ack = ack;
+            }
         }
-        fwd.ts_seen.push_back(TsSeen {
-            tsval,
-            at: seg.now,
-            frame: seg.frame,
-            echoed: false,
-        });
+        _ => {
+            if fwd.ts_seen.len() == MAX_TSVALS {
+                fwd.ts_seen.pop_front();
+            }
+            fwd.ts_seen.push_back(TsSeen {
+                tsval,
+                at: seg.now,
+                frame: seg.frame,
+                ack,
+                echoed: false,
+            });
+        }
     }
     if seg.len == 0 || seg.retransmitted() || tsecr == 0 {
         return;
@@ -91,6 +102,11 @@ pub(super) fn track_echo(seg: &mut Segment, fwd: &mut Flow, rev: &mut Flow) {
         && !t.echoed
     {
         t.echoed = true;
+        // That ACK had acknowledged everything sent before this segment: the sender was
+        // idle, and this data waited for its application, not for the ACK.
+        if t.ack == Some(seg.seq) {
+            return;
+        }
         let ns = elapsed(seg.now, t.at);
         fwd.last_echo_ns = Some(ns);
         seg.info.echo_rtt_ns = Some(ns);
