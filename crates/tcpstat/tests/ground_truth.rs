@@ -15,7 +15,7 @@
 //! diagnose's cause against the cell's.
 //!
 //! The bounds are issue 14's targets where tcpstat meets them, and elsewhere the figures
-//! measured on five runs with some margin (docs/tcpstat.md, "Where the capture was taken, and
+//! measured on eleven runs with some margin (docs/tcpstat.md, "Where the capture was taken, and
 //! the ground truth", lists each miss and why).
 #![allow(clippy::unwrap_used)]
 
@@ -139,27 +139,31 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
         assert!(f(&t["precision"]) >= min_precision, "{side}: {t}");
         assert!(f(&t["recall"]) >= min_recall, "{side}: {t}");
     }
-    // Fast / timeout / probe against the kernel's counters (issue 14: ≥ 0.95). Measured:
-    // 0.972–1.000 at the sender, 0.798–0.846 at the receiver (b at 100 ms: resends late in a
-    // long recovery look like timeouts there).
-    for (side, min_kind) in [("client", 0.95), ("server", 0.75)] {
+    // Fast / timeout / probe against the kernel's counters (issue 14: ≥ 0.95). Measured with
+    // main 8f28488 on eleven runs: 0.968–1.000 at the sender (a resend by RACK's reordering
+    // timer read as a timeout, and its recovery with it, costs up to 8 in one cell), 0.879–0.948
+    // at the receiver.
+    for (side, min_kind) in [("client", 0.93), ("server", 0.85)] {
         let t = total(side);
         assert!(f(&t["kind_agreement"]) >= min_kind, "{side}: {t}");
     }
     // Path RTT against the median of the kernel's srtt (issue 14: ±5 %). Measured: within
-    // 9.1 % on a, b and c from either end; not on d, where tcpstat's ACK-to-next-data half
-    // counts the application's pauses (+200 % at 10 ms), so d is left out.
-    for r in rows
-        .iter()
-        .filter(|r| !r["cell"].as_str().unwrap().starts_with('d'))
-    {
+    // 9.1 % on a, b and c from either end; on d within 6 % at the sender and 28 % at the
+    // receiver (at 10 ms: tcpstat's 21.6 ms is the path's, +6 % on min_rtt, where the
+    // kernel's srtt carries the receiver's delayed ACK after each burst).
+    for r in &rows {
+        let bound = if r["cell"].as_str().unwrap().starts_with('d') {
+            0.35
+        } else {
+            0.12
+        };
         let err = f(&r["rtt_error"]).abs();
-        assert!(err <= 0.12, "path RTT off by {err}: {r}");
+        assert!(err <= bound, "path RTT off by {err}: {r}");
     }
     // Inferred cwnd within max(10 %, 2 MSS) of snd_cwnd × snd_mss in ≥ 90 % of the bulk
-    // samples (issue 14). Measured on ten runs: every sender-side capture 0.967 or more; at
-    // the receiver 0.953 or more but once 0.563 (c at 10 ms: a loss event tcpstat saw with
-    // nothing lost), so the receiver side is held to the target pooled (0.960 or more).
+    // samples (issue 14). Measured on eleven runs: every sender-side capture 0.967 or more; at
+    // the receiver 0.948 or more but once 0.563 (c at 10 ms: a loss event tcpstat saw with
+    // nothing lost), so the receiver side is held to the target pooled (0.962 or more).
     for r in rows.iter().filter(|r| r["capture"] == "client") {
         assert!(f(&r["cwnd_ok"]) >= 0.90, "cwnd: {r}");
     }
@@ -168,25 +172,16 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
         "cwnd: {}",
         total("server")
     );
-    // Limited-by shares within 10 points of the kernel's (issue 14). Measured on ten runs: 5.4
-    // points at most at the sender; at the receiver 10.8 at most outside b, where tcpstat
-    // counts up to 42 % of the time as the sender's own limit (b's receiver side is left out).
+    // Limited-by shares within 10 points of the kernel's (issue 14). Measured with main
+    // 8f28488 on eleven runs: 3.9 points at most at the sender, 9.9 at the receiver (b at 10
+    // ms), so the receiver side is held to 15.
     for r in &rows {
-        let cell = r["cell"].as_str().unwrap();
-        let bound = match (r["capture"].as_str().unwrap(), &cell[..1]) {
-            ("client", _) => 10.0,
-            (_, "b") => continue,
-            _ => 15.0,
-        };
+        let bound = if r["capture"] == "client" { 10.0 } else { 15.0 };
         assert!(f(&r["limited_pp"]) <= bound, "limited-by: {r}");
     }
-    // diagnose names the cell's cause (issue 14: every scenario) from either end on a, c and
-    // d. Not on b yet: it names random_loss there from the receiver and at 100 ms (and at 10 ms
-    // from the sender in five runs of ten).
-    for r in rows
-        .iter()
-        .filter(|r| !r["cell"].as_str().unwrap().starts_with('b'))
-    {
+    // diagnose names the cell's cause (issue 14: every scenario) from either end, except b at
+    // 100 ms: there it named random_loss in 2 runs of 11 (the 30 ms queue is 15 % of the RTT).
+    for r in rows.iter().filter(|r| r["cell"] != "b-bottleneck-delay100") {
         assert_eq!(r["cause"], r["expected_cause"], "diagnose: {r}");
     }
     let _ = std::fs::remove_dir_all(&dir);
