@@ -180,7 +180,8 @@ fn tcpstat_agrees_with_the_emulator_and_the_kernel() {
         assert!(f(&r["limited_pp"]) <= bound, "limited-by: {r}");
     }
     // diagnose names the cell's cause (issue 14: every scenario) from either end, except b at
-    // 100 ms: there it named random_loss in 2 runs of 11 (the 30 ms queue is 15 % of the RTT).
+    // 100 ms: there it named random_loss in 1 run of 11 from the sender, 3 from the receiver
+    // (the 30 ms queue is 15 % of the RTT).
     for r in rows.iter().filter(|r| r["cell"] != "b-bottleneck-delay100") {
         assert_eq!(r["cause"], r["expected_cause"], "diagnose: {r}");
     }
