@@ -202,19 +202,27 @@ pub fn tool(name: &str) -> PathBuf {
     path
 }
 
-/// Run `scripts/scenario cnp3-netem DIR ARGS...` with this test run's binaries (linkem,
-/// sniff) and a private lab prefix ending in `tag`; panics with its stderr when it fails,
-/// else returns what it printed (the summary table).
-pub fn scenario(dir: &Path, args: &[&str], tag: &str) -> String {
+/// Point a lab script (scripts/scenario, or a script running it) at this test run's binaries
+/// (linkem, sniff: `NETLAB_BIN`) and a private lab prefix ending in `tag` (`NETLAB_PREFIX`).
+pub fn lab_env<'a>(cmd: &'a mut Command, tag: &str) -> &'a mut Command {
     let linkem = tool("linkem");
-    let out = Command::new(workspace_root().join("scripts/scenario"))
-        .arg("cnp3-netem")
-        .arg(dir)
-        .args(args)
-        .env("NETLAB_BIN", linkem.parent().expect("target dir"))
+    cmd.env("NETLAB_BIN", linkem.parent().expect("target dir"))
         .env("NETLAB_PREFIX", format!("t{}{tag}", std::process::id()))
-        .output()
-        .expect("run scripts/scenario");
+}
+
+/// Run `scripts/scenario cnp3-netem DIR ARGS...` with this test run's binaries and a private
+/// lab prefix ending in `tag` (`lab_env`); panics with its stderr when it fails, else returns
+/// what it printed (the summary table).
+pub fn scenario(dir: &Path, args: &[&str], tag: &str) -> String {
+    let out = lab_env(
+        Command::new(workspace_root().join("scripts/scenario"))
+            .arg("cnp3-netem")
+            .arg(dir)
+            .args(args),
+        tag,
+    )
+    .output()
+    .expect("run scripts/scenario");
     assert!(
         out.status.success(),
         "scripts/scenario cnp3-netem {} failed: {}{}",
