@@ -139,6 +139,7 @@ pub fn conn_json(c: &Conn, t0: i64) -> Value {
             json!(if v.data_dir == 0 { "c>s" } else { "s>c" }),
         ),
         ("path_rtt_ms", json!(v.path_rtt_ms)),
+        ("srtt_ms", json!(v.srtt_ms)),
         ("data_to_ack_ms", json!(v.data_to_ack_ms)),
         ("ack_to_data_ms", json!(v.ack_to_data_ms)),
         ("probe_retransmissions", json!(a.probes + b.probes)),

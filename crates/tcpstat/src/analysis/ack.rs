@@ -4,7 +4,7 @@
 
 use super::flow::Unacked;
 use super::segment::Segment;
-use super::{Flow, elapsed, le, lt};
+use super::{Flow, cwnd, elapsed, le, lt};
 
 /// What one ACK value took off a queue.
 struct Acked {
@@ -32,6 +32,17 @@ pub(super) fn acknowledge(seg: &mut Segment, rev: &mut Flow) {
         if let Some(r) = seg.info.ack_rtt_ns {
             rev.rtt.add(r as f64 / 1e6);
             rev.rtt_samples.add(r as f64 / 1e6);
+            // Far from the sender, its TSval clock dates the segment and this ACK reaches it
+            // half the sender's side later: the sender's own RTT sample, queues included.
+            let half = cwnd::sender_side(rev, seg.halves.map(|h| h[1]));
+            let sent = acked
+                .exact
+                .and_then(|u| u.tsval)
+                .and_then(|v| rev.cwnd.sent_at(v, half / 2));
+            match sent {
+                Some(at) => rev.srtt.update_path(seg.now, seg.now + half / 2 - at),
+                None => rev.srtt.update(seg.now, Some(r), None, seg.ts.is_some()),
+            }
             seg.info.rtt_valid = true;
         }
     }

@@ -46,9 +46,10 @@ const FAR_FROM_SENDER_NS: i64 = 4_000_000;
 /// Room in the window filled this soon (ns) was the sender's reaction to the ACK that made it,
 /// not the sender holding back: two TSval ticks.
 const REACTION_NS: i64 = 2_000_000;
-/// A send time read from a 1 ms TSval clock is this uncertain (ns): the tick, and the tick
-/// the clock's offset was read at.
-const SNAP_NS: i64 = 3_000_000;
+/// A send time read from a 1 ms TSval clock is this uncertain against the ACK's arrival
+/// (ns): the tick, the tick the clock's offset was read at, and a path whose halves differ
+/// by a packet's transmission time at its bottleneck (3 ms at 4 Mbit/s).
+const SNAP_NS: i64 = 5_000_000;
 
 /// The window's multiplicative decrease at a loss: NewReno's (RFC 5681 §3.1, Linux's reno).
 /// CUBIC takes 0.7; the inferred threshold then reads low by that much.

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use super::cwnd::CwndTracker;
 use super::options::SynOptions;
-use super::vantage::{Samples, TsSeen};
+use super::vantage::{Samples, Srtt, TsSeen};
 use super::{gt, le, lt};
 
 #[derive(Clone, Copy, Debug)]
@@ -14,6 +14,8 @@ pub(super) struct Unacked {
     pub(super) seq: u32,
     pub(super) nextseq: u32,
     pub(super) ts: i64,
+    /// Its TSval (the sender's clock dates it).
+    pub(super) tsval: Option<u32>,
     /// Karn: this range was sent more than once, its RTT sample is ambiguous.
     pub(super) ambiguous: bool,
 }
@@ -137,6 +139,8 @@ pub struct Flow {
     pub(super) nextseq_tsval: Option<u32>,
     /// This side's congestion window as a sender, inferred.
     pub cwnd: CwndTracker,
+    /// This side's smoothed RTT as a sender would compute it.
+    pub srtt: Srtt,
 }
 
 impl Default for Flow {
@@ -205,6 +209,7 @@ impl Default for Flow {
             rto_recovery_until: None,
             nextseq_tsval: None,
             cwnd: CwndTracker::default(),
+            srtt: Srtt::default(),
         }
     }
 }

@@ -186,6 +186,7 @@ fn queue_unacked(seg: &Segment, fwd: &mut Flow) -> u32 {
             seq: seg.seq,
             nextseq,
             ts: seg.now,
+            tsval: seg.ts.map(|t| t.0),
             ambiguous: seg.retransmitted(),
         });
     }

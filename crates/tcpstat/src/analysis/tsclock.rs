@@ -12,8 +12,8 @@
 /// The ticks told apart (ns): 1 kHz, 250 Hz, 100 Hz.
 const TICKS_NS: [i64; 3] = [1_000_000, 4_000_000, 10_000_000];
 /// After this much capture time (ns) the tick is known: a wrong one has drifted by at least
-/// three quarters of it (150 ms between 1 and 4 ms ticks).
-const SETTLE_NS: i64 = 200_000_000;
+/// three quarters of it (75 ms between 1 and 4 ms ticks).
+const SETTLE_NS: i64 = 100_000_000;
 
 /// One sender's TSval clock (per flow).
 #[derive(Clone, Copy, Debug)]

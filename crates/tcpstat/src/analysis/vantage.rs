@@ -51,6 +51,72 @@ impl Samples {
     }
 }
 
+/// The sender's smoothed RTT as RFC 6298 computes it (α = 1/8), fed with the path RTT each
+/// time either half of it is measured again, and its median over time — what a sampler of
+/// the kernel's `srtt` sees, delayed ACKs and queues included.
+#[derive(Clone, Debug, Default)]
+pub struct Srtt {
+    /// The latest data → ACK and ACK → data halves (ns).
+    d2a: Option<i64>,
+    a2d: Option<i64>,
+    ewma: Option<f64>,
+    since: i64,
+    /// Samples come from the sender's TSval clock now: the halves no longer feed it.
+    by_clock: bool,
+    /// (srtt ms, how long it held, ns), capped.
+    held: Vec<(f32, i64)>,
+}
+
+impl Srtt {
+    /// A new half measured at `now`; `both` when the connection has timestamps (then one
+    /// half alone is no path RTT).
+    pub(super) fn update(&mut self, now: i64, d2a: Option<i64>, a2d: Option<i64>, both: bool) {
+        if self.by_clock {
+            return;
+        }
+        self.d2a = d2a.or(self.d2a);
+        self.a2d = a2d.or(self.a2d);
+        let Some(d) = self.d2a else { return };
+        if both && self.a2d.is_none() {
+            return;
+        }
+        self.add(now, d + self.a2d.unwrap_or(0));
+    }
+
+    /// A whole path RTT sample (ns) at `now`, from the sender's TSval clock.
+    pub(super) fn update_path(&mut self, now: i64, ns: i64) {
+        self.by_clock = true;
+        self.add(now, ns);
+    }
+
+    fn add(&mut self, now: i64, ns: i64) {
+        let sample = ns as f64 / 1e6;
+        if let Some(v) = self.ewma
+            && self.held.len() < MAX_SAMPLES
+        {
+            self.held.push((v as f32, (now - self.since).max(0)));
+        }
+        self.ewma = Some(self.ewma.map_or(sample, |v| v + (sample - v) / 8.0));
+        self.since = now;
+    }
+
+    /// Its median over time (ms), up to `end`.
+    pub fn median(&self, end: i64) -> Option<f64> {
+        let mut v = self.held.clone();
+        v.push((self.ewma? as f32, (end - self.since).max(1)));
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total: i64 = v.iter().map(|x| x.1).sum();
+        let mut acc = 0;
+        for (x, w) in &v {
+            acc += w;
+            if 2 * acc >= total {
+                return Some(f64::from(*x));
+            }
+        }
+        v.last().map(|x| f64::from(x.0))
+    }
+}
+
 /// A timestamp value this flow sent, when it was first seen, and whether an echo of it has
 /// already given a sample (only the first data segment echoing it was released by it).
 #[derive(Clone, Copy, Debug)]
@@ -121,6 +187,7 @@ pub(super) fn track_echo(seg: &mut Segment, fwd: &mut Flow, rev: &mut Flow) {
         }
         let ns = elapsed(seg.now, t.at);
         fwd.last_echo_ns = Some(ns);
+        fwd.srtt.update(seg.now, None, Some(ns), true);
         seg.info.echo_rtt_ns = Some(ns);
         let ms = ns as f64 / 1e6;
         fwd.echo_rtt.add(ms);
@@ -162,6 +229,8 @@ pub struct Vantage {
     pub ack_to_data_ms: Option<f64>,
     /// Their sum: the path's round trip (ms).
     pub path_rtt_ms: Option<f64>,
+    /// The sender's smoothed RTT (RFC 6298) over time, median (ms).
+    pub srtt_ms: Option<f64>,
 }
 
 impl Conn {
@@ -248,6 +317,7 @@ impl Conn {
             data_to_ack_ms: d2a,
             ack_to_data_ms: a2d,
             path_rtt_ms: path,
+            srtt_ms: f.srtt.median(self.last_ts),
         }
     }
 }
