@@ -31,15 +31,11 @@ pub fn run(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let mut times = HashMap::new();
-    let mut events: Vec<(usize, LossEvent)> = Vec::new();
     let mut t0 = None;
     let (mut an, st) = analyze_with(file, Analyzer::logging_cwnd(n), |s, p, _| {
         t0.get_or_insert(s.ts_ns);
         if p.conn == n {
             times.insert(s.frame, s.ts_ns);
-            if let Some(e) = p.loss_event {
-                events.push((p.dir, e));
-            }
         }
         Ok(input::Flow::Continue)
     })?;
@@ -58,7 +54,7 @@ pub fn run(
         Some(DirArg::Server) => 1,
         _ => v.data_dir,
     };
-    events.retain(|e| e.0 == d);
+    let events = an.conns[n as usize].flows[d].cwnd.take_events();
     let log = an.conns[n as usize].flows[d].cwnd.take_log();
     let mut rows: Vec<Row> = log
         .into_iter()
@@ -80,7 +76,7 @@ pub fn run(
             for r in &rows {
                 writeln!(out, "{}", row_json(n, r))?;
             }
-            for (_, e) in &events {
+            for e in &events {
                 writeln!(out, "{}", event_json(n, e))?;
             }
             if let Some(l) = &limited {
@@ -137,7 +133,7 @@ pub fn run(
             if let Some(l) = &limited {
                 writeln!(out, "  limited by {}", limited_text(l))?;
             }
-            for (_, e) in &events {
+            for e in &events {
                 writeln!(out, "  {}", event_text(e, t0))?;
             }
             writeln!(

@@ -98,7 +98,7 @@ impl Evidence {
         }
         // At the start of each loss event: the path then (its halves fresh: an ACK → data
         // time from before a pause says nothing of the queue now).
-        if p.loss_event.is_some()
+        if p.loss_event
             && let (Some(path), Some(min)) = (now_path[d], self.path_min[d])
             && (!timestamps || p.ts_ns - self.a2d_at[d] <= (2.0 * min * 1e6) as i64)
             && self.loss_rtt[d].len() < 4096
@@ -287,8 +287,8 @@ pub fn findings(
             None => {}
         }
         e.track_path(d, &p, s.options.summary().timestamp.is_some());
-        if let Some(cw) = p.cwnd {
-            push(&mut e.limit_frames[d][cw.limited as usize], s.frame);
+        if let Some(l) = p.limited {
+            push(&mut e.limit_frames[d][l as usize], s.frame);
         }
         let mss = c.flows[1 - d]
             .syn_opts

@@ -39,10 +39,6 @@ struct Pt {
     echo_ms: Option<f64>,
     bif: Option<u32>,
     frame: u64,
-    /// Data: the sender's window inferred right after it (`analysis::cwnd`).
-    cwnd: Option<CwndSample>,
-    /// The loss event this segment started, if any (its kind).
-    loss: Option<&'static str>,
     /// A tail-loss probe.
     reason_probe: bool,
 }
@@ -84,7 +80,7 @@ fn register_font() -> anyhow::Result<()> {
 }
 
 pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut an = Analyzer::new();
+    let mut an = Analyzer::logging_cwnd(n);
     let mut pts = Vec::new();
     let mut t0 = None;
     let st = input::for_each_tcp(file, |s| {
@@ -107,8 +103,6 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
             echo_ms: p.echo_rtt_ns.map(|r| r as f64 / 1e6),
             bif: p.bytes_in_flight,
             frame: s.frame,
-            cwnd: p.cwnd,
-            loss: p.loss_event.map(|e| e.kind),
             reason_probe: p.retrans == Some(RetransKind::Probe),
         });
         Ok(Next::Continue)
@@ -133,6 +127,8 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
         (c.server, c.client)
     };
     let title = format!("connection {n}: {from} -> {to}");
+    an.finish();
+    let (cw, losses) = window_log(&mut an, n, d, &pts);
     save(
         &a.output,
         &TcpGraph {
@@ -140,6 +136,8 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
             pts: &pts,
             d,
             title: &title,
+            cw: &cw,
+            losses: &losses,
         },
     )?;
     writeln!(
@@ -290,6 +288,41 @@ struct TcpGraph<'a> {
     /// The data direction drawn.
     d: usize,
     title: &'a str,
+    /// The inferred window after each segment the sender sent (time here, sample).
+    cw: &'a [(f64, CwndSample)],
+    losses: &'a [LossMark],
+}
+
+/// The sender's inferred window after each segment it sent, at the segment's time here, and
+/// its loss events, from the engine's log of connection `n` (direction `d`).
+type WindowLog = (Vec<(f64, CwndSample)>, Vec<LossMark>);
+
+/// A loss event in the graph: its time here, its kind, the window then.
+type LossMark = (f64, &'static str, f64);
+
+fn window_log(an: &mut Analyzer, n: u32, d: usize, pts: &[Pt]) -> WindowLog {
+    let Some(c) = an.conns.get_mut(n as usize) else {
+        return (Vec::new(), Vec::new());
+    };
+    let at: std::collections::HashMap<u64, f64> = pts.iter().map(|p| (p.frame, p.t)).collect();
+    let log = c.flows[d].cwnd.take_log();
+    let cw: Vec<(f64, CwndSample)> = log
+        .iter()
+        .filter(|(_, ev, _)| *ev == "send")
+        .filter_map(|(f, _, s)| at.get(f).map(|t| (*t, *s)))
+        .collect();
+    let window_at = |f: u64| {
+        log.iter()
+            .find(|(g, ev, _)| *g == f && *ev == "send")
+            .map_or(0.0, |(_, _, s)| f64::from(s.cwnd))
+    };
+    let losses = c.flows[d]
+        .cwnd
+        .take_events()
+        .into_iter()
+        .filter_map(|e| at.get(&e.frame).map(|t| (*t, e.kind, window_at(e.frame))))
+        .collect();
+    (cw, losses)
 }
 
 impl Plot for TcpGraph<'_> {
@@ -313,7 +346,7 @@ impl Plot for TcpGraph<'_> {
             GraphKind::Rtt => rtt(root, pts, d, title, t),
             GraphKind::Tput => tput(root, pts, d, title, t),
             GraphKind::Window => window(root, pts, d, title, t),
-            GraphKind::Cwnd => cwnd(root, pts, d, title, t),
+            GraphKind::Cwnd => cwnd(root, (pts, self.cw, self.losses), d, title, t),
             GraphKind::Sw => Err(anyhow::anyhow!(
                 "--kind sw draws a sliding-window transfer, not a TCP connection"
             )),
@@ -675,7 +708,7 @@ where
 /// (orange triangle), timeout (red cross), probe (purple circle).
 fn cwnd<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    pts: &[Pt],
+    (pts, data, losses): (&[Pt], &[(f64, CwndSample)], &[LossMark]),
     d: usize,
     title: &str,
     t: (f64, f64),
@@ -683,11 +716,6 @@ fn cwnd<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let data: Vec<(f64, CwndSample)> = pts
-        .iter()
-        .filter(|p| p.dir == d)
-        .filter_map(|p| p.cwnd.map(|c| (p.t, c)))
-        .collect();
     let rwnd: Vec<(f64, f64)> = data
         .iter()
         .filter_map(|(t, c)| c.rwnd.map(|w| (*t, w as f64)))
@@ -709,7 +737,7 @@ where
     let shade = RGBColor(255, 225, 200).mix(0.6);
     let mut spans = Vec::new();
     let mut start = None;
-    for (t, c) in &data {
+    for (t, c) in data {
         let recovering = matches!(c.phase, Phase::FastRecovery | Phase::RtoRecovery);
         match (recovering, start) {
             (true, None) => start = Some(*t),
@@ -740,7 +768,7 @@ where
     .label("receiver window")
     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(1)));
     let mut steps = Vec::new();
-    for (t, c) in &data {
+    for (t, c) in data {
         if let Some(&(_, y)) = steps.last() {
             steps.push((*t, y));
         }
@@ -771,10 +799,10 @@ where
         ("fast", "loss event: fast retransmit"),
         ("timeout", "loss event: timeout"),
     ] {
-        let at: Vec<(f64, f64)> = pts
+        let at: Vec<(f64, f64)> = losses
             .iter()
-            .filter(|p| p.dir == d && p.loss == Some(kind))
-            .map(|p| (p.t, p.cwnd.map_or(0.0, |c| f64::from(c.cwnd))))
+            .filter(|l| l.1 == kind)
+            .map(|l| (l.0, l.2))
             .collect();
         if at.is_empty() {
             continue;
@@ -794,12 +822,14 @@ where
                 .legend(|(x, y)| Cross::new((x + 10, y), 6, RED.stroke_width(2)));
         }
     }
+    let flight_at: std::collections::HashMap<u64, f64> = data
+        .iter()
+        .map(|(t, c)| (t.to_bits(), f64::from(c.flight)))
+        .collect();
     let probes: Vec<(f64, f64)> = pts
         .iter()
-        .filter(|p| p.dir == d && p.af & af::ANY_RETRANSMISSION != 0)
-        .filter(|p| p.cwnd.is_some() && p.loss.is_none())
-        .filter(|p| p.reason_probe)
-        .map(|p| (p.t, p.cwnd.map_or(0.0, |c| f64::from(c.flight))))
+        .filter(|p| p.dir == d && p.reason_probe)
+        .map(|p| (p.t, flight_at.get(&p.t.to_bits()).copied().unwrap_or(0.0)))
         .collect();
     if !probes.is_empty() {
         ch.draw_series(

@@ -205,8 +205,10 @@ pub struct CwndTracker {
     /// The largest flight since slow start began: Linux grows the window in slow start only
     /// while it is below twice that (`tcp_is_cwnd_limited`).
     max_flight: u32,
-    /// Every window change with its sender time, when asked (`tcpstat cwnd`).
+    /// Every window change with its sender time, and every loss event, when asked (`tcpstat
+    /// cwnd`, `graph --kind cwnd`).
     pub(super) log: Option<Vec<(u64, &'static str, CwndSample)>>,
+    pub(super) events: Option<Vec<LossEvent>>,
     /// An ACK was applied since the last send (the next send starts a new burst).
     new_burst: bool,
     /// The latest sender time seen (events are applied in time order).
@@ -266,7 +268,7 @@ impl CwndTracker {
     }
 
     /// A data segment sent: apply the ACKs the sender had, then the send; the window after it.
-    pub(super) fn on_send(&mut self, s: &Send, mss: u32, rtt: i64) -> CwndSample {
+    pub(super) fn on_send(&mut self, s: &Send, mss: u32, rtt: i64) -> Limit {
         self.mss = mss.max(1);
         if rtt > 0 {
             self.rtt = rtt;
@@ -302,11 +304,13 @@ impl CwndTracker {
         self.update_window(flight);
         self.new_burst = false;
         self.state = self.limit(flight);
-        let sample = self.sample(flight);
-        if let Some(log) = self.log.as_mut() {
-            log.push((s.frame, "send", sample));
+        if self.log.is_some() {
+            let sample = self.sample(flight);
+            if let Some(log) = self.log.as_mut() {
+                log.push((s.frame, "send", sample));
+            }
         }
-        sample
+        self.state
     }
 
     fn sample(&self, flight: u32) -> CwndSample {
@@ -354,6 +358,11 @@ impl CwndTracker {
     /// The logged events (frame, `send` or `ack`, the window after it), taken.
     pub fn take_log(&mut self) -> Vec<(u64, &'static str, CwndSample)> {
         self.log.take().unwrap_or_default()
+    }
+
+    /// The logged loss events, taken.
+    pub fn take_events(&mut self) -> Vec<LossEvent> {
+        self.events.take().unwrap_or_default()
     }
 
     /// The limited-by split over the sender's active span (none before its first data).
@@ -626,6 +635,10 @@ impl CwndTracker {
     /// In flight as the sender counts it: outstanding, less SACKed, less lost (holes below
     /// the highest SACK, or everything below the timeout's mark), plus lost bytes resent.
     fn flight(&self) -> u32 {
+        // Nothing SACKed, lost or resent (most of the time): all outstanding is in flight.
+        if self.sacked.is_empty() && self.resent.is_empty() && self.rto_mark.is_none() {
+            return self.flight_total();
+        }
         let sacked: u32 = span(&self.sacked);
         let mut lost_top = self.sacked.last().map_or(self.una, |&(_, r)| r);
         if let Some(m) = self.rto_mark
@@ -660,11 +673,14 @@ pub(super) fn observe(seg: &mut Segment, options: &TcpOptions, fwd: &mut Flow, r
         let half = sender_side(rev, halves.map(|h| h[1]));
         let mut sack = [(0, 0); 4];
         let mut n = 0;
-        for o in options.iter() {
-            if let TcpOption::Sack(b) = o {
-                for blk in b.iter().take(4 - n) {
-                    sack[n] = blk;
-                    n += 1;
+        // Walk the options again only when the summary saw SACK blocks (most ACKs carry none).
+        if seg.sack {
+            for o in options.iter() {
+                if let TcpOption::Sack(b) = o {
+                    for blk in b.iter().take(4 - n) {
+                        sack[n] = blk;
+                        n += 1;
+                    }
                 }
             }
         }
@@ -698,8 +714,13 @@ pub(super) fn observe(seg: &mut Segment, options: &TcpOptions, fwd: &mut Flow, r
         clocked,
     };
     let mss = fwd.max_seg.max(seg.len);
-    seg.info.cwnd = Some(fwd.cwnd.on_send(&send, mss, seg.irtt));
-    seg.info.loss_event = fwd.cwnd.event.take();
+    seg.info.limited = Some(fwd.cwnd.on_send(&send, mss, seg.irtt));
+    if let Some(e) = fwd.cwnd.event.take() {
+        seg.info.loss_event = true;
+        if let Some(v) = fwd.cwnd.events.as_mut() {
+            v.push(e);
+        }
+    }
 }
 
 /// The sender's side of the capture point for `f`'s data: the smallest of the handshake's
@@ -723,6 +744,9 @@ fn in_ranges(v: &[(u32, u32)], seq: u32) -> bool {
 
 /// Drop what lies below `at` (trimming a range that straddles it).
 fn trim_below(v: &mut Vec<(u32, u32)>, at: u32) {
+    if v.first().is_none_or(|&(l, _)| !lt(l, at)) {
+        return;
+    }
     v.retain(|&(_, r)| gt(r, at));
     for r in v.iter_mut() {
         if lt(r.0, at) {
@@ -757,6 +781,9 @@ fn add_range(v: &mut Vec<(u32, u32)>, (mut l, mut r): (u32, u32)) {
 
 /// Remove `(l, r)` from sorted disjoint ranges.
 fn remove_range(v: &mut Vec<(u32, u32)>, (l, r): (u32, u32)) {
+    if !v.iter().any(|&(a, b)| lt(a, r) && lt(l, b)) {
+        return;
+    }
     let mut out = Vec::with_capacity(v.len() + 1);
     for &(a, b) in v.iter() {
         if !lt(a, r) || !lt(l, b) {
@@ -803,7 +830,10 @@ mod tests {
                 kind,
                 clocked: false,
             };
-            self.t.on_send(&s, MSS, 100 * MS)
+            let limited = self.t.on_send(&s, MSS, 100 * MS);
+            let sample = self.t.sample(self.t.flight());
+            assert_eq!(sample.limited, limited);
+            sample
         }
         fn ack(&mut self, ms: i64, seg: u32, sack: &[(u32, u32)], win: u64) {
             self.frame += 1;

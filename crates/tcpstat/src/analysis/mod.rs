@@ -176,10 +176,12 @@ pub struct PacketInfo {
     pub rel_ack: u32,
     /// Window in bytes (scaled when scaling is in effect).
     pub win_scaled: u64,
-    /// Data segments: the sender's congestion window inferred right after it.
-    pub cwnd: Option<CwndSample>,
-    /// A loss event whose outcome this segment made known.
-    pub loss_event: Option<LossEvent>,
+    /// Data segments: what limited the sender right after it (the window itself is logged
+    /// per connection on request: `Analyzer::logging_cwnd`, kept out of here to keep this
+    /// record small — it is moved for every packet).
+    pub limited: Option<Limit>,
+    /// This segment started a loss event (a recovery).
+    pub loss_event: bool,
 }
 
 /// Wireshark keeps at most this many unacknowledged segments per direction.

@@ -99,6 +99,7 @@ impl Segment {
 
     /// Wireshark's last touch on the flags and the numbers relative to each flow's base: the
     /// answer for this segment. The flow keeps the window in bytes for the TCB.
+    #[inline(always)]
     fn finish(mut self, fwd: &mut Flow, rev: &Flow) -> PacketInfo {
         // Wireshark shows a fast or spurious retransmission under tcp.analysis.retransmission too.
         if self.ta & (af::FAST_RETRANSMISSION | af::SPURIOUS_RETRANSMISSION) != 0 {
@@ -128,6 +129,8 @@ impl Segment {
 
 /// Analyse one segment of `conn` sent in direction `dir`: the phases in order, each reading
 /// and extending the shared [`Segment`]; `fwd` is the sender's flow, `rev` the receiver's.
+// Inlined into its one caller: the answer is built in place, not copied twice per packet.
+#[inline(always)]
 pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     let mut seg = Segment::new(s, dir);
     conn.note_segment(dir, s);

@@ -130,6 +130,7 @@ impl Analyzer {
         if self.log_cwnd == Some(cid as u32) && conn.flows[0].cwnd.log.is_none() {
             for f in &mut conn.flows {
                 f.cwnd.log = Some(Vec::new());
+                f.cwnd.events = Some(Vec::new());
             }
         }
         let mut info = analyze(conn, dir, s);
