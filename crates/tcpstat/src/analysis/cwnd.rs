@@ -338,6 +338,11 @@ impl CwndTracker {
         at.min(now - one_way)
     }
 
+    /// The sender's TSval clock is being read (a far capture point with timestamps).
+    pub(super) fn clocked(&self) -> bool {
+        self.ts_clock.is_some()
+    }
+
     /// When the sender sent a segment carrying `tsval` by its TSval clock, once the capture
     /// has told the clock's tick, at a capture point far from the sender (`one_way` ≥ 2 ms);
     /// none otherwise.
