@@ -90,7 +90,7 @@ impl Evidence {
                 continue;
             }
             if let Some(d2a) = self.d2a[x] {
-                let path = (d2a + self.a2d[x].unwrap_or(0)) as f64 / 1e6;
+                let path = d2a.saturating_add(self.a2d[x].unwrap_or(0)) as f64 / 1e6;
                 let m = self.path_min[x].get_or_insert(path);
                 *m = m.min(path);
                 now_path[x] = Some(path);
@@ -100,7 +100,7 @@ impl Evidence {
         // time from before a pause says nothing of the queue now).
         if p.loss_event
             && let (Some(path), Some(min)) = (now_path[d], self.path_min[d])
-            && (!timestamps || p.ts_ns - self.a2d_at[d] <= (2.0 * min * 1e6) as i64)
+            && (!timestamps || p.ts_ns.saturating_sub(self.a2d_at[d]) <= (2.0 * min * 1e6) as i64)
             && self.loss_rtt[d].len() < 4096
         {
             self.loss_rtt[d].push(path);
@@ -512,7 +512,7 @@ pub fn findings(
             f(
                 culprit,
                 cause,
-                share * (l.end - l.start) as f64 / 1e9,
+                share * l.end.saturating_sub(l.start) as f64 / 1e9,
                 format!(
                     "the {} was limited by {what}: {}{queue} (frames {})",
                     side(c, dd),

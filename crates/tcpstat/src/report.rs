@@ -159,8 +159,7 @@ pub fn conn_json(c: &Conn, t0: i64) -> Value {
 
 /// The shares of the sender's time (see `analysis::cwnd`), with the span they cover.
 pub fn limited_json(l: &LimitedBy) -> Value {
-    let mut j =
-        json!({"start": secs(l.start), "end": secs(l.end), "seconds": secs(l.end - l.start)});
+    let mut j = json!({"start": secs(l.start), "end": secs(l.end), "seconds": secs(l.end.saturating_sub(l.start))});
     for k in Limit::ALL {
         j[k.name()] = json!(l.share(k));
     }
@@ -179,7 +178,7 @@ pub fn limited_text(l: &LimitedBy) -> String {
     format!(
         "{} of the sender's {:.3} s (first data to the last ACK)",
         parts.join(", "),
-        secs(l.end - l.start)
+        secs(l.end.saturating_sub(l.start))
     )
 }
 

@@ -34,10 +34,15 @@ pub(super) fn acknowledge(seg: &mut Segment, rev: &mut Flow) {
             rev.rtt_samples.add(r as f64 / 1e6);
             // Far from the sender, its TSval clock dates the segment and this ACK reaches it
             // half the sender's side later: the sender's own RTT sample, queues included.
-            let clocked = acked.exact.and_then(|u| u.tsval).filter(|_| rev.cwnd.clocked());
+            let clocked = acked
+                .exact
+                .and_then(|u| u.tsval)
+                .filter(|_| rev.cwnd.clocked());
             let sent = clocked.and_then(|v| {
                 let half = cwnd::sender_side(rev, seg.halves.map(|h| h[1]));
-                rev.cwnd.sent_at(v, half / 2).map(|at| seg.now + half / 2 - at)
+                rev.cwnd
+                    .sent_at(v, half / 2)
+                    .map(|at| seg.now.saturating_add(half / 2).saturating_sub(at))
             });
             match sent {
                 Some(rtt) => rev.srtt.update_path(seg.now, rtt),

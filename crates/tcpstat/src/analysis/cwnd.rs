@@ -146,7 +146,7 @@ pub struct LimitedBy {
 impl LimitedBy {
     /// Share of the span in `limit` (0 without a span).
     pub fn share(&self, limit: Limit) -> f64 {
-        let total: i64 = self.ns.iter().sum();
+        let total = self.ns.iter().fold(0i64, |a, b| a.saturating_add(*b));
         if total <= 0 {
             return 0.0;
         }
@@ -292,7 +292,8 @@ impl CwndTracker {
                 } else {
                     Limit::Sender
                 };
-                self.time.ns[to as usize] += self.undecided;
+                self.time.ns[to as usize] =
+                    self.time.ns[to as usize].saturating_add(self.undecided);
                 self.undecided = 0;
             }
             self.nxt = end;
@@ -335,7 +336,7 @@ impl CwndTracker {
             .get_or_insert_with(|| TsClock::new(tsval, now));
         clock.observe(tsval, now);
         let at = clock.sent_at(tsval, one_way, true).unwrap_or(now);
-        at.min(now - one_way)
+        at.min(now.saturating_sub(one_way))
     }
 
     /// The sender's TSval clock is being read (a far capture point with timestamps).
@@ -377,7 +378,7 @@ impl CwndTracker {
         }
         let mut t = self.done.unwrap_or(self.time);
         if self.done.is_none() {
-            t.ns[Limit::Cwnd as usize] += self.undecided;
+            t.ns[Limit::Cwnd as usize] = t.ns[Limit::Cwnd as usize].saturating_add(self.undecided);
             t.end = self.now;
         }
         Some(t)
@@ -387,7 +388,7 @@ impl CwndTracker {
     /// within its granularity after that arrival: the sender answered that ACK at once.
     fn snapped(&self, s: &Send) -> i64 {
         let echoes_last = s.tsecr.is_some() && s.tsecr == self.last_tsval;
-        if s.clocked && echoes_last && (0..=SNAP_NS).contains(&(s.at - self.now)) {
+        if s.clocked && echoes_last && (0..=SNAP_NS).contains(&s.at.saturating_sub(self.now)) {
             self.now
         } else {
             s.at
@@ -446,7 +447,8 @@ impl CwndTracker {
             self.rto_mark = None;
             self.idle_since = Some(self.now);
             // The last round trip drained the window: the network's time, not the sender's.
-            self.time.ns[Limit::Cwnd as usize] += self.undecided;
+            self.time.ns[Limit::Cwnd as usize] =
+                self.time.ns[Limit::Cwnd as usize].saturating_add(self.undecided);
             self.undecided = 0;
             self.state = Limit::App;
             let mut done = self.time;
@@ -502,15 +504,16 @@ impl CwndTracker {
     /// Count the time since the last event in the state it was in.
     fn advance(&mut self, at: i64) {
         let at = at.max(self.now);
-        let dt = at - self.now;
+        let dt = at.saturating_sub(self.now);
         self.now = at;
         if !self.started || dt <= 0 {
             return;
         }
         if self.state == Limit::Sender {
-            self.undecided += dt;
+            self.undecided = self.undecided.saturating_add(dt);
         } else {
-            self.time.ns[self.state as usize] += dt;
+            self.time.ns[self.state as usize] =
+                self.time.ns[self.state as usize].saturating_add(dt);
         }
     }
 
@@ -596,7 +599,7 @@ impl CwndTracker {
             return;
         }
         let rto = self.rtt.saturating_add(RTO_MIN_NS).max(RTO_MIN_NS);
-        let mut idle = self.now - since;
+        let mut idle = self.now.saturating_sub(since);
         let floor = self.cwnd.min(INITIAL_WINDOW * self.mss);
         while idle > rto && self.cwnd > floor {
             self.cwnd /= 2;
@@ -619,7 +622,7 @@ impl CwndTracker {
             .is_some_and(|w| u64::from(outstanding) + u64::from(self.mss) > w)
         {
             Limit::Rwnd
-        } else if flight + self.mss >= self.cwnd {
+        } else if flight.saturating_add(self.mss) >= self.cwnd {
             Limit::Cwnd
         } else {
             Limit::Sender

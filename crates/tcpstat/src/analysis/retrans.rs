@@ -152,7 +152,7 @@ fn kind(seg: &Segment, rev: &Flow, ev: &Evidence, in_rto_recovery: bool) -> Retr
         // probe waits two): with duplicate ACKs in, it is a loss-detection timer (RACK's
         // reordering window, RFC 8985), part of fast recovery.
         let advanced = rev.last_advance_at.unwrap_or(t.at);
-        let since_advance = waited.saturating_add((t.at - advanced).max(0));
+        let since_advance = waited.saturating_add(t.at.saturating_sub(advanced).max(0));
         return if rev.dupacknum >= 1 && since_advance < ev.rtt_est {
             RetransKind::Fast
         } else {

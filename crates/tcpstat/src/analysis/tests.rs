@@ -181,7 +181,23 @@ fn feed(
     let mut an = Analyzer::new();
     for (i, (dir, flags, seq, ack, len, win, dt)) in pkts.into_iter().enumerate() {
         let (src, dst) = if dir { (C, S) } else { (S, C) };
-        let ws = [3, 3, flags % 16];
+        // Window scale, then (from the sample's own numbers) timestamps and a SACK block on
+        // most packets: the TSval clock, the echoes and the SACK scoreboard see wild values.
+        let tsval = seq.rotate_left(7) ^ ack;
+        let tsecr = if flags & 1 == 0 {
+            ack.rotate_left(3)
+        } else {
+            tsval.wrapping_sub(1)
+        };
+        let mut ws = vec![3, 3, flags % 16, 1, 1, 8, 10];
+        ws.extend(tsval.to_be_bytes());
+        ws.extend(tsecr.to_be_bytes());
+        if flags & 2 != 0 {
+            ws.extend([1, 1, 5, 10]);
+            ws.extend(ack.wrapping_add(len).to_be_bytes());
+            ws.extend(ack.wrapping_add(len.wrapping_mul(3)).to_be_bytes());
+        }
+        let ws = if flags & 4 != 0 { &ws[..3] } else { &ws[..] };
         let s = TcpSample {
             frame: i as u64 + 1,
             ts_ns: ts(dt),
@@ -191,7 +207,7 @@ fn feed(
             ack,
             flags: TcpFlags(u16::from(flags)),
             win,
-            options: TcpOptions(&ws),
+            options: TcpOptions(ws),
             payload_len: len,
             payload: &[],
             wire_len: 54,
@@ -200,6 +216,17 @@ fn feed(
         let p = an.handle(&s);
         prop_assert!((p.conn as usize) < an.conns.len());
         let _ = an.conns[p.conn as usize].state();
+    }
+    an.finish();
+    for c in &an.conns {
+        let v = c.vantage();
+        prop_assert!(v.srtt_ms.is_none_or(f64::is_finite));
+        for f in &c.flows {
+            if let Some(l) = f.cwnd.limited_by() {
+                let total: f64 = Limit::ALL.iter().map(|k| l.share(*k)).sum();
+                prop_assert!(total == 0.0 || (total - 1.0).abs() < 1e-6, "{l:?}");
+            }
+        }
     }
     prop_assert!(an.outstanding() <= an.conns.len() * 2 * (MAX_UNACKED + 4096));
     Ok(())

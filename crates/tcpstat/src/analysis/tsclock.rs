@@ -49,8 +49,9 @@ impl TsClock {
             *lo = (*lo).min(off);
             *hi = (*hi).max(off);
         }
-        if self.tick.is_none() && at - self.base_at >= SETTLE_NS {
-            self.tick = (0..TICKS_NS.len()).min_by_key(|&i| self.off[i].1 - self.off[i].0);
+        if self.tick.is_none() && at.saturating_sub(self.base_at) >= SETTLE_NS {
+            self.tick =
+                (0..TICKS_NS.len()).min_by_key(|&i| self.off[i].1.saturating_sub(self.off[i].0));
         }
     }
 

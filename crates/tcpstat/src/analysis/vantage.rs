@@ -80,7 +80,7 @@ impl Srtt {
         if both && self.a2d.is_none() {
             return;
         }
-        self.add(now, d + self.a2d.unwrap_or(0));
+        self.add(now, d.saturating_add(self.a2d.unwrap_or(0)));
     }
 
     /// A whole path RTT sample (ns) at `now`, from the sender's TSval clock.
@@ -94,7 +94,8 @@ impl Srtt {
         if let Some(v) = self.ewma
             && self.held.len() < MAX_SAMPLES
         {
-            self.held.push((v as f32, (now - self.since).max(0)));
+            self.held
+                .push((v as f32, now.saturating_sub(self.since).max(0)));
         }
         self.ewma = Some(self.ewma.map_or(sample, |v| v + (sample - v) / 8.0));
         self.since = now;
@@ -103,13 +104,13 @@ impl Srtt {
     /// Its median over time (ms), up to `end`.
     pub fn median(&self, end: i64) -> Option<f64> {
         let mut v = self.held.clone();
-        v.push((self.ewma? as f32, (end - self.since).max(1)));
+        v.push((self.ewma? as f32, end.saturating_sub(self.since).max(1)));
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let total: i64 = v.iter().map(|x| x.1).sum();
-        let mut acc = 0;
+        let total = v.iter().fold(0i64, |a, x| a.saturating_add(x.1));
+        let mut acc: i64 = 0;
         for (x, w) in &v {
-            acc += w;
-            if 2 * acc >= total {
+            acc = acc.saturating_add(*w);
+            if acc >= total - total / 2 {
                 return Some(f64::from(*x));
             }
         }
