@@ -509,10 +509,12 @@ pub fn findings(
                 ),
                 _ => String::new(),
             };
+            // Weighed a little under the time it covers: where a finding with its own
+            // evidence (a closed window, a stall) explains the same time, that one leads.
             f(
                 culprit,
                 cause,
-                share * l.end.saturating_sub(l.start) as f64 / 1e9,
+                0.9 * share * l.end.saturating_sub(l.start) as f64 / 1e9,
                 format!(
                     "the {} was limited by {what}: {}{queue} (frames {})",
                     side(c, dd),

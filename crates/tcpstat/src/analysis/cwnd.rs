@@ -450,7 +450,7 @@ impl CwndTracker {
             self.time.ns[Limit::Cwnd as usize] =
                 self.time.ns[Limit::Cwnd as usize].saturating_add(self.undecided);
             self.undecided = 0;
-            self.state = Limit::App;
+            self.state = self.limit(0);
             let mut done = self.time;
             done.end = self.now;
             self.done = Some(done);
@@ -613,15 +613,21 @@ impl CwndTracker {
     /// segment high at the end of a slow-start round).
     fn limit(&self, flight: u32) -> Limit {
         let outstanding = self.nxt.wrapping_sub(self.una);
-        if outstanding == 0 {
-            Limit::App
-        } else if matches!(self.phase, Phase::FastRecovery | Phase::RtoRecovery) {
+        let recovering = matches!(self.phase, Phase::FastRecovery | Phase::RtoRecovery);
+        if outstanding > 0 && recovering {
             Limit::Loss
-        } else if self
-            .rwnd
-            .is_some_and(|w| u64::from(outstanding) + u64::from(self.mss) > w)
-        {
+        } else if self.rwnd.is_some_and(|w| {
+            // With nothing outstanding only a closed window holds the sender (it probes);
+            // a small open one may just meet an application with nothing to send.
+            if outstanding == 0 {
+                w == 0
+            } else {
+                u64::from(outstanding) + u64::from(self.mss) > w
+            }
+        }) {
             Limit::Rwnd
+        } else if outstanding == 0 {
+            Limit::App
         } else if flight.saturating_add(self.mss) >= self.cwnd {
             Limit::Cwnd
         } else {
