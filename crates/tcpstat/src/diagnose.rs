@@ -58,7 +58,9 @@ struct Evidence {
     a2d: [Option<i64>; 2],
     a2d_at: [i64; 2],
     path_min: [Option<f64>; 2],
-    /// At each loss event: the path RTT then (ms).
+    /// The path RTT samples of the last moments (capture time, ms), per sending direction.
+    recent: [std::collections::VecDeque<(i64, f64)>; 2],
+    /// At each loss event: the highest path RTT in the round trip before it (ms).
     loss_rtt: [Vec<f64>; 2],
     /// Per sending direction and `Limit`: frames sent in that state.
     limit_frames: [[Vec<u64>; 5]; 2],
@@ -96,14 +98,31 @@ impl Evidence {
                 now_path[x] = Some(path);
             }
         }
-        // At the start of each loss event: the path then (its halves fresh: an ACK → data
-        // time from before a pause says nothing of the queue now).
+        if let Some(path) = now_path[d] {
+            let recent = &mut self.recent[d];
+            if recent.len() == 256 {
+                recent.pop_front();
+            }
+            recent.push_back((p.ts_ns, path));
+        }
+        // At the start of each loss event: the highest path RTT over the round trip before it
+        // — the queue the lost segment met (by the time a capture next to the receiver sees
+        // the resend, the sender has cut its window and the queue drains) — its halves fresh
+        // (an ACK → data time from before a pause says nothing of the queue now).
         if p.loss_event
-            && let (Some(path), Some(min)) = (now_path[d], self.path_min[d])
+            && let Some(min) = self.path_min[d]
             && (!timestamps || p.ts_ns.saturating_sub(self.a2d_at[d]) <= (2.0 * min * 1e6) as i64)
             && self.loss_rtt[d].len() < 4096
         {
-            self.loss_rtt[d].push(path);
+            let since = p.ts_ns.saturating_sub((1.5 * min * 1e6) as i64);
+            let peak = self.recent[d]
+                .iter()
+                .filter(|(t, _)| *t >= since)
+                .map(|x| x.1)
+                .fold(f64::NAN, f64::max);
+            if peak.is_finite() {
+                self.loss_rtt[d].push(peak);
+            }
         }
     }
 
