@@ -14,11 +14,27 @@ impl Conn {
         }
         self.last_ts = s.ts_ns;
         self.last_frame = s.frame;
+        let ts = s.options.summary().timestamp;
         if s.flags.syn() {
             self.note_syn(dir, s);
-        } else if s.flags.ack() && self.irtt_ns.is_none() {
-            if let Some(t) = self.ts_mru_syn {
+            if let Some((tsval, tsecr)) = ts {
+                let v = if s.flags.ack() {
+                    &mut self.hs_synacks
+                } else {
+                    &mut self.hs_syns
+                };
+                if v.len() < 8 {
+                    v.push((tsval, tsecr, s.ts_ns));
+                }
+            }
+        } else if s.flags.ack() {
+            if self.irtt_ns.is_none()
+                && let Some(t) = self.ts_mru_syn
+            {
                 self.irtt_ns = Some(elapsed(s.ts_ns, t));
+            }
+            if dir == 0 && self.hs_split.is_none() {
+                self.hs_split = ts.and_then(|(_, tsecr)| self.echoed_split(tsecr, s.ts_ns));
             }
         }
         if s.flags.fin() {
@@ -29,6 +45,14 @@ impl Conn {
             }
             self.first_fin.get_or_insert(dir);
         }
+    }
+
+    /// The handshake's split by echoes: the SYN/ACK this ACK's TSecr names, the SYN that
+    /// SYN/ACK's TSecr names.
+    fn echoed_split(&self, tsecr: u32, now: i64) -> Option<(i64, i64)> {
+        let &(_, syn_echo, sa_at) = self.hs_synacks.iter().find(|x| x.0 == tsecr)?;
+        let &(_, _, syn_at) = self.hs_syns.iter().find(|x| x.0 == syn_echo)?;
+        Some((elapsed(sa_at, syn_at), elapsed(now, sa_at)))
     }
 
     /// A SYN or SYN-ACK: its flow's ISN and options, the start of the handshake RTT, and

@@ -23,6 +23,12 @@ pub struct Conn {
     /// Its first part: the most recent SYN to the first SYN/ACK after it (the server's side
     /// of the capture point).
     pub syn_to_synack_ns: Option<i64>,
+    /// The handshake's packets with their timestamps (TSval, TSecr, capture time; a few), and
+    /// the split they give: (SYN → the SYN/ACK that answered it, that SYN/ACK → the ACK that
+    /// answered it), matched by echoes — right even when a SYN or SYN/ACK was sent twice.
+    pub(super) hs_syns: Vec<(u32, u32, i64)>,
+    pub(super) hs_synacks: Vec<(u32, u32, i64)>,
+    pub(super) hs_split: Option<(i64, i64)>,
     /// Which side sent the first FIN and the first RST.
     pub first_fin: Option<Dir>,
     pub first_rst: Option<Dir>,
@@ -42,6 +48,9 @@ impl Conn {
             last_frame: s.frame,
             flows: [Flow::default(), Flow::default()],
             ts_mru_syn: None,
+            hs_syns: Vec::new(),
+            hs_synacks: Vec::new(),
+            hs_split: None,
             irtt_ns: None,
             syn_to_synack_ns: None,
             first_fin: None,

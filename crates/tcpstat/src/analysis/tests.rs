@@ -276,3 +276,55 @@ fn data_already_acknowledged_is_spurious_before_out_of_order() {
     assert_ne!(r.flags & af::SPURIOUS_RETRANSMISSION, 0);
     assert_eq!(r.flags & af::OUT_OF_ORDER, 0);
 }
+
+/// A sample with timestamps, for the handshake tests.
+fn ts_pkt(
+    frame: u64,
+    ms: i64,
+    from_client: bool,
+    flags: u16,
+    seq: u32,
+    ack: u32,
+    ts: (u32, u32),
+) -> TcpSample<'static> {
+    let (src, dst) = if from_client { (C, S) } else { (S, C) };
+    let mut o = vec![1, 1, 8, 10];
+    o.extend(ts.0.to_be_bytes());
+    o.extend(ts.1.to_be_bytes());
+    TcpSample {
+        frame,
+        ts_ns: ms * 1_000_000,
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        seq,
+        ack,
+        flags: TcpFlags(flags),
+        win: 8000,
+        options: TcpOptions(Box::leak(o.into_boxed_slice())),
+        payload_len: 0,
+        payload: &[],
+        wire_len: 66,
+        truncated: false,
+    }
+}
+
+#[test]
+fn a_syn_sent_twice_does_not_move_the_capture_point() {
+    // Captured next to the server, 1 s from the client: the client's SYN timer fires as the
+    // SYN/ACK reaches it, so a second SYN arrives with the ACK. Matched by echoes, the
+    // handshake still splits 0 ms (server's side) / 1000 ms (client's side).
+    let mut an = Analyzer::new();
+    an.handle(&ts_pkt(1, 0, true, SYN, 1000, 0, (100, 0)));
+    an.handle(&ts_pkt(2, 0, false, SYN | A, 5000, 1001, (7000, 100)));
+    an.handle(&ts_pkt(3, 995, true, SYN, 1000, 0, (1100, 0)));
+    an.handle(&ts_pkt(4, 995, false, SYN | A, 5000, 1001, (7995, 1100)));
+    an.handle(&ts_pkt(5, 1000, true, A, 1001, 5001, (1101, 7000)));
+    let c = &an.conns[0];
+    assert_eq!(c.hs_split, Some((0, 1_000_000_000)));
+    let v = c.vantage();
+    assert_eq!(v.place, Place::NearServer, "{}", v.evidence);
+    assert!(v.evidence.contains("SYN/ACK→ACK 1000.000 ms"), "{}", v.evidence);
+    assert_eq!(c.sender_halves(0), Some([1_000_000_000, 0]));
+    // Wireshark's iRTT stays its own: from the most recent SYN.
+    assert_eq!(c.irtt_ns, Some(5_000_000));
+}

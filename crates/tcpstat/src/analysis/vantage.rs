@@ -235,14 +235,25 @@ pub struct Vantage {
 }
 
 impl Conn {
+    /// The handshake's two sides of the capture point (server's, client's; ns): matched by
+    /// timestamp echoes when it carried them (a SYN sent twice — its timer fired as the
+    /// SYN/ACK arrived — would otherwise time the second SYN against an answer to the first),
+    /// else from the most recent SYN, the first SYN/ACK after it and the ACK.
+    fn handshake_split(&self) -> Option<(i64, i64)> {
+        if let Some(split) = self.hs_split {
+            return Some(split);
+        }
+        let (irtt, s2sa) = (self.irtt_ns?, self.syn_to_synack_ns?);
+        Some((s2sa.max(0), irtt.saturating_sub(s2sa).max(0)))
+    }
+
     /// Where the handshake says the capture was taken (`None` before it completes, or
     /// without one).
     pub(super) fn handshake_place(&self) -> Option<Place> {
-        let (irtt, s2sa) = (self.irtt_ns?, self.syn_to_synack_ns?);
-        let (server_side, client_side) = (s2sa as f64, irtt.saturating_sub(s2sa) as f64);
+        let (server_side, client_side) = self.handshake_split()?;
         Some(split_place(
-            client_side,
-            server_side,
+            client_side as f64,
+            server_side as f64,
             Place::NearClient,
             Place::NearServer,
         ))
@@ -251,9 +262,7 @@ impl Conn {
     /// The sender's side of the capture point for a segment sent in direction `dir` and for
     /// its peer, from the handshake (ns; none without one).
     pub(super) fn sender_halves(&self, dir: Dir) -> Option<[i64; 2]> {
-        let (irtt, s2sa) = (self.irtt_ns?, self.syn_to_synack_ns?);
-        let client_side = irtt.saturating_sub(s2sa).max(0);
-        let server_side = s2sa.max(0);
+        let (server_side, client_side) = self.handshake_split()?;
         Some(if dir == 0 {
             [client_side, server_side]
         } else {
@@ -277,11 +286,8 @@ impl Conn {
             (Place::NearClient, _) | (Place::NearServer, _) => " (the data receiver)",
             _ => "",
         };
-        let (place, evidence) = if let (Some(irtt), Some(s2sa)) =
-            (self.irtt_ns, self.syn_to_synack_ns)
-        {
-            let (server_side, client_side) =
-                (s2sa as f64 / 1e6, irtt.saturating_sub(s2sa) as f64 / 1e6);
+        let (place, evidence) = if let Some((server_side, client_side)) = self.handshake_split() {
+            let (server_side, client_side) = (server_side as f64 / 1e6, client_side as f64 / 1e6);
             let place = split_place(
                 client_side,
                 server_side,
