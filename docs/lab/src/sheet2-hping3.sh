@@ -54,7 +54,7 @@ opened no connection, as above) takes its sequence number from that acknowledgem
 sequence numbers are 32-bit and all their arithmetic is modulo 2³² (RFC 9293, section 3.4): a SYN
 consumes one sequence number, so the next byte expected after a SYN with sequence number
 2³² − 1 is (2³² − 1) + 1 mod 2³² = 0. Nothing reserves 0: whether the acknowledgement field means
-anything is said by the ACK flag, not by its value (a segment without ACK, like the first SYN,
-carries a field that the receiver ignores). hping3's own `seq=0` is its counter of replies, not a
-TCP field.
+anything is given by the ACK flag, not by its value (a segment without ACK, like the first SYN,
+carries a field that the receiver ignores). hping3's own `seq=0` numbers its probes (this reply
+answers the first one); it is not a TCP field.
 EOF

@@ -35,8 +35,8 @@ EOF2
 run 'grep -B2 host_endian_bytes ../../Cargo.toml'
 run "ls ../../crates/*/Cargo.toml | wc -l; grep -h -A1 '^\[lints\]' ../../crates/*/Cargo.toml | grep -c '^workspace = true'"
 md <<'EOF2'
-(as many crates as `[lints] workspace = true` sections). The bytes are tested
-exactly, on any host: `crates/netproto/tests/codec_worked_examples.rs` compares what the square,
+(the two counts: the crates, and the crates whose `[lints]` section says `workspace = true`). The
+bytes are tested exactly, on any host: `crates/netproto/tests/codec_worked_examples.rs` compares what the square,
 TLV and sliding-window segment codecs emit with the worked examples of
 [docs/protocols.md](../protocols.md), byte for byte, and decodes them back; and the checksum, which
 sums in the machine's native word order for speed, runs both the little- and the big-endian loads
