@@ -107,7 +107,8 @@ cutmark() { printf '[… %d lines left out …]\n' "$1"; }
 # run [-n N] [-t N] [-g REGEX] [-x] [-s SECS] 'COMMAND': run COMMAND (bash, in WORK), paste "$ COMMAND"
 # and its output (stdout and stderr). -n N keeps the first N lines, -t N the last N (the cut
 # marked, with its count); -g REGEX runs and shows "COMMAND | grep -E 'REGEX'" instead (with
-# pipefail: COMMAND failing still stops the generation; so does a REGEX that matches nothing);
+# pipefail: COMMAND failing still stops the generation; so does a REGEX that matches nothing;
+# COMMAND is one pipeline or compound command, as `a; b | grep` would filter b only);
 # -x expects a non-zero exit (and shows it), otherwise a failing command stops the generation; -s
 # is the time bound (default 20 s). LAST holds the output.
 run() {
