@@ -100,10 +100,17 @@ OPEN=0
 openblk() { ((OPEN)) || { echo '```console' >>"$F"; OPEN=1; }; }
 closeblk() { ((!OPEN)) || { printf '```\n\n' >>"$F"; OPEN=0; }; }
 md() { closeblk; cat >>"$F"; echo >>"$F"; } # md <<'EOF' markdown EOF
+# A page never shows output its command would not print. Output is trimmed in two ways only: a
+# filter that is part of the command shown (-g), or a marker line, in the place of the lines cut,
+# that says how many were left out (-n, -t, bgshow N): `[… 57 lines left out …]`.
+cutmark() { printf '[… %d lines left out …]\n' "$1"; }
 # run [-n N] [-t N] [-g REGEX] [-x] [-s SECS] 'COMMAND': run COMMAND (bash, in WORK), paste "$ COMMAND"
-# and its output (stdout and stderr). -n N keeps the first N lines, -t N the last N, -g the lines
-# matching REGEX (each cut marked with …); -x expects a non-zero exit (and shows it), otherwise a
-# failing command stops the generation; -s is the time bound (default 20 s). LAST holds the output.
+# and its output (stdout and stderr). -n N keeps the first N lines, -t N the last N (the cut
+# marked, with its count); -g REGEX runs and shows "COMMAND | grep -E 'REGEX'" instead (with
+# pipefail: COMMAND failing still stops the generation; so does a REGEX that matches nothing;
+# COMMAND is one pipeline or compound command, as `a; b | grep` would filter b only);
+# -x expects a non-zero exit (and shows it), otherwise a failing command stops the generation; -s
+# is the time bound (default 20 s). LAST holds the output.
 run() {
 	local head=0 tail=0 grep='' fails=0 secs=20 out rc=0 n
 	while [[ $1 == -* ]]; do
@@ -113,7 +120,13 @@ run() {
 		*) echo "$PROG: run: bad option $1" >&2; exit 2 ;;
 		esac
 	done
-	out=$(timeout "$secs" bash -c "$1" 2>&1) || rc=$?
+	if [[ -n $grep ]]; then
+		[[ $grep != *"'"* ]] || { echo "$PROG: run -g: no single quote in the REGEX, please: $grep" >&2; exit 2; }
+		set -- "$1 | grep -E '$grep'"
+		out=$(timeout "$secs" bash -o pipefail -c "$1" 2>&1) || rc=$?
+	else
+		out=$(timeout "$secs" bash -c "$1" 2>&1) || rc=$?
+	fi
 	if ((fails)) && ((rc == 0)); then printf '%s\n' "$out" >&2; echo "$PROG: expected a failure from: $1" >&2; exit 1; fi
 	if ((!fails)) && ((rc != 0)); then printf '%s\n' "$out" >&2; echo "$PROG: exit $rc from: $1" >&2; exit 1; fi
 	# shellcheck disable=SC2034 # for the pages
@@ -122,14 +135,11 @@ run() {
 	{
 		echo "\$ $1"
 		n=$(printf '%s\n' "$out" | wc -l)
-		if [[ -n $grep ]]; then
-			printf '%s\n' "$out" | grep -E -- "$grep" || true
-			echo '…'
-		elif ((head > 0 && n > head)); then
+		if ((head > 0 && n > head)); then
 			printf '%s\n' "$out" | head -n "$head"
-			echo "… ($((n - head)) more lines)"
+			cutmark $((n - head))
 		elif ((tail > 0 && n > tail)); then
-			echo "… ($((n - tail)) lines before)"
+			cutmark $((n - tail))
 			printf '%s\n' "$out" | tail -n "$tail"
 		elif [[ -n $out ]]; then
 			printf '%s\n' "$out"
@@ -149,11 +159,13 @@ bgrun() {
 	echo "\$ $2 &" >>"$F"
 	sleep "${3:-0.4}"
 }
-bgshow() { # paste a background command's output (n: first lines only)
+bgshow() { # paste a background command's output (N: the first N lines, the cut marked)
+	local n
 	closeblk
 	{
 		printf '```console\n# output of: %s &\n' "${BGCMD[$1]}"
-		if [[ -n ${2:-} ]]; then head -n "$2" "$WORK/$1.log"; echo '…'; else cat "$WORK/$1.log"; fi
+		n=$(wc -l <"$WORK/$1.log")
+		if [[ -n ${2:-} ]] && ((n > $2)); then head -n "$2" "$WORK/$1.log"; cutmark $((n - $2)); else cat "$WORK/$1.log"; fi
 		printf '```\n\n'
 	} >>"$F"
 }

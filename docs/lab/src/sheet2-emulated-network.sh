@@ -33,8 +33,8 @@ RTT samples are the path's round trip — 200 ms of delay plus the bottleneck's 
 (the receiver) a "data → ACK" time is only how long the receiver waits before it acknowledges, a
 millisecond or less here: the round trip is not visible from there, except in the handshake, where
 the server's SYN/ACK waits a round trip for the client's ACK. This is the trap of the sheet's own
-traces, which were captured next to the receiver. The "delayed ACK" line at the client is wrong the
-other way round: the 200 ms it reports is the path, not the receiver's timer.
+traces, which were captured next to the receiver. The other way round, at the client the "delayed ACK"
+line counts the receiver's ACKs but does not time them: from there, data to ACK includes the path.
 
 ## What did the network really lose?
 EOF
