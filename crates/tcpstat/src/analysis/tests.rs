@@ -323,7 +323,11 @@ fn a_syn_sent_twice_does_not_move_the_capture_point() {
     assert_eq!(c.hs_split, Some((0, 1_000_000_000)));
     let v = c.vantage();
     assert_eq!(v.place, Place::NearServer, "{}", v.evidence);
-    assert!(v.evidence.contains("SYN/ACK→ACK 1000.000 ms"), "{}", v.evidence);
+    assert!(
+        v.evidence.contains("SYN/ACK→ACK 1000.000 ms"),
+        "{}",
+        v.evidence
+    );
     assert_eq!(c.sender_halves(0), Some([1_000_000_000, 0]));
     // Wireshark's iRTT stays its own: from the most recent SYN.
     assert_eq!(c.irtt_ns, Some(5_000_000));

@@ -276,7 +276,12 @@ impl Conn {
         let data_dir = usize::from(self.flows[1].unique_bytes > self.flows[0].unique_bytes);
         let f = &self.flows[data_dir];
         let d2a = f.rtt_samples.median();
-        let a2d = f.echo_samples.median();
+        // Without ACK → data samples (no timestamps, or all data sent after a pause or a
+        // closed window), the handshake gives the sender's side.
+        let a2d = f
+            .echo_samples
+            .median()
+            .or_else(|| self.sender_halves(data_dir).map(|h| h[0] as f64 / 1e6));
         let path = match (d2a, a2d) {
             (Some(a), Some(b)) => Some(a + b),
             _ => None,
