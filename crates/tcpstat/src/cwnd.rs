@@ -41,11 +41,7 @@ pub fn run(
     })?;
     if an.conns.get(n as usize).is_none() {
         st.check()?;
-        return Err(netcli::Exit::negative(format!(
-            "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
-            an.conns.len()
-        ))
-        .into());
+        return Err(crate::report::no_connection(file, n, an.conns.len()));
     }
     let c = &an.conns[n as usize];
     let v = c.vantage();
@@ -92,23 +88,7 @@ pub fn run(
                 "frame,event,time,sender_time,flight,cwnd,mss,cwnd_segments,phase,ssthresh,rwnd,limited"
             )?;
             for r in &rows {
-                let s = &r.s;
-                writeln!(
-                    out,
-                    "{},{},{:.6},{:.6},{},{},{},{:.1},{},{},{},{}",
-                    r.frame,
-                    r.event,
-                    secs(r.ts.saturating_sub(t0)),
-                    secs(s.sender_ts.saturating_sub(t0)),
-                    s.flight,
-                    s.cwnd,
-                    s.mss,
-                    f64::from(s.cwnd) / f64::from(s.mss.max(1)),
-                    s.phase.name(),
-                    s.ssthresh.map(|t| t.to_string()).unwrap_or_default(),
-                    s.rwnd.map(|w| w.to_string()).unwrap_or_default(),
-                    s.limited.name()
-                )?;
+                writeln!(out, "{}", row_fields(r, t0, "").join(","))?;
             }
         }
         Format::Human => {
@@ -127,7 +107,7 @@ pub fn run(
             {
                 writeln!(
                     out,
-                    "  sender times are capture times less half the sender's side of the round trip (the path taken as symmetric)"
+                    "  sender times are estimated from here: see docs/tcpstat.md (the congestion window)"
                 )?;
             }
             if let Some(l) = &limited {
@@ -136,43 +116,55 @@ pub fn run(
             for e in &events {
                 writeln!(out, "  {}", event_text(e, t0))?;
             }
-            writeln!(
-                out,
-                "\n{:>7} {:<5} {:>10} {:>10} {:>9} {:>9} {:>6} {:<21} {:>9} {:>9} limited",
-                "frame",
-                "event",
-                "time",
-                "sender",
-                "flight",
-                "cwnd",
-                "segs",
-                "phase",
-                "ssthresh",
-                "rwnd"
-            )?;
+            const HEAD: [&str; 12] = [
+                "frame", "event", "time", "sender", "flight", "cwnd", "mss", "segs", "phase",
+                "ssthresh", "rwnd", "limited",
+            ];
+            writeln!(out)?;
+            writeln!(out, "{}", columns(HEAD.map(String::from)))?;
             for r in &rows {
-                let s = &r.s;
-                writeln!(
-                    out,
-                    "{:>7} {:<5} {:>10.6} {:>10.6} {:>9} {:>9} {:>6.1} {:<21} {:>9} {:>9} {}",
-                    r.frame,
-                    r.event,
-                    secs(r.ts.saturating_sub(t0)),
-                    secs(s.sender_ts.saturating_sub(t0)),
-                    s.flight,
-                    s.cwnd,
-                    f64::from(s.cwnd) / f64::from(s.mss.max(1)),
-                    s.phase.name(),
-                    s.ssthresh
-                        .map(|t| t.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    s.rwnd.map(|w| w.to_string()).unwrap_or_else(|| "-".into()),
-                    s.limited.name()
-                )?;
+                writeln!(out, "{}", columns(row_fields(r, t0, "-")))?;
             }
         }
     }
     st.check()
+}
+
+/// One row's fields as text (`none` where a value is unknown).
+fn row_fields(r: &Row, t0: i64, none: &str) -> [String; 12] {
+    let s = &r.s;
+    [
+        r.frame.to_string(),
+        r.event.to_string(),
+        format!("{:.6}", secs(r.ts.saturating_sub(t0))),
+        format!("{:.6}", secs(s.sender_ts.saturating_sub(t0))),
+        s.flight.to_string(),
+        s.cwnd.to_string(),
+        s.mss.to_string(),
+        format!("{:.1}", f64::from(s.cwnd) / f64::from(s.mss.max(1))),
+        s.phase.name().to_string(),
+        s.ssthresh
+            .map_or_else(|| none.to_string(), |t| t.to_string()),
+        s.rwnd.map_or_else(|| none.to_string(), |w| w.to_string()),
+        s.limited.name().to_string(),
+    ]
+}
+
+/// The table's columns: numbers right-aligned, words left.
+fn columns(f: [String; 12]) -> String {
+    const WIDTH: [usize; 12] = [7, 5, 10, 10, 9, 9, 5, 6, 21, 9, 9, 0];
+    let mut line = String::new();
+    for (i, (v, w)) in f.iter().zip(WIDTH).enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        if matches!(i, 1 | 8 | 11) {
+            line.push_str(&format!("{v:<w$}"));
+        } else {
+            line.push_str(&format!("{v:>w$}"));
+        }
+    }
+    line.trim_end().to_string()
 }
 
 fn row_json(n: u32, r: &Row) -> Value {

@@ -332,11 +332,7 @@ pub fn run(
     })?;
     if !found {
         st.check()?;
-        return Err(netcli::Exit::negative(format!(
-            "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
-            an.conns.len()
-        ))
-        .into());
+        return Err(crate::report::no_connection(file, n, an.conns.len()));
     }
     for d in 0..2 {
         let head = &mut heads[d];

@@ -109,11 +109,7 @@ pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::R
     })?;
     if pts.is_empty() {
         st.check()?;
-        return Err(netcli::Exit::negative(format!(
-            "no connection {n} in {file} (it has {}; see `tcpstat conns`)",
-            an.conns.len()
-        ))
-        .into());
+        return Err(crate::report::no_connection(file, n, an.conns.len()));
     }
     let c = &an.conns[n as usize];
     let d = match a.dir {

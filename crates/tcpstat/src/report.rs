@@ -10,6 +10,14 @@ use crate::Format;
 use crate::analysis::{Analyzer, Conn, Flow, Limit, LimitedBy, PacketInfo, Place, TcpSample, af};
 use crate::input::{self, InputStats};
 
+/// The error for a connection number the capture does not have.
+pub fn no_connection(file: &str, n: u32, have: usize) -> anyhow::Error {
+    netcli::Exit::negative(format!(
+        "no connection {n} in {file} (it has {have}; see `tcpstat conns`)"
+    ))
+    .into()
+}
+
 /// Seconds with microseconds.
 pub fn secs(ns: i64) -> f64 {
     ns as f64 / 1e9
