@@ -34,6 +34,8 @@ struct Evidence {
     rtt_est: i64,
     /// The ACK the sender had seen last (by the segment's TSecr).
     trigger: Option<TsSeen>,
+    /// The sender's smoothed RTT as tcpstat follows it (ns).
+    srtt: Option<i64>,
     /// Time from that ACK here to the resend, less the sender's side of the round trip: how
     /// long the sender waited after the ACK reached it.
     waited: Option<i64>,
@@ -47,6 +49,7 @@ pub(super) fn classify(seg: &mut Segment, fwd: &mut Flow, rev: &Flow) {
         since_ack: elapsed(seg.now, rev.lastacktime),
         rtt_est: rtt_estimate(fwd, seg.irtt),
         trigger,
+        srtt: fwd.srtt.current_ns(),
         waited: trigger.map(|t| waited(seg, fwd, t)),
     };
     seg.info.orig_frame = ev.orig.map(|u| u.frame);
@@ -153,7 +156,10 @@ fn kind(seg: &Segment, rev: &Flow, ev: &Evidence, in_rto_recovery: bool) -> Retr
         // reordering window, RFC 8985), part of fast recovery.
         let advanced = rev.last_advance_at.unwrap_or(t.at);
         let since_advance = waited.saturating_add(t.at.saturating_sub(advanced).max(0));
-        return if rev.dupacknum >= 1 && since_advance < ev.rtt_est {
+        // The sender's smoothed RTT (an RTO always exceeds it); the handshake's RTT can be
+        // far longer (a first packet's neighbour discovery).
+        let srtt = ev.srtt.unwrap_or(ev.rtt_est);
+        return if rev.dupacknum >= 1 && since_advance < srtt {
             RetransKind::Fast
         } else {
             RetransKind::Timeout

@@ -101,6 +101,11 @@ impl Srtt {
         self.since = now;
     }
 
+    /// Its value now (ns).
+    pub(super) fn current_ns(&self) -> Option<i64> {
+        self.ewma.map(|v| (v * 1e6) as i64)
+    }
+
     /// Its median over time (ms), up to `end`.
     pub fn median(&self, end: i64) -> Option<f64> {
         let mut v = self.held.clone();
