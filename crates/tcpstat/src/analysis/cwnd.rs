@@ -13,9 +13,9 @@
 //! The flight is the sender's, not the capture point's: the ACKs a sender had when it sent a
 //! segment are those its TSecr echoes (timestamps on), else those captured more than the
 //! sender's side of the round trip before it ([`super::vantage`]). Times are the sender's
-//! clock estimated from the capture: a segment left the sender half the sender-side round
-//! trip before it was captured, an ACK reached it half of it after (the path taken as
-//! symmetric; next to the sender both shifts are nil).
+//! clock estimated from the capture: an ACK reached the sender half the sender-side round
+//! trip after it was captured (the path taken as symmetric); a segment left it half of that
+//! before it was captured — or, far from the sender, when its TSval says ([`TsClock`]).
 //!
 //! "Limited by" splits the sender's time from its first data segment to the ACK of its last:
 //! `rwnd` (the next segment does not fit the receiver's window), `cwnd` (the window is full —
@@ -29,7 +29,7 @@ use netproto::frame::{TcpOption, TcpOptions};
 
 use super::segment::Segment;
 use super::tsclock::TsClock;
-use super::{Flow, gt, le, lt};
+use super::{Flow, RetransKind, gt, le, lt};
 
 /// ACKs waiting to be known at the sender (beyond this the oldest is applied at once: a
 /// sender that has not sent for thousands of ACKs has long had them).
@@ -40,7 +40,7 @@ const MAX_RANGES: usize = 1024;
 const RTO_MIN_NS: i64 = 200_000_000;
 const INITIAL_WINDOW: u32 = 10;
 /// Beyond this sender's side of the round trip (4 ms) a segment's send time comes from its
-/// TSval (1 ms ticks) rather than from the capture time: queues on the way make the latter
+/// TSval ([`TsClock`]) rather than from the capture time: queues on the way make the latter
 /// late by as much as they hold.
 const FAR_FROM_SENDER_NS: i64 = 4_000_000;
 /// Room in the window filled this soon (ns) was the sender's reaction to the ACK that made it,
@@ -177,8 +177,8 @@ pub(super) struct Send {
     pub(super) len: u32,
     pub(super) tsecr: Option<u32>,
     /// The engine's classification when it is a retransmission.
-    pub(super) kind: Option<&'static str>,
-    /// `at` comes from the sender's TSval clock (1 ms ticks).
+    pub(super) kind: Option<RetransKind>,
+    /// `at` comes from the sender's TSval clock.
     pub(super) clocked: bool,
 }
 
@@ -209,8 +209,6 @@ pub struct CwndTracker {
     /// cwnd`, `graph --kind cwnd`).
     pub(super) log: Option<Vec<(u64, &'static str, CwndSample)>>,
     pub(super) events: Option<Vec<LossEvent>>,
-    /// An ACK was applied since the last send (the next send starts a new burst).
-    new_burst: bool,
     /// The latest sender time seen (events are applied in time order).
     now: i64,
     /// When the flight last went to zero (an idle period's start).
@@ -303,7 +301,6 @@ impl CwndTracker {
         }
         let flight = self.flight();
         self.update_window(flight);
-        self.new_burst = false;
         self.state = self.limit(flight);
         if self.log.is_some() {
             let sample = self.sample(flight);
@@ -420,7 +417,6 @@ impl CwndTracker {
         self.advance(a.at);
         self.rwnd = Some(a.win);
         self.last_tsval = a.tsval;
-        self.new_burst = true;
         let before = self
             .nxt
             .wrapping_sub(self.una)
@@ -517,8 +513,8 @@ impl CwndTracker {
         }
     }
 
-    /// A retransmission: a fast one or a probe outside a recovery starts one, a timeout
-    /// marks everything outstanding lost; the resent range is in flight again.
+    /// A retransmission: a fast one outside a recovery (or beyond its recovery point) starts
+    /// one, a timeout marks everything outstanding lost; the resent range is in flight again.
     fn resend(&mut self, s: &Send) {
         let end = s.seq.wrapping_add(s.len);
         // Old data the engine does not call a retransmission (a window probe): no loss.
@@ -527,13 +523,15 @@ impl CwndTracker {
         };
         let in_recovery = matches!(self.phase, Phase::FastRecovery | Phase::RtoRecovery);
         match kind {
-            "timeout" if self.phase != Phase::RtoRecovery || !lt(s.seq, self.recovery_end) => {
+            RetransKind::Timeout
+                if self.phase != Phase::RtoRecovery || !lt(s.seq, self.recovery_end) =>
+            {
                 self.start_recovery(s, Phase::RtoRecovery, kind);
                 self.rto_mark = Some(self.nxt);
                 self.resent.clear();
             }
             // Beyond the recovery point a loss belongs to a later window: new congestion.
-            "fast" if !in_recovery || !lt(s.seq, self.recovery_end) => {
+            RetransKind::Fast if !in_recovery || !lt(s.seq, self.recovery_end) => {
                 self.start_recovery(s, Phase::FastRecovery, kind)
             }
             _ => {}
@@ -543,7 +541,7 @@ impl CwndTracker {
         }
     }
 
-    fn start_recovery(&mut self, s: &Send, phase: Phase, kind: &'static str) {
+    fn start_recovery(&mut self, s: &Send, phase: Phase, kind: RetransKind) {
         let before = self.cwnd;
         // Linux keeps the threshold when a timeout strikes in a recovery already under way.
         let keep = phase == Phase::RtoRecovery && self.phase == Phase::FastRecovery;
@@ -560,7 +558,7 @@ impl CwndTracker {
         self.event = Some(LossEvent {
             frame: s.frame,
             sender_ts: self.now,
-            kind,
+            kind: kind.as_str(),
             cwnd_before: before,
             ssthresh,
         });
@@ -724,7 +722,7 @@ pub(super) fn observe(seg: &mut Segment, options: &TcpOptions, fwd: &mut Flow, r
         seq: seg.seq,
         len,
         tsecr: seg.ts.map(|t| t.1).filter(|&e| e != 0),
-        kind: seg.info.retrans.map(|k| k.as_str()),
+        kind: seg.info.retrans,
         clocked,
     };
     let mss = fwd.max_seg.max(seg.len);
@@ -833,7 +831,7 @@ mod tests {
             t.on_ack(0, 0, None, 0, 100_000, &[]);
             Sender { t, frame: 0 }
         }
-        fn send(&mut self, ms: i64, seg: u32, kind: Option<&'static str>) -> CwndSample {
+        fn send(&mut self, ms: i64, seg: u32, kind: Option<RetransKind>) -> CwndSample {
             self.frame += 1;
             let s = Send {
                 frame: self.frame,
@@ -892,7 +890,7 @@ mod tests {
         }
         // Segment 0 lost; 1..5 arrive (SACK).
         s.ack(100, 0, &[(1, 5)], 100_000);
-        let c = s.send(100, 0, Some("fast"));
+        let c = s.send(100, 0, Some(RetransKind::Fast));
         assert_eq!(c.phase, Phase::FastRecovery);
         assert_eq!(c.ssthresh, Some(10 * MSS));
         let e = s.t.event.take().expect("a loss event");
@@ -914,7 +912,7 @@ mod tests {
         let c = s.send(300, 21, None);
         assert_eq!((c.phase, c.cwnd), (Phase::CongestionAvoidance, 10 * MSS));
         // Silence, then the head is resent by the timer: one segment, everything else lost.
-        let c = s.send(900, 20, Some("timeout"));
+        let c = s.send(900, 20, Some(RetransKind::Timeout));
         assert_eq!((c.phase, c.flight, c.cwnd), (Phase::RtoRecovery, MSS, MSS));
         assert_eq!(s.t.event.take().map(|e| e.ssthresh), Some(5 * MSS));
     }

@@ -30,23 +30,15 @@ impl Sim {
         win: u16,
     ) -> PacketInfo {
         self.frame += 1;
-        let (src, dst) = if from_client { (C, S) } else { (S, C) };
-        let s = TcpSample {
-            frame: self.frame,
-            ts_ns: ms * 1_000_000,
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            seq,
-            ack,
-            flags: TcpFlags(flags),
-            win,
-            // MSS 1000.
-            options: TcpOptions(&[2, 4, 0x03, 0xe8]),
-            payload_len: len,
-            payload: &[],
-            wire_len: 54 + len,
-            truncated: false,
-        };
+        // MSS 1000.
+        let mut s = sample(
+            self.frame,
+            ms,
+            from_client,
+            (flags, seq, ack),
+            &[2, 4, 0x03, 0xe8],
+        );
+        (s.win, s.payload_len, s.wire_len) = (win, len, 54 + len);
         self.an.handle(&s)
     }
 }
@@ -277,6 +269,33 @@ fn data_already_acknowledged_is_spurious_before_out_of_order() {
     assert_eq!(r.flags & af::OUT_OF_ORDER, 0);
 }
 
+/// A sample of no payload from the client or the server: frame, time (ms), flags, sequence
+/// and acknowledgement numbers, options.
+fn sample(
+    frame: u64,
+    ms: i64,
+    from_client: bool,
+    (flags, seq, ack): (u16, u32, u32),
+    options: &'static [u8],
+) -> TcpSample<'static> {
+    let (src, dst) = if from_client { (C, S) } else { (S, C) };
+    TcpSample {
+        frame,
+        ts_ns: ms * 1_000_000,
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        seq,
+        ack,
+        flags: TcpFlags(flags),
+        win: 8000,
+        options: TcpOptions(options),
+        payload_len: 0,
+        payload: &[],
+        wire_len: 54 + options.len() as u32,
+        truncated: false,
+    }
+}
+
 /// A sample with timestamps, for the handshake tests.
 fn ts_pkt(
     frame: u64,
@@ -287,25 +306,16 @@ fn ts_pkt(
     ack: u32,
     ts: (u32, u32),
 ) -> TcpSample<'static> {
-    let (src, dst) = if from_client { (C, S) } else { (S, C) };
     let mut o = vec![1, 1, 8, 10];
     o.extend(ts.0.to_be_bytes());
     o.extend(ts.1.to_be_bytes());
-    TcpSample {
+    sample(
         frame,
-        ts_ns: ms * 1_000_000,
-        src: src.parse().unwrap(),
-        dst: dst.parse().unwrap(),
-        seq,
-        ack,
-        flags: TcpFlags(flags),
-        win: 8000,
-        options: TcpOptions(Box::leak(o.into_boxed_slice())),
-        payload_len: 0,
-        payload: &[],
-        wire_len: 66,
-        truncated: false,
-    }
+        ms,
+        from_client,
+        (flags, seq, ack),
+        Box::leak(o.into_boxed_slice()),
+    )
 }
 
 #[test]
