@@ -211,6 +211,14 @@ impl Spec {
                 "delay 10ms reorder 25%",
             ));
         }
+        // As tc: a distribution shapes the jitter, so without jitter it would be silently dropped.
+        if self.distribution != Distribution::Uniform && self.jitter.is_zero() {
+            return Err(invalid(
+                "distribution",
+                "shapes the delay's jitter: give a delay with jitter",
+                "delay 100ms 20ms distribution normal",
+            ));
+        }
         Ok(())
     }
 }
@@ -265,6 +273,9 @@ impl<'a> Parser<'a> {
 
     fn delay(&mut self, spec: &mut Spec) -> Result<(), SpecError> {
         spec.delay = time(self.value("delay", EX_DELAY)?, "delay", EX_DELAY)?;
+        // A later delay replaces an earlier one whole, as in tc.
+        spec.jitter = Duration::ZERO;
+        spec.delay_corr = 0.0;
         if let Some(w) = self.peek()
             && w.starts_with(|c: char| c.is_ascii_digit() || c == '.')
             && !w.ends_with('%')
@@ -272,7 +283,8 @@ impl<'a> Parser<'a> {
             self.at += 1;
             spec.jitter = time(w, "delay jitter", EX_DELAY)?;
             if let Some(c) = self.optional_percent("delay correlation", EX_DELAY)? {
-                spec.delay_corr = c;
+                // Correlating no jitter means nothing; keeping it would not print back.
+                spec.delay_corr = if spec.jitter.is_zero() { 0.0 } else { c };
             }
         }
         Ok(())
@@ -683,6 +695,14 @@ mod tests {
             (
                 "reorder 25%",
                 "reorder: needs a delay to reorder against (frames sent at once overtake delayed ones) (e.g. delay 10ms reorder 25%)",
+            ),
+            (
+                "distribution normal",
+                "distribution: shapes the delay's jitter: give a delay with jitter (e.g. delay 100ms 20ms distribution normal)",
+            ),
+            (
+                "delay 10ms 5ms distribution normal delay 10ms",
+                "distribution: shapes the delay's jitter: give a delay with jitter (e.g. delay 100ms 20ms distribution normal)",
             ),
             (
                 "jitter 5ms",
