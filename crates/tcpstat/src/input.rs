@@ -139,6 +139,14 @@ pub fn for_each_tcp(
     path: &str,
     mut f: impl FnMut(&TcpSample<'_>) -> anyhow::Result<Flow>,
 ) -> anyhow::Result<InputStats> {
+    for_each_tcp_with(path, |s, _| f(s))
+}
+
+/// [`for_each_tcp`], `f` seeing the input's counters so far too.
+pub fn for_each_tcp_with(
+    path: &str,
+    mut f: impl FnMut(&TcpSample<'_>, &InputStats) -> anyhow::Result<Flow>,
+) -> anyhow::Result<InputStats> {
     let mut st = InputStats::default();
     st.damage = for_each_record(path, |linktype, rec| {
         st.frames += 1;
@@ -172,7 +180,7 @@ pub fn for_each_tcp(
         if sample.truncated {
             st.truncated += 1;
         }
-        f(sample)
+        f(sample, &st)
     })?;
     Ok(st)
 }

@@ -5,8 +5,14 @@
 //! printed: traffic, the connections active in the interval and what went wrong in them. At
 //! the end — `--duration` passed, or SIGINT/SIGTERM — the last (partial) interval's summary is
 //! printed and tcpstat exits 0.
+//!
+//! Connections are freed as they end (see [`Eviction`]), so memory follows the connections
+//! open at once however long the capture runs; the summary counts those freed. With
+//! `--stream` each connection's row (as `tcpstat conns` prints it) comes out as it ends, the
+//! rest at the end.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
@@ -15,7 +21,7 @@ use netcap::{Live, LiveOptions, Record, live};
 use serde_json::json;
 
 use crate::Format;
-use crate::analysis::{Analyzer, af};
+use crate::analysis::{Analyzer, ConnRow, Eviction, af};
 use crate::input::{self, Decoded, to_sample};
 
 /// What one connection did during the interval.
@@ -26,6 +32,8 @@ struct Activity {
     retrans: u64,
     dupacks: u64,
     zero_windows: u64,
+    /// The connection ended and was freed: what the summary names it by.
+    ended: Option<(SocketAddr, SocketAddr, &'static str)>,
 }
 
 pub struct LiveArgs<'a> {
@@ -33,6 +41,9 @@ pub struct LiveArgs<'a> {
     pub filter: Option<String>,
     pub interval: Duration,
     pub duration: Option<Duration>,
+    /// Print each connection's row as it ends.
+    pub stream: bool,
+    pub evict: Eviction,
 }
 
 /// Shortest interval between summaries (shorter ones are raised to it).
@@ -63,20 +74,34 @@ pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Resul
         fmt,
         out,
         linktype: cap.linktype(),
-        an: Analyzer::new(),
+        an: Analyzer::evicting(a.evict),
         act: BTreeMap::new(),
+        stream: a.stream,
+        t0: None,
         pk: 0,
         by: 0,
         start,
         every,
         next: start + every,
     };
+    if a.stream {
+        crate::report::conns_header(fmt, s.out)?;
+    }
     live::run(&mut cap, &opts, &mut s).map_err(|e| match e {
         live::Error::Capture(e) => netcli::Exit::failure(e.to_string()).into(),
         live::Error::Handler(e) => e,
     })?;
-    // The last, partial interval.
-    s.print(Instant::now())
+    // The last, partial interval; then the rows of the connections still open.
+    s.print(Instant::now())?;
+    if s.stream {
+        s.an.finish();
+        let t0 = s.t0.unwrap_or(0);
+        for row in s.an.conns.iter().map(ConnRow::new) {
+            crate::report::conns_row(&row, t0, fmt, s.out)?;
+        }
+        s.out.flush()?;
+    }
+    Ok(())
 }
 
 /// The analysis and the current interval's counters.
@@ -86,6 +111,9 @@ struct Summary<'a, W> {
     linktype: u32,
     an: Analyzer,
     act: BTreeMap<u32, Activity>,
+    stream: bool,
+    /// Capture time of the first packet (rows give times from it).
+    t0: Option<i64>,
     /// TCP packets and wire bytes in the interval.
     pk: u64,
     by: u64,
@@ -102,6 +130,15 @@ impl<W: Write> live::Handler for Summary<'_, W> {
         let (ts, _) = input::ts_ns(rec.ts);
         if let Decoded::Tcp(s) = to_sample(self.linktype, rec.data, rec.len, frame, ts) {
             let p = self.an.handle(&s);
+            let t0 = *self.t0.get_or_insert(ts);
+            for row in self.an.take_evicted() {
+                if let Some(e) = self.act.get_mut(&row.id) {
+                    e.ended = Some((row.client, row.server, row.state().0));
+                }
+                if self.stream {
+                    crate::report::conns_row(&row, t0, self.fmt, self.out)?;
+                }
+            }
             let e = self.act.entry(p.conn).or_default();
             e.packets += 1;
             e.bytes += s.wire_len as u64;
@@ -141,9 +178,9 @@ impl<W: Write> Summary<'_, W> {
                 let conns: Vec<_> = act
                     .iter()
                     .map(|(id, e)| {
-                        let c = &an.conns[*id as usize];
-                        json!({"id": id, "client": c.client.to_string(), "server": c.server.to_string(),
-                            "state": c.state().0, "packets": e.packets, "bytes": e.bytes,
+                        let (client, server, state) = label(an, *id, e);
+                        json!({"id": id, "client": client.to_string(), "server": server.to_string(),
+                            "state": state, "ended": e.ended.is_some(), "packets": e.packets, "bytes": e.bytes,
                             "retransmissions": e.retrans, "dup_acks": e.dupacks, "zero_window": e.zero_windows})
                     })
                     .collect();
@@ -151,26 +188,28 @@ impl<W: Write> Summary<'_, W> {
                     out,
                     "{}",
                     json!({"type": "interval", "t": t, "packets": pk, "bytes": by,
-                        "connections_seen": an.conns.len(), "active": conns})
+                        "connections_seen": an.conns.len(), "connections_freed": an.evicted_total,
+                        "active": conns})
                 )?;
             }
             _ => {
                 writeln!(
                     out,
-                    "[{t:8.1}s] {pk} TCP packets ({:.0}/s), {:.3} Mbit/s, {} connections active, {} seen",
+                    "[{t:8.1}s] {pk} TCP packets ({:.0}/s), {:.3} Mbit/s, {} connections active, {} seen, {} ended and freed",
                     pk as f64 / secs,
                     by as f64 * 8.0 / secs / 1e6,
                     act.len(),
-                    an.conns.len()
+                    an.conns.len(),
+                    an.evicted_total
                 )?;
                 for (id, e) in act {
-                    let c = &an.conns[*id as usize];
+                    let (client, server, state) = label(an, *id, e);
                     writeln!(
                         out,
                         "  #{id:<4} {} -> {} {:<6} {} pkts {} B  retrans {} dupacks {} zero-win {}",
-                        c.client,
-                        c.server,
-                        c.state().0,
+                        client,
+                        server,
+                        state,
                         e.packets,
                         e.bytes,
                         e.retrans,
@@ -185,5 +224,20 @@ impl<W: Write> Summary<'_, W> {
         self.pk = 0;
         self.by = 0;
         Ok(())
+    }
+}
+
+/// A connection's ends and state: from the analysis while it is open, as it was when freed.
+fn label(an: &Analyzer, id: u32, e: &Activity) -> (SocketAddr, SocketAddr, &'static str) {
+    match (an.conns.get(id as usize), e.ended) {
+        (Some(c), _) => (c.client, c.server, c.state().0),
+        (None, Some(l)) => l,
+        // Freed before this interval and seen again: not possible (a packet after the end
+        // starts a new connection), but never a panic.
+        (None, None) => (
+            SocketAddr::from(([0, 0, 0, 0], 0)),
+            SocketAddr::from(([0, 0, 0, 0], 0)),
+            "?",
+        ),
     }
 }

@@ -86,6 +86,26 @@ struct Common {
     /// Live: BPF capture filter, as in tcpdump (e.g. 'tcp port 5000').
     #[arg(long, value_name = "EXPR", requires = "iface")]
     filter: Option<String>,
+    /// conns, live: print each connection's row when it ends (both FINs or a RST, then 5 s
+    /// quiet; or idle past --idle-timeout), Zeek conn.log style, so memory follows the
+    /// connections open at once; the rest at the end.
+    #[arg(long, global = true)]
+    stream: bool,
+    /// A connection silent this long (capture time) is over: its row is final, and a packet
+    /// after that starts a new connection (as in Zeek). Default 300 (Zeek's).
+    #[arg(long, value_name = "SECS", value_parser = netcli::value::secs, global = true)]
+    idle_timeout: Option<std::time::Duration>,
+}
+
+impl Common {
+    /// When connections are over (Zeek's defaults, the idle timeout as given).
+    fn eviction(&self) -> analysis::Eviction {
+        let mut e = analysis::Eviction::default();
+        if let Some(t) = self.idle_timeout {
+            e.idle_ns = i64::try_from(t.as_nanos()).unwrap_or(i64::MAX);
+        }
+        e
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,6 +231,8 @@ fn run() -> anyhow::Result<ExitCode> {
             filter: cli.common.filter.clone(),
             interval: cli.common.interval,
             duration: cli.common.duration,
+            stream: cli.common.stream,
+            evict: cli.common.eviction(),
         };
         live::run(&args, fmt, &mut out)?;
         return Ok(ExitCode::SUCCESS);
@@ -225,7 +247,14 @@ fn run() -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let conn = cli.common.conn;
     match cli.cmd.unwrap_or(Cmd::Conns) {
-        Cmd::Conns => report::conns(&file, conn, fmt, &mut out)?,
+        Cmd::Conns => {
+            let o = report::ConnsOpts {
+                only: conn,
+                stream: cli.common.stream,
+                evict: cli.common.eviction(),
+            };
+            report::conns(&file, &o, fmt, &mut out)?
+        }
         Cmd::Packets => report::packets(&file, conn, fmt, &mut out)?,
         Cmd::Tcb(a) => tcb::run(&file, &a, fmt, &mut out)?,
         Cmd::Follow(a) => {

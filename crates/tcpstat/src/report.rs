@@ -1,13 +1,16 @@
 //! `conns` and `packets`: the connection table and the per-packet analysis lines, as human
 //! tables, NDJSON or CSV.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
 
 use crate::Format;
-use crate::analysis::{Analyzer, Conn, Flow, Limit, LimitedBy, PacketInfo, Place, TcpSample, af};
+use crate::analysis::{
+    Analyzer, ConnRow, Eviction, FlowRow, Limit, LimitedBy, PacketInfo, Place, RowStore, TcpSample,
+    af,
+};
 use crate::input::{self, InputStats};
 
 /// The error for a connection number the capture does not have.
@@ -32,7 +35,7 @@ fn ms(ns: i64) -> f64 {
 /// `timing_here`: the capture was taken next to this side (or where is unknown), so the time
 /// from data to a single-segment ACK is this side's ACK delay; elsewhere it includes the path
 /// between the capture point and this side, and is not shown as a delay.
-pub fn delayed_ack_verdict(f: &Flow, timing_here: bool) -> (String, &'static str) {
+pub fn delayed_ack_verdict(f: &FlowRow, timing_here: bool) -> (String, &'static str) {
     if f.acks_new < 3 {
         return (
             format!("too few ACKs to tell ({} ACKs of new data)", f.acks_new),
@@ -64,14 +67,14 @@ pub fn delayed_ack_verdict(f: &Flow, timing_here: bool) -> (String, &'static str
     }
 }
 
-fn goodput_bps(c: &Conn, f: &Flow) -> f64 {
+fn goodput_bps(c: &ConnRow, f: &FlowRow) -> f64 {
     match f.last_data_ts {
         Some(t) if t > c.first_ts => f.unique_bytes as f64 * 8.0 / secs(t - c.first_ts),
         _ => 0.0,
     }
 }
 
-fn rtt_json(f: &Flow) -> Value {
+fn rtt_json(f: &FlowRow) -> Value {
     if f.rtt.n == 0 {
         return json!({"min": null, "avg": null, "max": null, "samples": 0});
     }
@@ -79,7 +82,7 @@ fn rtt_json(f: &Flow) -> Value {
 }
 
 /// The `connection` record.
-pub fn conn_json(c: &Conn, t0: i64) -> Value {
+pub fn conn_json(c: &ConnRow, t0: i64) -> Value {
     let (code, words) = c.state();
     let [a, b] = &c.flows;
     // RTT of the connection: the samples of both directions together.
@@ -99,7 +102,7 @@ pub fn conn_json(c: &Conn, t0: i64) -> Value {
     } else {
         json!({"min": all.min, "avg": all.avg(), "max": all.max})
     };
-    let v = c.vantage();
+    let v = c.vantage.vantage();
     let here = |side: Place| matches!(v.place, Place::Unknown) || v.place == side;
     let (va, ka) = delayed_ack_verdict(a, here(Place::NearClient));
     let (vb, kb) = delayed_ack_verdict(b, here(Place::NearServer));
@@ -153,10 +156,7 @@ pub fn conn_json(c: &Conn, t0: i64) -> Value {
         ("probe_retransmissions", json!(a.probes + b.probes)),
         (
             "limited_by",
-            c.flows[v.data_dir]
-                .cwnd
-                .limited_by()
-                .map_or(Value::Null, |l| limited_json(&l)),
+            c.limited.map_or(Value::Null, |l| limited_json(&l)),
         ),
     ];
     for (k, val) in vantage {
@@ -190,7 +190,7 @@ pub fn limited_text(l: &LimitedBy) -> String {
     )
 }
 
-fn opt_text(f: &Flow) -> String {
+fn opt_text(f: &FlowRow) -> String {
     match &f.syn_opts {
         None => "(no SYN seen)".into(),
         Some(o) => {
@@ -230,8 +230,8 @@ pub fn analyze_with(
     Ok((an, st))
 }
 
-fn summary_json(an: &Analyzer, st: &InputStats) -> Value {
-    json!({
+fn summary_json(an: &Analyzer, st: &InputStats, stream: bool) -> Value {
+    let mut j = json!({
         "type": "summary",
         "frames": st.frames,
         "tcp_packets": st.tcp,
@@ -242,214 +242,279 @@ fn summary_json(an: &Analyzer, st: &InputStats) -> Value {
         "connections": an.conns.len(),
         "duration": st.first_ts.map(|t| secs(st.last_ts - t)),
         "damaged": st.damage,
-    })
+    });
+    if stream {
+        // Streamed rows: how many were printed before the end (their state freed).
+        j["evicted"] = json!(an.evicted_total);
+    }
+    j
 }
 
-pub fn conns(
-    file: &str,
-    only: Option<u32>,
-    fmt: Format,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let (an, st) = analyze_file(file, |_, _, _| Ok(input::Flow::Continue))?;
+/// What `conns` reports and how.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConnsOpts {
+    /// Only this connection.
+    pub only: Option<u32>,
+    /// Print each row when its connection ends (freed), not all in order at the end.
+    pub stream: bool,
+    /// When connections are over (their state freed, their row kept).
+    pub evict: Eviction,
+}
+
+const CSV_HEADER: &str = "id,client,server,rel_start,duration,packets_c2s,packets_s2c,bytes_c2s,bytes_s2c,payload_c2s,payload_s2c,state,state_text,isn_client,isn_server,options_client,options_server,retransmissions,fast,timeout,spurious,dup_acks,out_of_order,zero_window,rtt_min_ms,rtt_avg_ms,rtt_max_ms,handshake_rtt_ms,delayed_ack_client,delayed_ack_server,goodput_c2s_bps,goodput_s2c_bps";
+
+/// The connection table. Connections are freed as they end (see [`Eviction`]): by default
+/// their rows are kept compact and printed in connection order at the end; with `stream`
+/// each is printed as its connection is freed (the rest at the end, in order).
+pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut an = Analyzer::evicting(Eviction {
+        keep: o.only,
+        ..o.evict
+    });
+    let mut store = RowStore::default();
+    let wanted = |r: &ConnRow| o.only.is_none_or(|n| n == r.id);
+    if o.stream {
+        conns_header(fmt, out)?;
+    }
+    let st = input::for_each_tcp_with(file, |s, st| {
+        an.handle(s);
+        for row in an.take_evicted().iter().filter(|r| wanted(r)) {
+            if o.stream {
+                conns_row(row, st.first_ts.unwrap_or(0), fmt, out)?;
+            } else {
+                store.insert(row);
+            }
+        }
+        Ok(input::Flow::Continue)
+    })?;
+    an.finish();
     let t0 = st.first_ts.unwrap_or(0);
-    let sel = an.conns.iter().filter(|c| only.is_none_or(|n| n == c.id));
-    match fmt {
-        Format::Json => {
-            for c in sel {
-                writeln!(out, "{}", conn_json(c, t0))?;
-            }
-            writeln!(out, "{}", summary_json(&an, &st))?;
+    let open = an.conns.iter().map(ConnRow::new).filter(|r| wanted(r));
+    if o.stream {
+        for row in open {
+            conns_row(&row, t0, fmt, out)?;
         }
-        Format::Csv => {
-            writeln!(
-                out,
-                "id,client,server,rel_start,duration,packets_c2s,packets_s2c,bytes_c2s,bytes_s2c,payload_c2s,payload_s2c,state,state_text,isn_client,isn_server,options_client,options_server,retransmissions,fast,timeout,spurious,dup_acks,out_of_order,zero_window,rtt_min_ms,rtt_avg_ms,rtt_max_ms,handshake_rtt_ms,delayed_ack_client,delayed_ack_server,goodput_c2s_bps,goodput_s2c_bps"
-            )?;
-            for c in sel {
-                let j = conn_json(c, t0);
-                let [a, b] = &c.flows;
-                let f = |v: &Value| match v {
-                    Value::Null => String::new(),
-                    Value::Number(n) => n
-                        .as_f64()
-                        .filter(|_| n.is_f64())
-                        .map(|x| format!("{x:.3}"))
-                        .unwrap_or_else(|| n.to_string()),
-                    Value::String(s) => csv_field(s),
-                    other => csv_field(&other.to_string()),
-                };
-                writeln!(
-                    out,
-                    "{},{},{},{:.6},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.0},{:.0}",
-                    c.id,
-                    c.client,
-                    c.server,
-                    secs(c.first_ts - t0),
-                    secs(c.last_ts - c.first_ts),
-                    a.packets,
-                    b.packets,
-                    a.bytes,
-                    b.bytes,
-                    a.payload_bytes,
-                    b.payload_bytes,
-                    f(&j["state"]),
-                    f(&j["state_text"]),
-                    a.isn.map(|v| v.to_string()).unwrap_or_default(),
-                    b.isn.map(|v| v.to_string()).unwrap_or_default(),
-                    csv_field(&opt_text(a)),
-                    csv_field(&opt_text(b)),
-                    a.retrans + b.retrans,
-                    a.fast + b.fast,
-                    a.timeout + b.timeout,
-                    a.spurious + b.spurious,
-                    a.dupacks + b.dupacks,
-                    a.ooo + b.ooo,
-                    a.zero_windows + b.zero_windows,
-                    f(&j["rtt_ms"]["min"]),
-                    f(&j["rtt_ms"]["avg"]),
-                    f(&j["rtt_ms"]["max"]),
-                    f(&j["handshake_rtt_ms"]),
-                    f(&j["delayed_ack"]["client"]),
-                    f(&j["delayed_ack"]["server"]),
-                    goodput_bps(c, a),
-                    goodput_bps(c, b),
-                )?;
-            }
+    } else {
+        for row in open {
+            store.insert(&row);
         }
-        Format::Human => {
-            writeln!(
-                out,
-                "{:>3} {:<26} {:<26} {:>9} {:>9} {:>11} {:>15} {:>15} {:<6} state",
-                "id",
-                "client",
-                "server",
-                "start",
-                "duration",
-                "pkts c>s/s>c",
-                "bytes c>s/s>c",
-                "payload c>s/s>c",
-                "code"
-            )?;
-            let sel: Vec<&Conn> = sel.collect();
-            for c in &sel {
-                let [a, b] = &c.flows;
-                let (code, words) = c.state();
-                writeln!(
-                    out,
-                    "{:>3} {:<26} {:<26} {:>9.3} {:>9.3} {:>11} {:>15} {:>15} {:<6} {}",
-                    c.id,
-                    c.client.to_string(),
-                    c.server.to_string(),
-                    secs(c.first_ts - t0),
-                    secs(c.last_ts - c.first_ts),
-                    format!("{}/{}", a.packets, b.packets),
-                    format!("{}/{}", a.bytes, b.bytes),
-                    format!("{}/{}", a.payload_bytes, b.payload_bytes),
-                    code,
-                    words
-                )?;
+        conns_header(fmt, out)?;
+        for row in store.iter() {
+            conns_row(&row, t0, fmt, out)?;
+        }
+        if fmt == Format::Human {
+            for row in store.iter() {
+                human_detail(&row, t0, out)?;
             }
-            for c in &sel {
-                let j = conn_json(c, t0);
-                let [a, b] = &c.flows;
-                writeln!(out)?;
-                writeln!(out, "connection {}: {} -> {}", c.id, c.client, c.server)?;
-                let isn = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
-                writeln!(
-                    out,
-                    "  ISN        client {}  server {}",
-                    isn(a.isn),
-                    isn(b.isn)
-                )?;
-                writeln!(out, "  options    client {}", opt_text(a))?;
-                writeln!(out, "             server {}", opt_text(b))?;
-                writeln!(
-                    out,
-                    "  retrans    {} (fast {}, timeout {}, probe {}, spurious {}); client {} server {}",
-                    a.retrans + b.retrans,
-                    a.fast + b.fast,
-                    a.timeout + b.timeout,
-                    a.probes + b.probes,
-                    a.spurious + b.spurious,
-                    a.retrans,
-                    b.retrans
-                )?;
-                writeln!(
-                    out,
-                    "  dup ACKs   {}  out-of-order {}  not captured {}  zero-window {}",
-                    a.dupacks + b.dupacks,
-                    a.ooo + b.ooo,
-                    a.lost + b.lost,
-                    a.zero_windows + b.zero_windows
-                )?;
-                let r = &j["rtt_ms"];
-                let fx = |v: &Value| {
-                    v.as_f64()
-                        .map(|x| format!("{x:.3}"))
-                        .unwrap_or_else(|| "-".into())
-                };
-                writeln!(
-                    out,
-                    "  RTT ms     min {} avg {} max {} (Karn, {} samples); handshake {}",
-                    fx(&r["min"]),
-                    fx(&r["avg"]),
-                    fx(&r["max"]),
-                    a.rtt.n + b.rtt.n,
-                    fx(&j["handshake_rtt_ms"])
-                )?;
-                writeln!(
-                    out,
-                    "  vantage    {}",
-                    j["vantage_evidence"].as_str().unwrap_or("")
-                )?;
-                if let Some(p) = j["path_rtt_ms"].as_f64() {
-                    writeln!(
-                        out,
-                        "  path RTT   {p:.3} ms = data→ACK {} + ACK→next data {} ms at the capture point ({} data, medians)",
-                        fx(&j["data_to_ack_ms"]),
-                        fx(&j["ack_to_data_ms"]),
-                        j["data_dir"].as_str().unwrap_or("")
-                    )?;
-                }
-                if let Some(l) = c.flows[usize::from(j["data_dir"] == "s>c")]
-                    .cwnd
-                    .limited_by()
-                {
-                    writeln!(out, "  limited by {}", limited_text(&l))?;
-                }
-                writeln!(
-                    out,
-                    "  delayed ACK client {}",
-                    j["delayed_ack"]["client_text"].as_str().unwrap_or("")
-                )?;
-                writeln!(
-                    out,
-                    "             server {}",
-                    j["delayed_ack"]["server_text"].as_str().unwrap_or("")
-                )?;
-                writeln!(
-                    out,
-                    "  goodput    c>s {:.0} bit/s  s>c {:.0} bit/s",
-                    goodput_bps(c, a),
-                    goodput_bps(c, b)
-                )?;
-            }
-            writeln!(
-                out,
-                "\n{} connections, {} TCP packets in {} frames ({} not TCP)",
-                an.conns.len(),
-                st.tcp,
-                st.frames,
-                st.non_tcp + st.undecodable
-            )?;
         }
     }
+    conns_footer(&an, &st, o.stream, fmt, out)?;
     out.flush()?;
     st.check()
 }
 
-/// tcpdump-style flag letters (netproto's one copy of the notation, shared with sniff).
+pub fn conns_header(fmt: Format, out: &mut impl Write) -> io::Result<()> {
+    match fmt {
+        Format::Json => Ok(()),
+        Format::Csv => writeln!(out, "{CSV_HEADER}"),
+        Format::Human => writeln!(
+            out,
+            "{:>3} {:<26} {:<26} {:>9} {:>9} {:>11} {:>15} {:>15} {:<6} state",
+            "id",
+            "client",
+            "server",
+            "start",
+            "duration",
+            "pkts c>s/s>c",
+            "bytes c>s/s>c",
+            "payload c>s/s>c",
+            "code"
+        ),
+    }
+}
+
+/// One connection's line (the JSON record, the CSV row, the table's line).
+pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut impl Write) -> io::Result<()> {
+    match fmt {
+        Format::Json => writeln!(out, "{}", conn_json(c, t0)),
+        Format::Csv => csv_row(c, t0, out),
+        Format::Human => {
+            let [a, b] = &c.flows;
+            let (code, words) = c.state();
+            writeln!(
+                out,
+                "{:>3} {:<26} {:<26} {:>9.3} {:>9.3} {:>11} {:>15} {:>15} {:<6} {}",
+                c.id,
+                c.client.to_string(),
+                c.server.to_string(),
+                secs(c.first_ts - t0),
+                secs(c.last_ts - c.first_ts),
+                format!("{}/{}", a.packets, b.packets),
+                format!("{}/{}", a.bytes, b.bytes),
+                format!("{}/{}", a.payload_bytes, b.payload_bytes),
+                code,
+                words
+            )
+        }
+    }
+}
+
+fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+    let j = conn_json(c, t0);
+    let [a, b] = &c.flows;
+    let f = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|_| n.is_f64())
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| n.to_string()),
+        Value::String(s) => csv_field(s),
+        other => csv_field(&other.to_string()),
+    };
+    writeln!(
+        out,
+        "{},{},{},{:.6},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.0},{:.0}",
+        c.id,
+        c.client,
+        c.server,
+        secs(c.first_ts - t0),
+        secs(c.last_ts - c.first_ts),
+        a.packets,
+        b.packets,
+        a.bytes,
+        b.bytes,
+        a.payload_bytes,
+        b.payload_bytes,
+        f(&j["state"]),
+        f(&j["state_text"]),
+        a.isn.map(|v| v.to_string()).unwrap_or_default(),
+        b.isn.map(|v| v.to_string()).unwrap_or_default(),
+        csv_field(&opt_text(a)),
+        csv_field(&opt_text(b)),
+        a.retrans + b.retrans,
+        a.fast + b.fast,
+        a.timeout + b.timeout,
+        a.spurious + b.spurious,
+        a.dupacks + b.dupacks,
+        a.ooo + b.ooo,
+        a.zero_windows + b.zero_windows,
+        f(&j["rtt_ms"]["min"]),
+        f(&j["rtt_ms"]["avg"]),
+        f(&j["rtt_ms"]["max"]),
+        f(&j["handshake_rtt_ms"]),
+        f(&j["delayed_ack"]["client"]),
+        f(&j["delayed_ack"]["server"]),
+        goodput_bps(c, a),
+        goodput_bps(c, b),
+    )
+}
+
+/// The human table's block for one connection, after the table.
+fn human_detail(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+    let j = conn_json(c, t0);
+    let [a, b] = &c.flows;
+    writeln!(out)?;
+    writeln!(out, "connection {}: {} -> {}", c.id, c.client, c.server)?;
+    let isn = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    writeln!(
+        out,
+        "  ISN        client {}  server {}",
+        isn(a.isn),
+        isn(b.isn)
+    )?;
+    writeln!(out, "  options    client {}", opt_text(a))?;
+    writeln!(out, "             server {}", opt_text(b))?;
+    writeln!(
+        out,
+        "  retrans    {} (fast {}, timeout {}, probe {}, spurious {}); client {} server {}",
+        a.retrans + b.retrans,
+        a.fast + b.fast,
+        a.timeout + b.timeout,
+        a.probes + b.probes,
+        a.spurious + b.spurious,
+        a.retrans,
+        b.retrans
+    )?;
+    writeln!(
+        out,
+        "  dup ACKs   {}  out-of-order {}  not captured {}  zero-window {}",
+        a.dupacks + b.dupacks,
+        a.ooo + b.ooo,
+        a.lost + b.lost,
+        a.zero_windows + b.zero_windows
+    )?;
+    let r = &j["rtt_ms"];
+    let fx = |v: &Value| {
+        v.as_f64()
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| "-".into())
+    };
+    writeln!(
+        out,
+        "  RTT ms     min {} avg {} max {} (Karn, {} samples); handshake {}",
+        fx(&r["min"]),
+        fx(&r["avg"]),
+        fx(&r["max"]),
+        a.rtt.n + b.rtt.n,
+        fx(&j["handshake_rtt_ms"])
+    )?;
+    writeln!(
+        out,
+        "  vantage    {}",
+        j["vantage_evidence"].as_str().unwrap_or("")
+    )?;
+    if let Some(p) = j["path_rtt_ms"].as_f64() {
+        writeln!(
+            out,
+            "  path RTT   {p:.3} ms = data→ACK {} + ACK→next data {} ms at the capture point ({} data, medians)",
+            fx(&j["data_to_ack_ms"]),
+            fx(&j["ack_to_data_ms"]),
+            j["data_dir"].as_str().unwrap_or("")
+        )?;
+    }
+    if let Some(l) = c.limited {
+        writeln!(out, "  limited by {}", limited_text(&l))?;
+    }
+    writeln!(
+        out,
+        "  delayed ACK client {}",
+        j["delayed_ack"]["client_text"].as_str().unwrap_or("")
+    )?;
+    writeln!(
+        out,
+        "             server {}",
+        j["delayed_ack"]["server_text"].as_str().unwrap_or("")
+    )?;
+    writeln!(
+        out,
+        "  goodput    c>s {:.0} bit/s  s>c {:.0} bit/s",
+        goodput_bps(c, a),
+        goodput_bps(c, b)
+    )
+}
+
+fn conns_footer(
+    an: &Analyzer,
+    st: &InputStats,
+    stream: bool,
+    fmt: Format,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    match fmt {
+        Format::Json => writeln!(out, "{}", summary_json(an, st, stream)),
+        Format::Csv => Ok(()),
+        Format::Human => writeln!(
+            out,
+            "\n{} connections, {} TCP packets in {} frames ({} not TCP)",
+            an.conns.len(),
+            st.tcp,
+            st.frames,
+            st.non_tcp + st.undecodable
+        ),
+    }
+}
+
 pub fn tcp_flags(f: TcpFlags) -> String {
     f.letters(&mut [0; 10]).to_owned()
 }
@@ -602,7 +667,7 @@ pub fn packets(
         Ok(input::Flow::Continue)
     })?;
     if fmt == Format::Json {
-        writeln!(out, "{}", summary_json(&an, &st))?;
+        writeln!(out, "{}", summary_json(&an, &st, false))?;
     }
     out.flush()?;
     st.check()

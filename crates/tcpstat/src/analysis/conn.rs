@@ -34,6 +34,8 @@ pub struct Conn {
     pub first_rst: Option<Dir>,
     /// Longest silence between two packets of this connection (ns, frame after it).
     pub max_idle: (i64, u64),
+    /// Queued for eviction once quiet (an evicting engine only).
+    pub(super) closing: bool,
 }
 
 impl Conn {
@@ -56,50 +58,107 @@ impl Conn {
             first_fin: None,
             first_rst: None,
             max_idle: (0, 0),
+            closing: false,
         }
     }
 
     /// Zeek's `conn_state` code and our plain words.
     pub fn state(&self) -> (&'static str, String) {
-        let c = &self.flows[0];
-        let s = &self.flows[1];
-        let syn = c.saw_pure_syn;
-        let synack = s.saw_synack;
+        self.state_facts().state()
+    }
+
+    /// What the state is decided from.
+    pub fn state_facts(&self) -> StateFacts {
+        let [c, s] = &self.flows;
+        let bits = [
+            c.saw_pure_syn,
+            s.saw_synack,
+            c.rst_frame.is_some(),
+            s.rst_frame.is_some(),
+            c.fin_frame.is_some(),
+            s.fin_frame.is_some(),
+            s.packets > 0,
+        ];
+        let dir = |d: Option<Dir>| d.map_or(0, |d| d as u16 + 1);
+        let mut v = bits
+            .iter()
+            .enumerate()
+            .fold(0u16, |v, (i, &b)| v | (u16::from(b) << i));
+        v |= dir(self.first_fin) << 7 | dir(self.first_rst) << 9;
+        StateFacts(v)
+    }
+
+    /// A connection attempt: SYNs from the client, nothing from the server.
+    pub fn is_attempt(&self) -> bool {
+        self.flows[0].saw_pure_syn && self.flows[1].packets == 0
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.first_rst.is_some()
+            || (self.flows[0].fin_frame.is_some() && self.flows[1].fin_frame.is_some())
+    }
+}
+
+/// The handful of facts a connection's state is decided from, packed (a finished
+/// connection's row keeps only these): bit 0 the client's SYN, 1 the server's SYN/ACK,
+/// 2–3 a RST from client/server, 4–5 a FIN from client/server, 6 the server sent anything;
+/// bits 7–8 and 9–10 who sent the first FIN and the first RST (0 none, 1 client, 2 server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StateFacts(u16);
+
+impl StateFacts {
+    fn bit(self, i: u32) -> bool {
+        self.0 >> i & 1 == 1
+    }
+
+    fn dir(self, at: u32) -> Option<Dir> {
+        match self.0 >> at & 3 {
+            0 => None,
+            d => Some(usize::from(d as u8) - 1),
+        }
+    }
+
+    /// Zeek's `conn_state` code and our plain words.
+    pub fn state(&self) -> (&'static str, String) {
+        let syn = self.bit(0);
+        let synack = self.bit(1);
+        let (c_rst, s_rst, c_fin, s_fin) = (self.bit(2), self.bit(3), self.bit(4), self.bit(5));
+        let (first_fin, first_rst) = (self.dir(7), self.dir(9));
         let who = |d: Dir| if d == 0 { "client" } else { "server" };
         if !syn && !synack {
             return ("OTH", "midstream: no SYN seen".into());
         }
         if syn && !synack {
-            if s.rst_frame.is_some() {
+            if s_rst {
                 return ("REJ", "refused (RST from server)".into());
             }
-            if c.rst_frame.is_some() {
+            if c_rst {
                 return ("RSTOS0", "client sent SYN then RST, never answered".into());
             }
-            if c.fin_frame.is_some() {
+            if c_fin {
                 return ("SH", "client sent SYN then FIN, never answered".into());
             }
-            if s.packets > 0 {
+            if self.bit(6) {
                 return ("OTH", "SYN answered without SYN-ACK".into());
             }
             return ("S0", "never answered (no SYN-ACK)".into());
         }
         if !syn && synack {
-            if s.rst_frame.is_some() {
+            if s_rst {
                 return (
                     "RSTRH",
                     "server SYN-ACK then RST, client SYN not seen".into(),
                 );
             }
-            if s.fin_frame.is_some() {
+            if s_fin {
                 return ("SHR", "server SYN-ACK then FIN, client SYN not seen".into());
             }
             return ("OTH", "SYN-ACK seen without the SYN".into());
         }
-        if let Some(d) = self.first_rst {
+        if let Some(d) = first_rst {
             let code = if d == 0 { "RSTO" } else { "RSTR" };
             let mut words = format!("aborted by RST from {}", who(d));
-            if let Some(f) = self.first_fin {
+            if let Some(f) = first_fin {
                 words = format!(
                     "closed by FIN from {} first, then RST from {}",
                     who(f),
@@ -108,19 +167,14 @@ impl Conn {
             }
             return (code, words);
         }
-        match (c.fin_frame.is_some(), s.fin_frame.is_some()) {
+        match (c_fin, s_fin) {
             (true, true) => {
-                let f = self.first_fin.unwrap_or(0);
+                let f = first_fin.unwrap_or(0);
                 ("SF", format!("closed by FIN from {} first", who(f)))
             }
             (true, false) => ("S2", "half-closed by client (no FIN from server)".into()),
             (false, true) => ("S3", "half-closed by server (no FIN from client)".into()),
             (false, false) => ("S1", "established, still open at end of capture".into()),
         }
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.first_rst.is_some()
-            || (self.flows[0].fin_frame.is_some() && self.flows[1].fin_frame.is_some())
     }
 }

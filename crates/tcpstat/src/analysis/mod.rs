@@ -24,14 +24,17 @@ mod bookkeeping;
 mod conn;
 mod cwnd;
 mod delayed_ack;
+#[cfg(test)]
+mod evict_tests;
 mod flow;
 mod inflight;
 mod options;
 mod retrans;
+pub(crate) mod row;
 mod rst;
 mod segment;
 mod sequence;
-mod table;
+pub(crate) mod table;
 #[cfg(test)]
 mod tests;
 mod tsclock;
@@ -40,7 +43,8 @@ mod vantage;
 pub use conn::Conn;
 pub use cwnd::{CwndSample, Limit, LimitedBy, LossEvent, Phase};
 pub use flow::Flow;
-pub use table::Analyzer;
+pub use row::{ConnRow, FlowRow, RowStore};
+pub use table::{Analyzer, Eviction};
 pub use vantage::Place;
 
 /// Analysis flags, in the order the issue (and Wireshark's expert info) lists them.

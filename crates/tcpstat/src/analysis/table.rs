@@ -1,13 +1,18 @@
 //! The connection table: every sample finds its connection (numbered like tshark's
 //! `tcp.stream`, a new one when a SYN reuses the ports) and its direction, then goes through
-//! the per-segment analysis.
+//! the per-segment analysis. With an [`Eviction`] policy, a connection that is over (both
+//! FINs or a RST, then a quiet grace period) or idle past a timeout, in capture time, is
+//! reduced to its [`ConnRow`] and its state freed, as Zeek does: memory then follows the
+//! connections open at once, not all the connections ever seen.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
+use std::ops::{Index, IndexMut};
 
 use super::segment::analyze;
-use super::{Conn, Dir, PacketInfo, TcpSample, af};
+use super::{Conn, ConnRow, Dir, PacketInfo, TcpSample, af};
 
 /// FxHash-style hasher: the connection table is probed once per packet, SipHash costs more
 /// than the rest of the lookup.
@@ -56,10 +61,107 @@ fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
     if a <= b { (a, b) } else { (b, a) }
 }
 
+/// The connections by number: live ones boxed (their state is large: a growing table must
+/// not move it), evicted ones gone.
+#[derive(Default, Debug)]
+pub struct Conns(Vec<Option<Box<Conn>>>);
+
+impl Conns {
+    /// Connections numbered so far (live and evicted).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Connection `i`, unless it was evicted.
+    pub fn get(&self, i: usize) -> Option<&Conn> {
+        self.0.get(i)?.as_deref()
+    }
+
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut Conn> {
+        self.0.get_mut(i)?.as_deref_mut()
+    }
+
+    /// The live connections in number order.
+    pub fn iter(&self) -> impl Iterator<Item = &Conn> {
+        self.0.iter().filter_map(|c| c.as_deref())
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Conn> {
+        self.0.iter_mut().filter_map(|c| c.as_deref_mut())
+    }
+
+    fn push(&mut self, c: Conn) {
+        self.0.push(Some(Box::new(c)));
+    }
+
+    fn take(&mut self, i: usize) -> Option<Box<Conn>> {
+        self.0.get_mut(i)?.take()
+    }
+}
+
+/// Connection `i`; panics when it was evicted (only an evicting engine evicts).
+impl Index<usize> for Conns {
+    type Output = Conn;
+    fn index(&self, i: usize) -> &Conn {
+        self.get(i)
+            .unwrap_or_else(|| panic!("connection {i} was evicted"))
+    }
+}
+
+impl IndexMut<usize> for Conns {
+    fn index_mut(&mut self, i: usize) -> &mut Conn {
+        self.get_mut(i)
+            .unwrap_or_else(|| panic!("connection {i} was evicted"))
+    }
+}
+
+impl<'a> IntoIterator for &'a Conns {
+    type Item = &'a Conn;
+    type IntoIter = Box<dyn Iterator<Item = &'a Conn> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// When a connection's state is freed, in capture time (Zeek's defaults).
+#[derive(Clone, Copy, Debug)]
+pub struct Eviction {
+    /// Quiet time after both FINs or a RST (Zeek's `tcp_close_delay`, `tcp_reset_delay`).
+    pub close_ns: i64,
+    /// Quiet time after a SYN nobody answered (Zeek's `tcp_attempt_delay`).
+    pub attempt_ns: i64,
+    /// Quiet time for any connection (Zeek's `tcp_inactivity_timeout`).
+    pub idle_ns: i64,
+    /// A connection never evicted (the one `--conn N` looks at).
+    pub keep: Option<u32>,
+}
+
+impl Default for Eviction {
+    fn default() -> Eviction {
+        Eviction {
+            close_ns: 5_000_000_000,
+            attempt_ns: 5_000_000_000,
+            idle_ns: 300_000_000_000,
+            keep: None,
+        }
+    }
+}
+
+/// How often (capture time) the live connections are checked for the idle timeouts.
+const IDLE_SCAN_NS: i64 = 1_000_000_000;
+/// At most this many finished connections wait out their grace period: beyond, the one that
+/// finished first goes at once (a server closing 5 000 connections a second would otherwise
+/// hold 25 000 connections' state for nothing but late retransmissions).
+pub const MAX_CLOSING: usize = 4096;
+
 /// The engine: feed samples in capture order with [`Analyzer::handle`].
 #[derive(Default)]
 pub struct Analyzer {
-    pub conns: Vec<Conn>,
+    pub conns: Conns,
     active: HashMap<Key, u32, BuildHasherDefault<FxHasher>>,
     /// The last lookup (bulk flows come in runs).
     last: Option<(Key, u32)>,
@@ -67,6 +169,19 @@ pub struct Analyzer {
     pub packets: u64,
     /// The connection whose congestion windows are logged event by event.
     log_cwnd: Option<u32>,
+    evict: Option<Eviction>,
+    /// Finished connections by when to look at them again, soonest first.
+    closing: BinaryHeap<Reverse<(i64, u32)>>,
+    /// Capture time of the newest sample, and of the next idle check.
+    now: i64,
+    next_idle_scan: i64,
+    /// Rows of connections evicted since the caller last took them.
+    evicted: Vec<ConnRow>,
+    /// Connections evicted in all, and those of them evicted before their grace was over.
+    pub evicted_total: u64,
+    pub evicted_early: u64,
+    /// Live connections queued in `closing`.
+    closing_live: usize,
 }
 
 impl Analyzer {
@@ -80,6 +195,20 @@ impl Analyzer {
             log_cwnd: Some(n),
             ..Analyzer::default()
         }
+    }
+
+    /// An engine that frees connections as `policy` says; their rows come out of
+    /// [`Analyzer::take_evicted`].
+    pub fn evicting(policy: Eviction) -> Analyzer {
+        Analyzer {
+            evict: Some(policy),
+            ..Analyzer::default()
+        }
+    }
+
+    /// The rows of the connections evicted since the last call, in the order they went.
+    pub fn take_evicted(&mut self) -> Vec<ConnRow> {
+        std::mem::take(&mut self.evicted)
     }
 
     /// The connection a sample belongs to (creating it), its direction, and extra flags
@@ -125,6 +254,11 @@ impl Analyzer {
     /// Analyse one segment.
     pub fn handle(&mut self, s: &TcpSample) -> PacketInfo {
         self.packets += 1;
+        if let Some(e) = self.evict {
+            // First what is over by now: a packet after that starts a new connection.
+            self.now = self.now.max(s.ts_ns);
+            self.expire(e);
+        }
         let (cid, dir, extra) = self.lookup(s);
         let conn = &mut self.conns[cid];
         if self.log_cwnd == Some(cid as u32) && conn.flows[0].cwnd.log.is_none() {
@@ -140,15 +274,94 @@ impl Analyzer {
                 f.pending_rcv = VecDeque::new();
                 f.segments.shrink_to_fit();
             }
+            if let Some(e) = self.evict
+                && !conn.closing
+            {
+                conn.closing = true;
+                self.closing_live += 1;
+                self.closing
+                    .push(Reverse((s.ts_ns.saturating_add(e.close_ns), cid as u32)));
+            }
         }
         info.flags |= extra;
         info.conn = cid as u32;
         info
     }
 
+    /// Evict what the policy says is over by now.
+    fn expire(&mut self, e: Eviction) {
+        while let Some(&Reverse((due, id))) = self.closing.peek() {
+            let crowded = self.closing_live > MAX_CLOSING;
+            if due > self.now && !crowded {
+                break;
+            }
+            self.closing.pop();
+            let Some(c) = self.conns.get(id as usize) else {
+                continue;
+            };
+            // A packet since: look again one grace period after it.
+            let quiet_until = c.last_ts.saturating_add(e.close_ns);
+            if quiet_until > self.now && !crowded {
+                self.closing.push(Reverse((quiet_until, id)));
+            } else {
+                self.evicted_early += u64::from(quiet_until > self.now);
+                self.evict(id, e);
+            }
+        }
+        if self.now >= self.next_idle_scan {
+            self.next_idle_scan = self.now.saturating_add(IDLE_SCAN_NS);
+            let idle: Vec<u32> = self
+                .active
+                .values()
+                .copied()
+                .filter(|&id| {
+                    self.conns.get(id as usize).is_some_and(|c| {
+                        let quiet = self.now.saturating_sub(c.last_ts);
+                        quiet >= e.idle_ns || (c.is_attempt() && quiet >= e.attempt_ns)
+                    })
+                })
+                .collect();
+            for id in idle {
+                self.evict(id, e);
+            }
+        }
+    }
+
+    /// Reduce connection `id` to its row: the ACKs still on their way reach their senders,
+    /// as at the end of a capture.
+    fn evict(&mut self, id: u32, e: Eviction) {
+        if e.keep == Some(id) {
+            if let Some(c) = self.conns.get_mut(id as usize)
+                && c.closing
+            {
+                c.closing = false;
+                self.closing_live -= 1;
+            }
+            return;
+        }
+        let Some(mut c) = self.conns.take(id as usize) else {
+            return;
+        };
+        if c.closing {
+            self.closing_live -= 1;
+        }
+        for f in &mut c.flows {
+            f.cwnd.finish();
+        }
+        let k = key(c.client, c.server);
+        if self.active.get(&k) == Some(&id) {
+            self.active.remove(&k);
+        }
+        if self.last.is_some_and(|(_, l)| l == id) {
+            self.last = None;
+        }
+        self.evicted.push(ConnRow::new(&c));
+        self.evicted_total += 1;
+    }
+
     /// The capture ended: ACKs still on their way reached their senders.
     pub fn finish(&mut self) {
-        for c in &mut self.conns {
+        for c in self.conns.iter_mut() {
             for f in &mut c.flows {
                 f.cwnd.finish();
             }

@@ -275,18 +275,51 @@ impl Conn {
         })
     }
 
-    /// Decide where the capture was taken: from the handshake's split when it was captured,
-    /// else from the data direction's two halves of the round trip.
+    /// Where the capture was taken and the path's round trip (see [`VantageFacts::vantage`]).
     pub fn vantage(&self) -> Vantage {
+        self.vantage_facts().vantage()
+    }
+
+    /// The measurements the vantage is decided from: all a finished connection's row keeps.
+    pub fn vantage_facts(&self) -> VantageFacts {
         let data_dir = usize::from(self.flows[1].unique_bytes > self.flows[0].unique_bytes);
         let f = &self.flows[data_dir];
-        let d2a = f.rtt_samples.median();
         // Without ACK → data samples (no timestamps, or all data sent after a pause or a
         // closed window), the handshake gives the sender's side.
         let a2d = f
             .echo_samples
             .median()
             .or_else(|| self.sender_halves(data_dir).map(|h| h[0] as f64 / 1e6));
+        VantageFacts {
+            data_dir: data_dir as u8,
+            split: self.handshake_split(),
+            d2a: f.rtt_samples.median(),
+            a2d,
+            srtt_ms: f.srtt.median(self.last_ts),
+        }
+    }
+}
+
+/// What a connection's vantage is decided from (medians in ms, the handshake split in ns).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VantageFacts {
+    pub data_dir: u8,
+    /// The handshake's server side and client side of the capture point (ns).
+    pub split: Option<(i64, i64)>,
+    #[serde(with = "super::row::opt_cf64")]
+    pub d2a: Option<f64>,
+    #[serde(with = "super::row::opt_cf64")]
+    pub a2d: Option<f64>,
+    #[serde(with = "super::row::opt_cf64")]
+    pub srtt_ms: Option<f64>,
+}
+
+impl VantageFacts {
+    /// Decide where the capture was taken: from the handshake's split when it was captured,
+    /// else from the data direction's two halves of the round trip.
+    pub fn vantage(&self) -> Vantage {
+        let data_dir = usize::from(self.data_dir);
+        let (d2a, a2d) = (self.d2a, self.a2d);
         let path = match (d2a, a2d) {
             (Some(a), Some(b)) => Some(a + b),
             _ => None,
@@ -296,7 +329,7 @@ impl Conn {
             (Place::NearClient, _) | (Place::NearServer, _) => " (the data receiver)",
             _ => "",
         };
-        let (place, evidence) = if let Some((server_side, client_side)) = self.handshake_split() {
+        let (place, evidence) = if let Some((server_side, client_side)) = self.split {
             let (server_side, client_side) = (server_side as f64 / 1e6, client_side as f64 / 1e6);
             let place = split_place(
                 client_side,
@@ -334,7 +367,7 @@ impl Conn {
             data_to_ack_ms: d2a,
             ack_to_data_ms: a2d,
             path_rtt_ms: path,
-            srtt_ms: f.srtt.median(self.last_ts),
+            srtt_ms: self.srtt_ms,
         }
     }
 }

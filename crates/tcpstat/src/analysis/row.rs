@@ -1,0 +1,279 @@
+//! A connection reduced to what `tcpstat conns` prints about it: the row a finished
+//! connection leaves behind when its state is freed (eviction), and the form every row is
+//! printed from, so that a row printed after eviction is the row printed without it.
+//!
+//! Rows are kept encoded (postcard: varints, ~150 bytes for a short connection) in a
+//! [`RowStore`] indexed by connection number.
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::conn::StateFacts;
+use super::flow::Stat;
+use super::options::SynOptions;
+use super::vantage::VantageFacts;
+use super::{Conn, Flow, LimitedBy};
+
+/// Everything `conns` prints about one connection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Packed", into = "Packed")]
+pub struct ConnRow {
+    pub id: u32,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub state: StateFacts,
+    pub irtt_ns: Option<i64>,
+    pub vantage: VantageFacts,
+    /// What limited the data direction's sender.
+    pub limited: Option<LimitedBy>,
+    pub flows: [FlowRow; 2],
+}
+
+/// One direction's counters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowRow {
+    pub packets: u64,
+    pub bytes: u64,
+    pub payload_bytes: u64,
+    pub unique_bytes: u64,
+    pub last_data_ts: Option<i64>,
+    pub isn: Option<u32>,
+    pub syn_opts: Option<SynOptions>,
+    pub retrans: u64,
+    pub fast: u64,
+    pub timeout: u64,
+    pub spurious: u64,
+    pub probes: u64,
+    pub dupacks: u64,
+    pub ooo: u64,
+    pub lost: u64,
+    pub zero_windows: u64,
+    pub rtt: Stat,
+    /// As a receiver: ACKs of new data, those covering several segments, a single one.
+    pub acks_new: u64,
+    pub acks_multi: u64,
+    pub acks_single: u64,
+    pub single_ack_delay: Stat,
+}
+
+/// A row as it is stored: times and frame numbers relative to the connection's first
+/// (varints of a few bytes instead of nine).
+#[derive(Clone, Serialize, Deserialize)]
+struct Packed {
+    id: u32,
+    client: SocketAddr,
+    server: SocketAddr,
+    first_ts: i64,
+    last_ts: i64,
+    first_frame: u64,
+    last_frame: u64,
+    state: StateFacts,
+    irtt_ns: Option<i64>,
+    vantage: VantageFacts,
+    limited: Option<LimitedBy>,
+    flows: [FlowRow; 2],
+}
+
+impl From<ConnRow> for Packed {
+    fn from(r: ConnRow) -> Packed {
+        let t0 = r.first_ts;
+        let rel = |t: i64| t.wrapping_sub(t0);
+        Packed {
+            id: r.id,
+            client: r.client,
+            server: r.server,
+            first_ts: t0,
+            last_ts: rel(r.last_ts),
+            first_frame: r.first_frame,
+            last_frame: r.last_frame.wrapping_sub(r.first_frame),
+            state: r.state,
+            irtt_ns: r.irtt_ns,
+            vantage: r.vantage,
+            limited: r.limited.map(|l| LimitedBy {
+                start: rel(l.start),
+                end: rel(l.end),
+                ns: l.ns,
+            }),
+            flows: r.flows.map(|f| FlowRow {
+                last_data_ts: f.last_data_ts.map(rel),
+                ..f
+            }),
+        }
+    }
+}
+
+impl From<Packed> for ConnRow {
+    fn from(p: Packed) -> ConnRow {
+        let t0 = p.first_ts;
+        let abs = |t: i64| t.wrapping_add(t0);
+        ConnRow {
+            id: p.id,
+            client: p.client,
+            server: p.server,
+            first_ts: t0,
+            last_ts: abs(p.last_ts),
+            first_frame: p.first_frame,
+            last_frame: p.last_frame.wrapping_add(p.first_frame),
+            state: p.state,
+            irtt_ns: p.irtt_ns,
+            vantage: p.vantage,
+            limited: p.limited.map(|l| LimitedBy {
+                start: abs(l.start),
+                end: abs(l.end),
+                ns: l.ns,
+            }),
+            flows: p.flows.map(|f| FlowRow {
+                last_data_ts: f.last_data_ts.map(abs),
+                ..f
+            }),
+        }
+    }
+}
+
+impl FlowRow {
+    fn new(f: &Flow) -> FlowRow {
+        FlowRow {
+            packets: f.packets,
+            bytes: f.bytes,
+            payload_bytes: f.payload_bytes,
+            unique_bytes: f.unique_bytes,
+            last_data_ts: f.last_data_ts,
+            isn: f.isn,
+            syn_opts: f.syn_opts,
+            retrans: f.retrans,
+            fast: f.fast,
+            timeout: f.timeout,
+            spurious: f.spurious,
+            probes: f.probes,
+            dupacks: f.dupacks,
+            ooo: f.ooo,
+            lost: f.lost,
+            zero_windows: f.zero_windows,
+            rtt: f.rtt,
+            acks_new: f.acks_new,
+            acks_multi: f.acks_multi,
+            acks_single: f.acks_single,
+            single_ack_delay: f.single_ack_delay,
+        }
+    }
+}
+
+impl ConnRow {
+    /// The row of a connection as it stands (after [`super::Analyzer::finish`] or eviction).
+    pub fn new(c: &Conn) -> ConnRow {
+        let vantage = c.vantage_facts();
+        ConnRow {
+            id: c.id,
+            client: c.client,
+            server: c.server,
+            first_ts: c.first_ts,
+            last_ts: c.last_ts,
+            first_frame: c.first_frame,
+            last_frame: c.last_frame,
+            state: c.state_facts(),
+            irtt_ns: c.irtt_ns,
+            limited: c.flows[usize::from(vantage.data_dir)].cwnd.limited_by(),
+            vantage,
+            flows: [FlowRow::new(&c.flows[0]), FlowRow::new(&c.flows[1])],
+        }
+    }
+
+    /// Zeek's `conn_state` code and our plain words.
+    pub fn state(&self) -> (&'static str, String) {
+        self.state.state()
+    }
+}
+
+/// An `f64` encoded in as few bytes as give it back exactly: most of a row's values are
+/// nanoseconds divided into milliseconds (a varint) or medians of `f32` samples.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Exact", into = "Exact")]
+pub struct Cf64(pub f64);
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+enum Exact {
+    /// `ns as f64 / 1e6`
+    Ms(i64),
+    F32(f32),
+    F64(f64),
+}
+
+impl From<Cf64> for Exact {
+    fn from(Cf64(x): Cf64) -> Exact {
+        let ns = (x * 1e6).round();
+        // Bit for bit: -0.0 and NaNs stay what they are.
+        if ns.abs() < 9e15 && ((ns as i64) as f64 / 1e6).to_bits() == x.to_bits() {
+            Exact::Ms(ns as i64)
+        } else if f64::from(x as f32).to_bits() == x.to_bits() {
+            Exact::F32(x as f32)
+        } else {
+            Exact::F64(x)
+        }
+    }
+}
+
+impl From<Exact> for Cf64 {
+    fn from(e: Exact) -> Cf64 {
+        Cf64(match e {
+            Exact::Ms(ns) => ns as f64 / 1e6,
+            Exact::F32(x) => f64::from(x),
+            Exact::F64(x) => x,
+        })
+    }
+}
+
+/// `#[serde(with)]` for an `Option<f64>` as [`Cf64`].
+pub mod opt_cf64 {
+    use super::Cf64;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        v.map(Cf64).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Option::<Cf64>::deserialize(d)?.map(|c| c.0))
+    }
+}
+
+/// Rows by connection number, encoded; any order of insertion.
+#[derive(Default)]
+pub struct RowStore {
+    bytes: Vec<u8>,
+    /// Start of each connection's row in `bytes` (`u32::MAX`: not stored).
+    at: Vec<u64>,
+}
+
+const NONE: u64 = u64::MAX;
+
+impl RowStore {
+    pub fn insert(&mut self, row: &ConnRow) {
+        let id = row.id as usize;
+        if self.at.len() <= id {
+            self.at.resize(id + 1, NONE);
+        }
+        // Encoding cannot fail: every field is a plain value.
+        if let Ok(b) = postcard::to_allocvec(row) {
+            self.at[id] = self.bytes.len() as u64;
+            self.bytes.extend_from_slice(&b);
+        }
+    }
+
+    pub fn get(&self, id: u32) -> Option<ConnRow> {
+        let at = *self.at.get(id as usize)?;
+        if at == NONE {
+            return None;
+        }
+        postcard::from_bytes(&self.bytes[at as usize..]).ok()
+    }
+
+    /// Every row in connection order.
+    pub fn iter(&self) -> impl Iterator<Item = ConnRow> + '_ {
+        (0..self.at.len() as u32).filter_map(|id| self.get(id))
+    }
+}
