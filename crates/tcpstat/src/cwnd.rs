@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::Format;
 use std::collections::HashMap;
 
-use crate::analysis::{Analyzer, CwndSample, LossEvent, Place};
+use crate::analysis::{Analyzer, CwndSample, Eviction, LossEvent, Place};
 use crate::report::{analyze_with, limited_json, limited_text, secs};
 use crate::{DirArg, input};
 
@@ -27,12 +27,19 @@ pub fn run(
     file: &str,
     n: u32,
     dir: Option<DirArg>,
+    evict: Eviction,
     fmt: Format,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let mut times = HashMap::new();
     let mut t0 = None;
-    let (mut an, st) = analyze_with(file, Analyzer::logging_cwnd(n), |s, p, _| {
+    let engine = Analyzer::evicting(Eviction {
+        keep: Some(n),
+        ..evict
+    })
+    .discarding_rows()
+    .logging_cwnd(n);
+    let (mut an, st) = analyze_with(file, engine, |s, p, _| {
         t0.get_or_insert(s.ts_ns);
         if p.conn == n {
             times.insert(s.frame, s.ts_ns);

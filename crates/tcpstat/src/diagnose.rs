@@ -13,7 +13,7 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::Format;
-use crate::analysis::{Analyzer, Conn, Limit, PacketInfo, Place, RetransKind, af};
+use crate::analysis::{Analyzer, Conn, Eviction, Limit, PacketInfo, Place, RetransKind, af};
 use crate::input::{self, Flow as Next};
 use crate::report::limited_text;
 
@@ -252,8 +252,14 @@ fn sum_ns(v: impl Iterator<Item = i64>) -> i64 {
 pub fn findings(
     file: &str,
     only: Option<u32>,
+    evict: Eviction,
 ) -> anyhow::Result<(Vec<Finding>, Analyzer, input::InputStats)> {
-    let mut an = Analyzer::new();
+    // Every connection's state is read at the end: connections end as elsewhere (the same
+    // numbers), their state stays.
+    let mut an = Analyzer::evicting(Eviction {
+        retain: true,
+        ..evict
+    });
     let mut ev: HashMap<u32, Evidence> = HashMap::new();
     let stats = input::for_each_tcp(file, |s| {
         let p = an.handle(s);
@@ -614,8 +620,14 @@ pub fn findings(
     Ok((out, an, stats))
 }
 
-pub fn run(file: &str, only: Option<u32>, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
-    let (fs, an, stats) = findings(file, only)?;
+pub fn run(
+    file: &str,
+    only: Option<u32>,
+    evict: Eviction,
+    fmt: Format,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let (fs, an, stats) = findings(file, only, evict)?;
     // The overall culprit: the category explaining the most time.
     let mut weight: HashMap<&str, f64> = HashMap::new();
     for f in &fs {

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::analysis::{Analyzer, TcpSample};
+use crate::analysis::{Analyzer, Eviction, TcpSample};
 use crate::input::{self, Flow};
 use crate::{DirArg, FollowArgs, Format};
 
@@ -255,6 +255,7 @@ pub fn run(
     file: &str,
     n: u32,
     a: &FollowArgs,
+    evict: Eviction,
     fmt: Format,
     stdout: &mut impl Write,
 ) -> anyhow::Result<()> {
@@ -264,7 +265,11 @@ pub fn run(
         )),
         None => None,
     };
-    let mut an = Analyzer::new();
+    let mut an = Analyzer::evicting(Eviction {
+        keep: Some(n),
+        ..evict
+    })
+    .discarding_rows();
     let mut re = [Reasm::default(), Reasm::default()];
     for r in &mut re {
         r.mark_gaps = a.mark_gaps;

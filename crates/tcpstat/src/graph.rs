@@ -16,7 +16,7 @@ use plotters::prelude::*;
 
 use serde_json::json;
 
-use crate::analysis::{Analyzer, CwndSample, Phase, RetransKind, af};
+use crate::analysis::{Analyzer, CwndSample, Eviction, Phase, RetransKind, af};
 use crate::input::{self, Flow as Next};
 use crate::swtrace::{self, Transfer};
 use crate::{DirArg, Format, GraphArgs, GraphKind};
@@ -79,8 +79,19 @@ fn register_font() -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(file: &str, n: u32, a: &GraphArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut an = Analyzer::logging_cwnd(n);
+pub fn run(
+    file: &str,
+    n: u32,
+    a: &GraphArgs,
+    evict: Eviction,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut an = Analyzer::evicting(Eviction {
+        keep: Some(n),
+        ..evict
+    })
+    .discarding_rows()
+    .logging_cwnd(n);
     let mut pts = Vec::new();
     let mut t0 = None;
     let st = input::for_each_tcp(file, |s| {

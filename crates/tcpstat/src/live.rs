@@ -12,8 +12,8 @@
 //! rest at the end.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 

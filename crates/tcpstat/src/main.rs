@@ -246,21 +246,22 @@ fn run() -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let conn = cli.common.conn;
+    let evict = cli.common.eviction();
     match cli.cmd.unwrap_or(Cmd::Conns) {
         Cmd::Conns => {
             let o = report::ConnsOpts {
                 only: conn,
                 stream: cli.common.stream,
-                evict: cli.common.eviction(),
+                evict,
             };
             report::conns(&file, &o, fmt, &mut out)?
         }
-        Cmd::Packets => report::packets(&file, conn, fmt, &mut out)?,
-        Cmd::Tcb(a) => tcb::run(&file, &a, fmt, &mut out)?,
+        Cmd::Packets => report::packets(&file, conn, evict, fmt, &mut out)?,
+        Cmd::Tcb(a) => tcb::run(&file, &a, evict, fmt, &mut out)?,
         Cmd::Follow(a) => {
             let n =
                 conn.ok_or_else(|| Exit::usage("follow needs --conn N (see `tcpstat conns`)"))?;
-            follow::run(&file, n, &a, fmt, &mut out)?
+            follow::run(&file, n, &a, evict, fmt, &mut out)?
         }
         Cmd::Graph(a) if a.kind == GraphKind::Sw => {
             if a.dir.is_some() {
@@ -280,15 +281,15 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             let n =
                 conn.ok_or_else(|| Exit::usage("graph needs --conn N (see `tcpstat conns`)"))?;
-            graph::run(&file, n, &a, &mut out)?
+            graph::run(&file, n, &a, evict, &mut out)?
         }
-        Cmd::Diagnose => diagnose::run(&file, conn, fmt, &mut out)?,
+        Cmd::Diagnose => diagnose::run(&file, conn, evict, fmt, &mut out)?,
         Cmd::Cwnd(a) => {
             if a.dir == Some(DirArg::Both) {
                 return Err(Exit::usage("cwnd --dir takes client or server (one sender)").into());
             }
             let n = conn.ok_or_else(|| Exit::usage("cwnd needs --conn N (see `tcpstat conns`)"))?;
-            cwnd::run(&file, n, a.dir, fmt, &mut out)?
+            cwnd::run(&file, n, a.dir, evict, fmt, &mut out)?
         }
     }
     out.flush()?;

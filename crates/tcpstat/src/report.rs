@@ -208,14 +208,6 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Analyse the whole file; `each` sees every packet with its analysis.
-pub fn analyze_file(
-    file: &str,
-    each: impl FnMut(&TcpSample<'_>, &PacketInfo, &Analyzer) -> anyhow::Result<input::Flow>,
-) -> anyhow::Result<(Analyzer, InputStats)> {
-    analyze_with(file, Analyzer::new(), each)
-}
-
 /// [`analyze_file`] with an engine set up by the caller.
 pub fn analyze_with(
     file: &str,
@@ -555,6 +547,7 @@ pub fn packet_json(s: &TcpSample<'_>, p: &PacketInfo, t0: i64) -> Value {
 pub fn packets(
     file: &str,
     only: Option<u32>,
+    evict: Eviction,
     fmt: Format,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
@@ -567,7 +560,8 @@ pub fn packets(
     }
     let mut line = String::with_capacity(256);
     let mut ends: Vec<[String; 2]> = Vec::new();
-    let (an, st) = analyze_file(file, |s, p, _| {
+    let engine = Analyzer::evicting(evict).discarding_rows();
+    let (an, st) = analyze_with(file, engine, |s, p, _| {
         let t0 = *t0.get_or_insert(s.ts_ns);
         if only.is_some_and(|n| n != p.conn) {
             return Ok(input::Flow::Continue);

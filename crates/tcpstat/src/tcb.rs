@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use serde_json::json;
 
-use crate::analysis::{Analyzer, Conn, Flow, gt, lt};
+use crate::analysis::{Analyzer, Conn, Eviction, Flow, gt, lt};
 use crate::input::{self, Flow as Next};
 use crate::{Format, TcbArgs};
 
@@ -133,8 +133,18 @@ fn build(c: &Conn, h: usize, frame: u64, sender: SocketAddr) -> serde_json::Valu
     })
 }
 
-pub fn run(file: &str, a: &TcbArgs, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut an = Analyzer::new();
+pub fn run(
+    file: &str,
+    a: &TcbArgs,
+    evict: Eviction,
+    fmt: Format,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    // The connection is only known from the frame: every state stays (as numbered elsewhere).
+    let mut an = Analyzer::evicting(Eviction {
+        retain: true,
+        ..evict
+    });
     let mut hit = None;
     let st = input::for_each_tcp(file, |s| {
         let info = an.handle(s);

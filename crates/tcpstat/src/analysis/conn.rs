@@ -36,6 +36,8 @@ pub struct Conn {
     pub max_idle: (i64, u64),
     /// Queued for eviction once quiet (an evicting engine only).
     pub(super) closing: bool,
+    /// Over (evicted, its state retained): later packets start a new connection.
+    pub(super) ended: bool,
 }
 
 impl Conn {
@@ -59,6 +61,7 @@ impl Conn {
             first_rst: None,
             max_idle: (0, 0),
             closing: false,
+            ended: false,
         }
     }
 

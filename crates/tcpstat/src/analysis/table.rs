@@ -138,6 +138,10 @@ pub struct Eviction {
     pub idle_ns: i64,
     /// A connection never evicted (the one `--conn N` looks at).
     pub keep: Option<u32>,
+    /// Connections end as the timeouts say (a packet after that starts a new one) but keep
+    /// their state: for a command that needs it at the end (`diagnose`), numbered as the
+    /// others number them.
+    pub retain: bool,
 }
 
 impl Default for Eviction {
@@ -147,6 +151,7 @@ impl Default for Eviction {
             attempt_ns: 5_000_000_000,
             idle_ns: 300_000_000_000,
             keep: None,
+            retain: false,
         }
     }
 }
@@ -175,8 +180,9 @@ pub struct Analyzer {
     /// Capture time of the newest sample, and of the next idle check.
     now: i64,
     next_idle_scan: i64,
-    /// Rows of connections evicted since the caller last took them.
+    /// Rows of connections evicted since the caller last took them (unless not wanted).
     evicted: Vec<ConnRow>,
+    no_rows: bool,
     /// Connections evicted in all, and those of them evicted before their grace was over.
     pub evicted_total: u64,
     pub evicted_early: u64,
@@ -185,15 +191,18 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
+    /// An engine that never ends a connection by time (the reference eviction is tested
+    /// against).
+    #[cfg(test)]
     pub fn new() -> Analyzer {
         Analyzer::default()
     }
 
-    /// An engine that logs connection `n`'s congestion windows event by event.
-    pub fn logging_cwnd(n: u32) -> Analyzer {
+    /// This engine, logging connection `n`'s congestion windows event by event.
+    pub fn logging_cwnd(self, n: u32) -> Analyzer {
         Analyzer {
             log_cwnd: Some(n),
-            ..Analyzer::default()
+            ..self
         }
     }
 
@@ -203,6 +212,15 @@ impl Analyzer {
         Analyzer {
             evict: Some(policy),
             ..Analyzer::default()
+        }
+    }
+
+    /// This engine, making no rows of the connections it evicts (a command that does not
+    /// print them).
+    pub fn discarding_rows(self) -> Analyzer {
+        Analyzer {
+            no_rows: true,
+            ..self
         }
     }
 
@@ -296,7 +314,7 @@ impl Analyzer {
                 break;
             }
             self.closing.pop();
-            let Some(c) = self.conns.get(id as usize) else {
+            let Some(c) = self.conns.get(id as usize).filter(|c| !c.ended) else {
                 continue;
             };
             // A packet since: look again one grace period after it.
@@ -339,14 +357,12 @@ impl Analyzer {
             }
             return;
         }
-        let Some(mut c) = self.conns.take(id as usize) else {
+        let Some(c) = self.conns.get_mut(id as usize).filter(|c| !c.ended) else {
             return;
         };
+        c.ended = true;
         if c.closing {
             self.closing_live -= 1;
-        }
-        for f in &mut c.flows {
-            f.cwnd.finish();
         }
         let k = key(c.client, c.server);
         if self.active.get(&k) == Some(&id) {
@@ -355,8 +371,18 @@ impl Analyzer {
         if self.last.is_some_and(|(_, l)| l == id) {
             self.last = None;
         }
-        self.evicted.push(ConnRow::new(&c));
         self.evicted_total += 1;
+        if e.retain {
+            return;
+        }
+        if let Some(mut c) = self.conns.take(id as usize)
+            && !self.no_rows
+        {
+            for f in &mut c.flows {
+                f.cwnd.finish();
+            }
+            self.evicted.push(ConnRow::new(&c));
+        }
     }
 
     /// The capture ended: ACKs still on their way reached their senders.
