@@ -58,3 +58,16 @@ peers_ensure() {
     echo "netlab: peers still missing: ${missing[*]}" >&2
     return 1
 }
+
+# netlab_bins — the workspace's binaries, one a line (each crate with src/main.rs, and every
+# src/bin/NAME.rs), in the order of crates/: the one list for gen-man and package.
+netlab_bins() {
+    local d b
+    for d in crates/*/; do
+        [ -f "$d/src/main.rs" ] && basename "$d"
+        for b in "$d"/src/bin/*.rs; do
+            [ -f "$b" ] && basename "$b" .rs
+        done
+    done
+    return 0
+}

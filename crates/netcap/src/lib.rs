@@ -66,6 +66,41 @@ impl<'a> Record<'a> {
     }
 }
 
+/// What a user refused a live capture can do about it, for the end of an error message (after
+/// "it needs root or CAP_NET_RAW+CAP_NET_ADMIN"). netlab's Debian package runs the tools through
+/// a wrapper that sets `NETLAB_CAPTURE_GROUP` when the user may not run the capture-capable copy
+/// (a member of that group may, as Wireshark's `dumpcap` for group `wireshark`): then the fix is
+/// joining the group. Otherwise (a build from the workspace, `cargo install`) it is `setcap` on
+/// the running binary.
+pub fn privilege_hint() -> String {
+    let group = std::env::var("NETLAB_CAPTURE_GROUP").ok();
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok();
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "BINARY".into());
+    privilege_hint_for(group.as_deref(), user.as_deref(), &exe)
+}
+
+/// [`privilege_hint`] from its inputs: the capture group (if the package's wrapper named one),
+/// the user, the running binary.
+fn privilege_hint_for(group: Option<&str>, user: Option<&str>, exe: &str) -> String {
+    match group {
+        Some(group) if !group.is_empty() => {
+            let user = user.filter(|u| !u.is_empty()).unwrap_or("$USER");
+            format!(
+                "netlab's package gives them to the members of group {group}: run it with sudo, or \
+                 join the group with: sudo usermod -aG {group} {user} (then log in again)"
+            )
+        }
+        _ => format!(
+            "run it with sudo, or grant them once with: \
+             sudo setcap cap_net_raw,cap_net_admin=eip {exe}"
+        ),
+    }
+}
+
 /// Capture errors, with the cause a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
@@ -1046,4 +1081,26 @@ pub fn ifname(index: u32) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::privilege_hint_for;
+
+    #[test]
+    fn privilege_hint_names_the_group_under_the_package_else_setcap() {
+        let h = privilege_hint_for(Some("netlab"), Some("bob"), "/usr/lib/netlab/sniff");
+        assert!(h.contains("members of group netlab"), "{h}");
+        assert!(h.contains("sudo usermod -aG netlab bob"), "{h}");
+        assert!(!h.contains("setcap"), "{h}");
+        let h = privilege_hint_for(Some("netlab"), None, "/usr/lib/netlab/sniff");
+        assert!(h.contains("sudo usermod -aG netlab $USER"), "{h}");
+        for group in [None, Some("")] {
+            let h = privilege_hint_for(group, Some("bob"), "/home/bob/.cargo/bin/sniff");
+            assert!(
+                h.ends_with("sudo setcap cap_net_raw,cap_net_admin=eip /home/bob/.cargo/bin/sniff"),
+                "{h}"
+            );
+        }
+    }
 }

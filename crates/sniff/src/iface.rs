@@ -65,17 +65,12 @@ pub fn iface_packets(dev: &str) -> Option<u64> {
 
 pub fn open_error(dev: &str, e: CaptureError) -> anyhow::Error {
     match e {
-        CaptureError::Permission { message, .. } => {
-            let exe = std::env::current_exe()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| "sniff".into());
-            Exit::failure(format!(
-                "capturing on {dev} is not permitted ({message}): it needs root or \
-                 CAP_NET_RAW+CAP_NET_ADMIN; run it with sudo, or grant them once with: \
-                 sudo setcap cap_net_raw,cap_net_admin=eip {exe}"
-            ))
-            .into()
-        }
+        CaptureError::Permission { message, .. } => Exit::failure(format!(
+            "capturing on {dev} is not permitted ({message}): it needs root or \
+             CAP_NET_RAW+CAP_NET_ADMIN; {}",
+            netcap::privilege_hint()
+        ))
+        .into(),
         CaptureError::NoSuchDevice { message, .. } => {
             let names: Vec<String> = netcap::list_devices()
                 .map(|v| v.into_iter().map(|d| d.name).collect())

@@ -57,7 +57,15 @@ pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Resul
         snaplen: 256,
         ..Default::default()
     })
-    .map_err(|e| netcli::Exit::failure(e.to_string()))?;
+    .map_err(|e| match e {
+        netcap::CaptureError::Permission { message, .. } => netcli::Exit::failure(format!(
+            "capturing on {} is not permitted ({message}): it needs root or \
+             CAP_NET_RAW+CAP_NET_ADMIN; {}",
+            a.iface,
+            netcap::privilege_hint()
+        )),
+        e => netcli::Exit::failure(e.to_string()),
+    })?;
     if let Some(f) = &a.filter {
         cap.set_filter(f)
             .map_err(|e| netcli::Exit::usage(e.to_string()))?;
