@@ -62,44 +62,52 @@ fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
 }
 
 /// The connections by number: live ones boxed (their state is large: a growing table must
-/// not move it), evicted ones gone.
+/// not move it) in a map, so that freed ones cost nothing however many there were.
 #[derive(Default, Debug)]
-pub struct Conns(Vec<Option<Box<Conn>>>);
+pub struct Conns {
+    live: HashMap<u32, Box<Conn>, BuildHasherDefault<FxHasher>>,
+    /// Connections numbered so far.
+    count: u32,
+}
 
 impl Conns {
     /// Connections numbered so far (live and evicted).
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.count as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.count == 0
     }
 
     /// Connection `i`, unless it was evicted.
     pub fn get(&self, i: usize) -> Option<&Conn> {
-        self.0.get(i)?.as_deref()
+        self.live.get(&u32::try_from(i).ok()?).map(|c| &**c)
     }
 
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Conn> {
-        self.0.get_mut(i)?.as_deref_mut()
+        self.live.get_mut(&u32::try_from(i).ok()?).map(|c| &mut **c)
     }
 
     /// The live connections in number order.
     pub fn iter(&self) -> impl Iterator<Item = &Conn> {
-        self.0.iter().filter_map(|c| c.as_deref())
+        let mut v: Vec<&Conn> = self.live.values().map(|c| &**c).collect();
+        v.sort_unstable_by_key(|c| c.id);
+        v.into_iter()
     }
 
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Conn> {
-        self.0.iter_mut().filter_map(|c| c.as_deref_mut())
+        self.live.values_mut().map(|c| &mut **c)
     }
 
+    /// Number the next connection (`c.id` must be [`Conns::len`]).
     fn push(&mut self, c: Conn) {
-        self.0.push(Some(Box::new(c)));
+        self.count += 1;
+        self.live.insert(c.id, Box::new(c));
     }
 
     fn take(&mut self, i: usize) -> Option<Box<Conn>> {
-        self.0.get_mut(i)?.take()
+        self.live.remove(&u32::try_from(i).ok()?)
     }
 }
 
