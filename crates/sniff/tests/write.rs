@@ -1,6 +1,7 @@
-//! `-w` with tcpdump's rotation (`-C`, `-G`, `-W`) on `lo`, with tcpdump beside sniff under
-//! the same options and the same traffic: the same file names, the same packets in each file,
-//! every packet sent in some file, every file read by tcpdump and tshark.
+//! `-w` on `lo`: tcpdump's rotation (`-C`, `-G`, `-W`), with tcpdump beside sniff under the
+//! same options and the same traffic (the same file names, the same packets in each file,
+//! every packet sent in some file, every file read by tcpdump and tshark); nanosecond pcap;
+//! pcapng with the interface's name and --process as packet comments, read by tshark.
 
 #![allow(clippy::unwrap_used)]
 
@@ -269,5 +270,153 @@ fn time_rotation_with_count_stops_as_tcpdump() {
     assert_eq!(ours.iter().map(|f| f.1).collect::<Vec<_>>(), [0, 10]);
     assert_eq!(theirs.iter().map(|f| f.1).collect::<Vec<_>>(), [0, 10]);
     assert_eq!(ours[1], theirs[1]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A UDP receiver in a Python process of its own, so that --process has two processes to
+/// name; returns it once bound, and its port.
+fn python_receiver() -> (Child, u16) {
+    let mut c = Command::new("python3")
+        .args([
+            "-c",
+            "import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',0))\nprint(s.getsockname()[1],flush=True)\ntime.sleep(5)",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(c.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (c, line.trim().parse().unwrap())
+}
+
+/// `--pcapng --process`: tshark reads the interface's name and each packet's processes (the
+/// pids this test started) from the file; tcpdump and sniff read it back.
+#[test]
+fn pcapng_names_the_interface_and_comments_the_processes() {
+    let t = "pcapng_names_the_interface_and_comments_the_processes";
+    if !require_root(t)
+        || !require_peer(t, "tcpdump")
+        || !require_peer(t, "tshark")
+        || !require_peer(t, "python3")
+        || !require_peer(t, "kill")
+    {
+        return;
+    }
+    let dir = tempdir("pcapng");
+    let file = dir.join("p.pcapng");
+    let (mut rx, port) = python_receiver();
+    let mut c = Command::new(tool("sniff"));
+    c.args(["-i", "lo", "--process", "--pcapng", "-c", "3", "-w"])
+        .arg(&file)
+        .arg(format!("udp port {port}"));
+    let (mut cap, _err) = start(c);
+    let tx = Command::new("python3")
+        .args([
+            "-c",
+            &format!(
+                "import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(3):\n    s.sendto(b'hi',('127.0.0.1',{port}));time.sleep(0.1)"
+            ),
+        ])
+        .spawn()
+        .unwrap();
+    let txpid = tx.id();
+    assert!(tx.wait_with_output().unwrap().status.success());
+    assert!(wait_exit(&mut cap, 10).success());
+    let _ = rx.kill();
+    let _ = rx.wait();
+    let o = Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_name",
+            "-e",
+            "frame.comment",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let want = format!("lo\tprocess: src python3/{txpid} > dst python3/{}", rx.id());
+    let got = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(got.lines().collect::<Vec<_>>(), [want.as_str(); 3], "{got}");
+    let o = Command::new("tcpdump")
+        .args(["-nn", "-r"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let lines = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    assert!(
+        lines.contains(&format!("> 127.0.0.1.{port}: UDP, length 2")),
+        "{lines}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--time-stamp-precision nano -w`: a nanosecond pcap (magic 0xa1b23c4d) whose stamps tcpdump
+/// prints to the nanosecond, the same as sniff reading it back.
+#[test]
+fn nano_precision_writes_a_nanosecond_pcap() {
+    let t = "nano_precision_writes_a_nanosecond_pcap";
+    if !require_root(t) || !require_peer(t, "tcpdump") {
+        return;
+    }
+    let dir = tempdir("nano");
+    let file = dir.join("n.pcap");
+    let (s, port) = sender();
+    let mut c = Command::new(tool("sniff"));
+    c.args([
+        "-i",
+        "lo",
+        "--time-stamp-precision",
+        "nano",
+        "-c",
+        "20",
+        "-w",
+    ])
+    .arg(&file)
+    .arg(format!("udp port {port}"));
+    let (mut cap, _err) = start(c);
+    for _ in 0..20 {
+        s.send(b"nano").unwrap();
+    }
+    assert!(wait_exit(&mut cap, 10).success());
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(bytes[..4], 0xa1b2_3c4du32.to_le_bytes());
+    let theirs = Command::new("tcpdump")
+        .args(["-nn", "-tt", "--time-stamp-precision", "nano", "-r"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let ours = Command::new(tool("sniff"))
+        .args(["-tt", "--time-stamp-precision", "nano", "-r"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(theirs.status.success() && ours.status.success());
+    let (theirs, ours) = (
+        String::from_utf8(theirs.stdout).unwrap(),
+        String::from_utf8(ours.stdout).unwrap(),
+    );
+    assert_eq!(ours, theirs);
+    assert_eq!(theirs.lines().count(), 20);
+    // Nanoseconds, not microseconds padded with zeros (one stamp in 1000 may end in 000).
+    let stamps: Vec<&str> = theirs
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert!(
+        stamps
+            .iter()
+            .all(|s| s.split('.').nth(1).unwrap().len() == 9)
+    );
+    assert!(stamps.iter().any(|s| !s.ends_with("000")), "{theirs}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
