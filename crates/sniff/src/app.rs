@@ -366,7 +366,7 @@ fn answer(out: &mut Vec<u8>, r: &DnsRecord<'_>) -> bool {
                 };
                 out.extend_from_slice(b" \"");
                 for &b in s {
-                    printable(out, b);
+                    text::print_char(out, b);
                 }
                 out.push(b'"');
                 rest = &tail[usize::from(l)..];
@@ -382,21 +382,6 @@ fn answer(out: &mut Vec<u8>, r: &DnsRecord<'_>) -> bool {
         _ => {}
     }
     true
-}
-
-/// A byte as tcpdump's `fn_print_char`: printable ASCII as is, `M-` for the high bit, `^X`
-/// for control characters.
-fn printable(out: &mut Vec<u8>, mut b: u8) {
-    if !b.is_ascii() {
-        out.extend_from_slice(b"M-");
-        b &= 0x7f;
-    }
-    if b.is_ascii_graphic() || b == b' ' {
-        out.push(b);
-    } else {
-        out.push(b'^');
-        out.push(b ^ 0x40);
-    }
 }
 
 /// `BOOTP/DHCP, Request from MAC, length N` (tcpdump's `bootp_print` without -v).

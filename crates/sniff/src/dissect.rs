@@ -462,9 +462,48 @@ fn layer_fields(b: &mut B<'_>, l: &Layer, f: &Frame<'_>) {
                 b.hex("rest", 32, 32);
             }
         }
+        LayerKind::Raw if f.tcp().is_some() => app_fields(b, l.len),
         LayerKind::Raw | LayerKind::Padding => {
             b.raw("load", 0, l.len);
         }
+    }
+}
+
+/// A TCP payload: the HTTP request or status line, or the TLS ClientHello's record header
+/// and server name, as fields; the rest as `load`.
+fn app_fields(b: &mut B<'_>, len: usize) {
+    // The frame's bytes, not borrowed through `b`, which the fields are added to.
+    let d = b.d;
+    let p = d.get(b.base..(b.base + len).min(d.len())).unwrap_or(&[]);
+    let len = p.len();
+    if let Some(line) = netproto::frame::http_first_line(p) {
+        let v = String::from_utf8_lossy(line).into_owned();
+        b.f("http", 0, line.len() * 8, v);
+        return b.raw("load", line.len(), len - line.len());
+    }
+    let Some(netproto::frame::TlsHello::ClientHello {
+        version,
+        server_name,
+    }) = netproto::frame::client_hello(p)
+    else {
+        return b.raw("load", 0, len);
+    };
+    b.f(
+        "tls",
+        0,
+        9 * 8,
+        format!("handshake: ClientHello 0x{version:04x}"),
+    );
+    match server_name {
+        Some(name) => {
+            // The name is a slice of the payload: its offset there.
+            let at = name.as_ptr() as usize - p.as_ptr() as usize;
+            let v = String::from_utf8_lossy(name).into_owned();
+            b.raw("load", 9, at - 9);
+            b.f("server_name", at * 8, name.len() * 8, v);
+            b.raw("load", at + name.len(), len - at - name.len());
+        }
+        None => b.raw("load", 9, len - 9),
     }
 }
 
