@@ -205,6 +205,9 @@ pub struct JsonPacket<'a> {
     pub icmp_type: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp_code: Option<u8>,
+    /// A UDP application message (`dns`, `dhcp`, `ntp`, `rip`, `ripng`: see [`crate::app::json`]).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub app: Option<serde_json::Map<String, serde_json::Value>>,
     /// The HTTP request or status line a TCP payload starts with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<String>,
@@ -253,6 +256,7 @@ pub fn json_packet<'a>(
         options: None,
         icmp_type: None,
         icmp_code: None,
+        app: None,
         http: None,
         tls: None,
         tls_sni: None,
@@ -282,6 +286,9 @@ pub fn json_packet<'a>(
         }
     } else if f.udp().is_some() {
         j.payload_len = Some(f.payload_len());
+        if let Some((k, v)) = crate::app::json(f) {
+            j.app = Some(serde_json::Map::from_iter([(k.to_owned(), v)]));
+        }
     }
     match f.transport() {
         Transport::Icmpv4(i) => {

@@ -551,4 +551,132 @@ fn dns_dhcp_ntp_rip_lines_equal_tcpdumps() {
         "{}",
         lines[0]
     );
+    if require_peer(t, "tshark") {
+        json_fields_as_tshark(t, &f);
+    }
+}
+
+/// `--json`'s `dns`, `dhcp`, `ntp` and `rip` objects against tshark's fields for the same
+/// frames (where tshark decodes a message sniff decodes whole).
+fn json_fields_as_tshark(test: &str, frames: &[(Vec<u8>, Option<usize>)]) {
+    let path = std::env::temp_dir().join(format!("sniff-{test}-json-{}.pcap", std::process::id()));
+    write_pcap(&path, frames);
+    let ours = Command::new(tool("sniff"))
+        .args(["-q", "--json", "-r"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(ours.status.success());
+    let fields = [
+        "dns.id",
+        "dns.qry.name",
+        "dns.a",
+        "dhcp.id",
+        "dhcp.hw.mac_addr",
+        "dhcp.option.dhcp",
+        "ntp.flags.vn",
+        "ntp.flags.mode",
+        "ntp.stratum",
+        "rip.version",
+        "rip.command",
+        "rip.ip",
+        "rip.metric",
+    ];
+    let mut c = Command::new("tshark");
+    c.arg("-r")
+        .arg(&path)
+        .args(["-T", "fields", "-E", "occurrence=a"]);
+    for f in fields {
+        c.args(["-e", f]);
+    }
+    let theirs = c.output().unwrap();
+    assert!(theirs.status.success(), "{theirs:?}");
+    let _ = std::fs::remove_file(&path);
+    let theirs = String::from_utf8(theirs.stdout).unwrap();
+    let ours: Vec<serde_json::Value> = String::from_utf8(ours.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["type"] == "packet")
+        .collect();
+    let mut checked = [0; 4];
+    for (p, t) in ours.iter().zip(theirs.lines()) {
+        let t: Vec<&str> = t.split('\t').collect();
+        let frame = &p["frame"];
+        let list = |v: &serde_json::Value| -> String {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.to_string().trim_matches('"').to_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if let Some(d) = p.get("dns")
+            && !t[0].is_empty()
+            && d["truncated"] == false
+        {
+            let id = u16::from_str_radix(t[0].trim_start_matches("0x"), 16).unwrap();
+            assert_eq!(d["id"], id, "frame {frame}");
+            let recs = d["records"].as_array().unwrap();
+            let names: Vec<String> = recs
+                .iter()
+                .filter(|r| r["section"] == "question")
+                .map(|r| r["name"].as_str().unwrap().trim_end_matches('.').to_owned())
+                .collect();
+            assert_eq!(names.join(","), t[1], "frame {frame}: questions");
+            let a: Vec<&str> = recs
+                .iter()
+                .filter(|r| r["type"] == "A" && r["section"] != "question")
+                .filter_map(|r| r["data"].as_str())
+                .collect();
+            assert_eq!(a.join(","), t[2], "frame {frame}: A records");
+            checked[0] += 1;
+        }
+        if let Some(d) = p.get("dhcp") {
+            let xid = u32::from_str_radix(t[3].trim_start_matches("0x"), 16).unwrap();
+            assert_eq!(d["xid"], xid, "frame {frame}");
+            assert_eq!(d["client_mac"], t[4], "frame {frame}");
+            assert_eq!(d["message_type"].to_string(), t[5], "frame {frame}");
+            checked[1] += 1;
+        }
+        if let Some(n) = p.get("ntp") {
+            assert_eq!(n["version"].to_string(), t[6], "frame {frame}");
+            assert_eq!(n["mode"].to_string(), t[7], "frame {frame}");
+            assert_eq!(n["stratum"].to_string(), t[8], "frame {frame}");
+            checked[2] += 1;
+        }
+        if let Some(r) = p.get("rip") {
+            assert_eq!(r["version"].to_string(), t[9], "frame {frame}");
+            assert_eq!(r["command"].to_string(), t[10], "frame {frame}");
+            let e = &r["entries"];
+            let ips: Vec<serde_json::Value> = e
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["addr"].clone())
+                .collect();
+            let metrics: Vec<serde_json::Value> = e
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["metric"].clone())
+                .collect();
+            // A request for the whole table has an entry of AFI 0, which tshark lists
+            // without an address.
+            if e.as_array().unwrap().iter().all(|x| x["afi"] != 0) {
+                assert_eq!(list(&serde_json::Value::from(ips)), t[11], "frame {frame}");
+            }
+            assert_eq!(
+                list(&serde_json::Value::from(metrics)),
+                t[12],
+                "frame {frame}"
+            );
+            checked[3] += 1;
+        }
+    }
+    assert_eq!(ours.len(), frames.len());
+    assert!(
+        checked.iter().all(|&n| n >= 2),
+        "dns, dhcp, ntp, rip checked: {checked:?}"
+    );
 }
