@@ -658,7 +658,7 @@ pub fn json(f: &Frame<'_>) -> Option<(&'static str, serde_json::Value)> {
 
 /// The data of an address or name record as text (`93.184.216.34`, `mx.example.com.`, MX as
 /// `10 mx.example.com.`); `None` for other types or data that does not decode.
-fn rdata_text(r: &DnsRecord<'_>) -> Option<String> {
+pub fn rdata_text(r: &DnsRecord<'_>) -> Option<String> {
     let name = |at: usize| {
         let mut v = Vec::new();
         r.rdata_name(at)?.write(&mut v).ok()?;

@@ -556,8 +556,8 @@ fn dns_dhcp_ntp_rip_lines_equal_tcpdumps() {
     }
 }
 
-/// `--json`'s `dns`, `dhcp`, `ntp` and `rip` objects against tshark's fields for the same
-/// frames (where tshark decodes a message sniff decodes whole).
+/// `--json`'s `dns`, `dhcp`, `ntp` and `rip` objects, and the same fields in `-v`, against
+/// tshark's fields for the same frames (where tshark decodes a message sniff decodes whole).
 fn json_fields_as_tshark(test: &str, frames: &[(Vec<u8>, Option<usize>)]) {
     let path = std::env::temp_dir().join(format!("sniff-{test}-json-{}.pcap", std::process::id()));
     write_pcap(&path, frames);
@@ -591,8 +591,24 @@ fn json_fields_as_tshark(test: &str, frames: &[(Vec<u8>, Option<usize>)]) {
     }
     let theirs = c.output().unwrap();
     assert!(theirs.status.success(), "{theirs:?}");
-    let _ = std::fs::remove_file(&path);
     let theirs = String::from_utf8(theirs.stdout).unwrap();
+    // -v: one block per packet (its line, then `###[ … ]###` layers and `  @` fields).
+    let verbose = Command::new(tool("sniff"))
+        .args(["-q", "-v", "-r"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(verbose.status.success(), "{verbose:?}");
+    let mut blocks: Vec<String> = Vec::new();
+    for l in String::from_utf8(verbose.stdout).unwrap().lines() {
+        if l.starts_with("###") || l.starts_with("  ") {
+            blocks.last_mut().unwrap().push_str(&format!("{l}\n"));
+        } else {
+            blocks.push(format!("{l}\n"));
+        }
+    }
+    let field = |name: &str, v: &str| format!("{name:<17} = {v}\n");
     let ours: Vec<serde_json::Value> = String::from_utf8(ours.stdout)
         .unwrap()
         .lines()
@@ -630,6 +646,14 @@ fn json_fields_as_tshark(test: &str, frames: &[(Vec<u8>, Option<usize>)]) {
                 .filter_map(|r| r["data"].as_str())
                 .collect();
             assert_eq!(a.join(","), t[2], "frame {frame}: A records");
+            let v = &blocks[ours.iter().position(|q| q == p).unwrap()];
+            assert!(
+                v.contains(&field("id", &id.to_string())),
+                "frame {frame}: {v}"
+            );
+            for n in &names {
+                assert!(v.contains(&format!("question          = {n}.")), "{v}");
+            }
             checked[0] += 1;
         }
         if let Some(d) = p.get("dhcp") {
@@ -637,12 +661,27 @@ fn json_fields_as_tshark(test: &str, frames: &[(Vec<u8>, Option<usize>)]) {
             assert_eq!(d["xid"], xid, "frame {frame}");
             assert_eq!(d["client_mac"], t[4], "frame {frame}");
             assert_eq!(d["message_type"].to_string(), t[5], "frame {frame}");
+            let v = &blocks[ours.iter().position(|q| q == p).unwrap()];
+            assert!(v.contains(&field("xid", &format!("0x{xid:08x}"))), "{v}");
+            assert!(v.contains(&field("chaddr", t[4])), "{v}");
+            assert!(
+                v.contains(&format!(
+                    "= 53 b'\\x{:02x}'",
+                    d["message_type"].as_u64().unwrap()
+                )),
+                "{v}"
+            );
             checked[1] += 1;
         }
         if let Some(n) = p.get("ntp") {
             assert_eq!(n["version"].to_string(), t[6], "frame {frame}");
             assert_eq!(n["mode"].to_string(), t[7], "frame {frame}");
             assert_eq!(n["stratum"].to_string(), t[8], "frame {frame}");
+            let v = &blocks[ours.iter().position(|q| q == p).unwrap()];
+            assert!(
+                v.contains(&field("vn", t[6])) && v.contains(&field("stratum", t[8])),
+                "{v}"
+            );
             checked[2] += 1;
         }
         if let Some(r) = p.get("rip") {
