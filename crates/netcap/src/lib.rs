@@ -79,6 +79,14 @@ pub enum CaptureError {
     Open { path: String, message: String },
     #[error("cannot write capture {path}: {message}")]
     Create { path: String, message: String },
+    /// Writing records failed (a full disk, a reader of stdout that went away: the source
+    /// says which).
+    #[error("cannot write capture {path}: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("reading {path}: {message}")]
     Read { path: String, message: String },
     /// libpcap could not compile the filter; `message` is libpcap's.

@@ -19,6 +19,11 @@ use std::ffi::CString;
 
 use crate::{CaptureError, Record, Spec, Writer};
 
+/// How an error names the file: `-` is standard output.
+fn shown(path: &str) -> String {
+    crate::shown(path, "standard output")
+}
+
 /// The rotation options, as tcpdump's `-C`, `-G`, `-W` give them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rotation {
@@ -130,15 +135,13 @@ impl Rotating {
             }
             self.next_file()?;
         }
-        self.writer
-            .write(r, comment)
-            .map_err(|e| self.error(e.to_string()))?;
+        self.writer.write(r, comment).map_err(|e| self.error(e))?;
         Ok(Written::Yes)
     }
 
     /// Push buffered records to the current file.
     pub fn flush(&mut self) -> Result<(), CaptureError> {
-        self.writer.flush().map_err(|e| self.error(e.to_string()))
+        self.writer.flush().map_err(|e| self.error(e))
     }
 
     fn close(&mut self) -> Result<(), CaptureError> {
@@ -152,10 +155,10 @@ impl Rotating {
         Ok(())
     }
 
-    fn error(&self, message: String) -> CaptureError {
-        CaptureError::Create {
-            path: self.current.clone(),
-            message,
+    fn error(&self, source: std::io::Error) -> CaptureError {
+        CaptureError::Write {
+            path: shown(&self.current),
+            source,
         }
     }
 }

@@ -50,8 +50,9 @@ impl Save {
     /// Write one packet (`comment`: pcapng's per-packet comment). False when -G with -W has
     /// completed its files: the capture ends, as tcpdump's, and the packet is not written.
     pub fn write(&mut self, r: &Record<'_>, comment: Option<&str>) -> Result<bool> {
-        let err = |e: netcap::CaptureError| Exit::failure(e.to_string());
-        match self.out.write(r, comment, now).map_err(err)? {
+        // The error itself, not its text: a broken pipe in its chain is a reader of `-w -`
+        // that went away (exit 0).
+        match self.out.write(r, comment, now)? {
             Written::Yes => {}
             Written::LimitReached => {
                 // tcpdump's words, on stderr.
@@ -63,15 +64,13 @@ impl Save {
             }
         }
         if self.flush_each {
-            self.out.flush().map_err(err)?;
+            self.out.flush()?;
         }
         Ok(true)
     }
 
     pub fn flush(&mut self) -> Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| Exit::failure(e.to_string()).into())
+        Ok(self.out.flush()?)
     }
 }
 
