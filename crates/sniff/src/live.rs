@@ -115,7 +115,17 @@ pub fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         );
     }
     let save = match &args.write {
-        Some(w) => Some(Save::open(args, w, lt, interface(dev))?),
+        // Only pcapng names the interface (libpcap lists the devices to describe it).
+        Some(w) => Some(Save::open(
+            args,
+            w,
+            lt,
+            if args.pcapng {
+                interface(dev)
+            } else {
+                Interface::default()
+            },
+        )?),
         None => None,
     };
     let seen_before = iface_packets(dev);
