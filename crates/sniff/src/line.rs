@@ -7,8 +7,8 @@ use std::net::IpAddr;
 
 use netcap::Record;
 use netproto::frame::{
-    Frame, Link, Net, TcpFlags, TcpOption, TcpSegment, TlsHello, Transport, client_hello,
-    http_first_line, http_start,
+    Frame, HttpText, Link, Net, TcpFlags, TcpOption, TcpSegment, TlsHello, Transport, client_hello,
+    http_first_line, http_text,
 };
 
 use crate::{app, tcpdump, text};
@@ -635,12 +635,18 @@ fn app_name(out: &mut Vec<u8>, t: &TcpSegment<'_>) {
     let cut = (t.payload.len() as u32) < t.payload_len;
     if port(80) || port(8080) {
         out.extend_from_slice(b": HTTP");
-        if let Some(first) = http_first_line(t.payload) {
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(first);
-        } else if cut && http_token(t.payload) {
-            // tcpdump found a request or status token but not the end of the line.
-            out.extend_from_slice(b" [|http]");
+        match http_text(t.payload, t.payload_len as usize) {
+            HttpText::Line(l) => {
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(l);
+            }
+            HttpText::Unterminated(l) => {
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(l);
+                out.extend_from_slice(b" [|http]");
+            }
+            HttpText::Cut => out.extend_from_slice(b" [|http]"),
+            HttpText::None => {}
         }
     } else if port(179) {
         out.extend_from_slice(b": BGP");
@@ -673,18 +679,6 @@ fn app_name(out: &mut Vec<u8>, t: &TcpSegment<'_>) {
             text::printable(out, name);
         }
     }
-}
-
-/// The payload starts with an HTTP method followed by a space, or with `HTTP/x.y NNN `
-/// (what tcpdump's `txtproto_print` needs to see before it looks for the end of the line:
-/// with it and no newline captured, tcpdump prints `[|http]`).
-fn http_token(p: &[u8]) -> bool {
-    http_start(p) && !p.starts_with(b"HTTP/")
-        || (p.starts_with(b"HTTP/")
-            && p.get(8) == Some(&b' ')
-            && p.get(9..12)
-                .is_some_and(|c| c.iter().all(u8::is_ascii_digit))
-            && p.get(12) == Some(&b' '))
 }
 
 fn hex(out: &mut Vec<u8>, d: &[u8]) {

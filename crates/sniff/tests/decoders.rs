@@ -719,3 +719,52 @@ fn json_fields_as_tshark(test: &str, frames: &[(Vec<u8>, Option<usize>)]) {
         "dns, dhcp, ntp, rip checked: {checked:?}"
     );
 }
+
+/// The HTTP first line on tcpdump's HTTP ports (80, 8080) as tcpdump prints it: requests
+/// (any known method, any case), responses (a 3-digit second token), lines with a control
+/// character, a lone CR or no line end, and payloads the capture cut in the first line.
+#[test]
+fn http_lines_equal_tcpdumps() {
+    let t = "http_lines_equal_tcpdumps";
+    if !require_peer(t, "tcpdump") {
+        return;
+    }
+    let payloads: [&[u8]; 16] = [
+        b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"get /x HTTP/1.1\n",
+        b"PROPFIND /dav HTTP/1.1\r\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"HTTP/2.0 200 OK\r\n",
+        b"FOO 200 x\r\n",
+        b"HTTP/1.1 200\r\n",
+        b"HTTP/1.1\r\n",
+        b"GETX / HTTP/1.1\r\n",
+        b"GET /a\x1bb HTTP/1.1\r\n",
+        b"GET /x\tHTTP/1.1\r\n",
+        b"GET /x HTTP/1.1",
+        b"GET /x HTTP/1.1\rX\n",
+        b"GET /x HTTP/1.1\r",
+        b"\x16\x03\x01\x00\x05hello",
+        b"GET /x HTTP/1.1\r\n\x00\x01",
+    ];
+    let mut f = Vec::new();
+    for port in [80, 8080] {
+        for p in payloads {
+            f.push(whole(eth(&ip4(A, B, 6, &tcp(40000, port, 0x18, &[], p)))));
+        }
+        // Cut by the capture inside the method, after it, inside the line, between CR and LF.
+        let m = b"GET /x HTTP/1.1\r\nHost: a\r\n";
+        for keep in [3, 4, 10, 16] {
+            let (frame, _) = whole(eth(&ip4(A, B, 6, &tcp(40000, port, 0x18, &[], m))));
+            let at = frame.len() - m.len() + keep;
+            f.push((frame, Some(at)));
+        }
+    }
+    let lines = same_as_tcpdump(t, &f);
+    assert!(
+        lines[0].ends_with(": HTTP: GET /x HTTP/1.1"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines.iter().filter(|l| l.ends_with(" [|http]")).count() >= 6);
+}

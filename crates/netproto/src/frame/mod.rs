@@ -88,7 +88,7 @@ pub use dhcp::{Dhcp, DhcpError, MAGIC_COOKIE, option as dhcp_option};
 pub use dns::{
     CLASS_IN, Dns, DnsError, DnsName, DnsRecord, DnsRecords, DnsSection, rtype as dns_type,
 };
-pub use http::{HttpLine, http_first_line, http_start};
+pub use http::{HttpLine, HttpText, http_first_line, http_text};
 pub use icmp::{Icmpv4, Icmpv6, Quoted};
 pub use ip::{Ipv4, Ipv6, Ipv6Ext, Ipv6Exts};
 pub use link::{Ethernet, PacketDirection, Sll, ethertype};
