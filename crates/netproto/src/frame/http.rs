@@ -147,8 +147,9 @@ pub enum HttpLine<'a> {
 /// The first line of a captured payload that is a whole HTTP/1.x request or status line
 /// ([`HttpLine::parse`]), without its line end.
 pub fn http_first_line(p: &[u8]) -> Option<&[u8]> {
+    HttpLine::parse(p)?;
     match http_text(p, p.len()) {
-        HttpText::Line(l) if HttpLine::parse_line(l).is_some() => Some(l),
+        HttpText::Line(l) => Some(l),
         _ => None,
     }
 }
@@ -158,6 +159,14 @@ impl<'a> HttpLine<'a> {
     /// `HTTP/x.y`) or a status line (`HTTP/x.y`, a 3-digit code, a reason): stricter than
     /// tcpdump's test, for ports that are not HTTP's.
     pub fn parse(p: &'a [u8]) -> Option<HttpLine<'a>> {
+        // The cheap test first: most payloads on other ports are not HTTP.
+        let starts = p.starts_with(b"HTTP/1.")
+            || METHODS
+                .iter()
+                .any(|m| p.starts_with(m) && p.get(m.len()) == Some(&b' '));
+        if !starts {
+            return None;
+        }
         match http_text(p, p.len()) {
             HttpText::Line(l) => Self::parse_line(l),
             _ => None,
