@@ -3,9 +3,11 @@
 //!
 //! - [`Reader`] streams records from a pcap or pcapng file, or from stdin when the path is
 //!   `-` (libpcap reads stdin itself, record by record: a pipe is never slurped).
-//! - [`Writer`] writes a classic microsecond pcap file (what tcpdump, tshark and Wireshark
-//!   read everywhere), to stdout when the path is `-`, through a 1 MiB buffer: nothing is
-//!   flushed per packet unless asked ([`Writer::flush`]).
+//! - [`Writer`] writes a classic pcap file (microsecond or nanosecond stamps) or pcapng (named
+//!   interfaces, a comment per packet), to stdout when the path is `-`, through a 1 MiB
+//!   buffer: nothing is flushed per packet unless asked ([`Writer::flush`]).
+//! - [`rotate::Rotating`] is tcpdump's `-C`/`-G`/`-W`: a writer that moves on to the next
+//!   file by size or by time, with tcpdump's file names.
 //! - [`Live`] captures from an interface (`any` by default) in non-blocking mode and waits
 //!   with `poll(2)`, because libpcap's read timeout never fires on Linux when no packet
 //!   arrives: that is what makes `--timeout` and signals work.
@@ -23,6 +25,10 @@ use pcap::{Active, Capture, Linktype, Packet, Precision};
 use netproto::frame::linktype;
 
 pub mod live;
+pub mod rotate;
+mod write;
+
+pub use write::{Format, Interface, Spec, Writer};
 
 /// A capture timestamp (seconds and nanoseconds since the Unix epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
@@ -108,6 +114,14 @@ pub enum CaptureError {
     Open { path: String, message: String },
     #[error("cannot write capture {path}: {message}")]
     Create { path: String, message: String },
+    /// Writing records failed (a full disk, a reader of stdout that went away: the source
+    /// says which).
+    #[error("cannot write capture {path}: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("reading {path}: {message}")]
     Read { path: String, message: String },
     /// libpcap could not compile the filter; `message` is libpcap's.
@@ -155,7 +169,7 @@ pub struct Reader {
     start: usize,
     end: usize,
     eof: bool,
-    format: Format,
+    format: InFormat,
     linktype: u32,
     path: String,
     records: u64,
@@ -168,7 +182,7 @@ struct Filter {
     programs: Vec<(u32, pcap::BpfProgram)>,
 }
 
-enum Format {
+enum InFormat {
     /// Classic pcap: byte order swapped?, nanosecond timestamps?
     Pcap { swapped: bool, nano: bool },
     /// pcapng: byte order of the current section, and per interface (link type, seconds
@@ -224,7 +238,7 @@ impl Reader {
             start: 0,
             end: 0,
             eof: false,
-            format: Format::Pcap {
+            format: InFormat::Pcap {
                 swapped: false,
                 nano: false,
             },
@@ -256,7 +270,7 @@ impl Reader {
             0xd4c3_b2a1 => (true, false),
             0x4d3c_b2a1 => (true, true),
             PCAPNG_SHB => {
-                r.format = Format::Pcapng {
+                r.format = InFormat::Pcapng {
                     swapped: false,
                     ifaces: Vec::new(),
                 };
@@ -272,7 +286,7 @@ impl Reader {
         };
         let rd32 = |o: usize| u32_at(b, o, swapped);
         r.linktype = rd32(20) & 0xffff;
-        r.format = Format::Pcap { swapped, nano };
+        r.format = InFormat::Pcap { swapped, nano };
         r.start = 24;
         Ok(r)
     }
@@ -359,7 +373,7 @@ impl Reader {
     #[inline]
     fn next_raw(&mut self) -> Result<Option<RawRecord>, ReadError> {
         match self.format {
-            Format::Pcap { swapped, nano } => {
+            InFormat::Pcap { swapped, nano } => {
                 // Fast path: the whole record is already in the buffer (nearly always).
                 if self.end - self.start >= 16 {
                     let h = &self.buf[self.start..self.start + 16];
@@ -415,7 +429,7 @@ impl Reader {
                 };
                 Ok(Some((off, ts, len, caplen, self.linktype)))
             }
-            Format::Pcapng { .. } => self.pcapng_next(),
+            InFormat::Pcapng { .. } => self.pcapng_next(),
         }
     }
 
@@ -448,8 +462,8 @@ impl Reader {
 
     fn ifaces_len(&self) -> usize {
         match &self.format {
-            Format::Pcapng { ifaces, .. } => ifaces.len(),
-            Format::Pcap { .. } => 0,
+            InFormat::Pcapng { ifaces, .. } => ifaces.len(),
+            InFormat::Pcap { .. } => 0,
         }
     }
 
@@ -468,14 +482,14 @@ impl Reader {
                 0x4d3c_2b1a => true,
                 _ => return Err(ReadError::Corrupt("bad pcapng byte-order magic".into())),
             };
-            if let Format::Pcapng { swapped: s, ifaces } = &mut self.format {
+            if let InFormat::Pcapng { swapped: s, ifaces } = &mut self.format {
                 *s = swapped;
                 ifaces.clear();
             }
         }
         let swapped = match self.format {
-            Format::Pcapng { swapped, .. } => swapped,
-            Format::Pcap { swapped, .. } => swapped,
+            InFormat::Pcapng { swapped, .. } => swapped,
+            InFormat::Pcap { swapped, .. } => swapped,
         };
         let h = &self.buf[self.start..self.start + 12];
         let btype = u32_at(h, 0, swapped);
@@ -499,7 +513,7 @@ impl Reader {
         if btype != 1 {
             return Ok(());
         }
-        let Format::Pcapng { swapped, ifaces } = &mut self.format else {
+        let InFormat::Pcapng { swapped, ifaces } = &mut self.format else {
             return Ok(());
         };
         let b = &self.buf[self.start..self.start + total];
@@ -541,7 +555,7 @@ impl Reader {
             };
             let block = self.start;
             self.start += total;
-            let Format::Pcapng { swapped, ifaces } = &self.format else {
+            let InFormat::Pcapng { swapped, ifaces } = &self.format else {
                 return Ok(None);
             };
             let swapped = *swapped;
@@ -678,82 +692,6 @@ fn record<'a>(p: &Packet<'a>, linktype: u32, ts_scale: u32) -> Record<'a> {
         len: h.len,
         linktype,
         data: p.data,
-    }
-}
-
-/// Writes a classic microsecond pcap file (or stdout for `-`), the format every reader
-/// understands. The format is four fixed fields per record, so we write it ourselves through a
-/// 1 MiB buffer: at capture rates libpcap's stdio buffer (a `write(2)` per 4–8 KiB) costs more
-/// CPU than everything else the capture does.
-pub struct Writer {
-    out: io::BufWriter<std::fs::File>,
-    path: String,
-}
-
-impl std::fmt::Debug for Writer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer").field("path", &self.path).finish()
-    }
-}
-
-/// Buffer of a [`Writer`].
-const WRITE_BUFFER: usize = 1 << 20;
-
-impl Writer {
-    /// Create `path` (`-` = stdout) for frames of `linktype`, snapshot length 262144.
-    pub fn create(path: &str, linktype: u32) -> Result<Writer, CaptureError> {
-        Self::create_with_snaplen(path, linktype, 262_144)
-    }
-
-    /// Create `path` (`-` = stdout) with the given snapshot length in the file header.
-    pub fn create_with_snaplen(
-        path: &str,
-        linktype: u32,
-        snaplen: u32,
-    ) -> Result<Writer, CaptureError> {
-        let name = shown(path, "standard output");
-        let err = |e: io::Error| CaptureError::Create {
-            path: name.clone(),
-            message: e.to_string(),
-        };
-        let file = if path == "-" {
-            // A duplicate of fd 1 as a File: stdout's own handle is line-buffered, which would
-            // flush at every 0x0a byte of binary data.
-            use std::os::fd::AsFd;
-            let fd = io::stdout().as_fd().try_clone_to_owned().map_err(err)?;
-            std::fs::File::from(fd)
-        } else {
-            std::fs::File::create(path).map_err(err)?
-        };
-        let mut out = io::BufWriter::with_capacity(WRITE_BUFFER, file);
-        let mut h = [0u8; 24];
-        h[0..4].copy_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        h[4..6].copy_from_slice(&2u16.to_le_bytes());
-        h[6..8].copy_from_slice(&4u16.to_le_bytes());
-        h[16..20].copy_from_slice(&snaplen.to_le_bytes());
-        // Live handles report DLT values: DLT_RAW (12 here, 14 on OpenBSD) is LINKTYPE_RAW in a
-        // file.
-        let linktype = linktype::for_file(linktype);
-        h[20..24].copy_from_slice(&linktype.to_le_bytes());
-        io::Write::write_all(&mut out, &h).map_err(err)?;
-        Ok(Writer { out, path: name })
-    }
-
-    /// Write one record (the timestamp is cut to microseconds).
-    pub fn write(&mut self, r: &Record<'_>) -> io::Result<()> {
-        let mut h = [0u8; 16];
-        h[0..4].copy_from_slice(&(r.ts.sec as u32).to_le_bytes());
-        h[4..8].copy_from_slice(&r.ts.usec().to_le_bytes());
-        let caplen = r.data.len() as u32;
-        h[8..12].copy_from_slice(&caplen.to_le_bytes());
-        h[12..16].copy_from_slice(&r.len.max(caplen).to_le_bytes());
-        io::Write::write_all(&mut self.out, &h)?;
-        io::Write::write_all(&mut self.out, r.data)
-    }
-
-    /// Push buffered records to the file or pipe.
-    pub fn flush(&mut self) -> io::Result<()> {
-        io::Write::flush(&mut self.out)
     }
 }
 

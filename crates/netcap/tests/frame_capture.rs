@@ -230,16 +230,19 @@ fn writer_output_reads_back() {
     let p = path.to_str().unwrap();
     let data = ip_packet(true);
     let mut w = Writer::create(p, linktype::RAW).unwrap();
-    w.write(&Record {
-        ts: Timestamp {
-            sec: 7,
-            nsec: 123_456_789,
+    w.write(
+        &Record {
+            ts: Timestamp {
+                sec: 7,
+                nsec: 123_456_789,
+            },
+            caplen: data.len() as u32,
+            len: 1000,
+            linktype: linktype::RAW,
+            data: &data,
         },
-        caplen: data.len() as u32,
-        len: 1000,
-        linktype: linktype::RAW,
-        data: &data,
-    })
+        None,
+    )
     .unwrap();
     w.flush().unwrap();
     drop(w);
@@ -256,4 +259,216 @@ fn writer_output_reads_back() {
     assert_eq!(rec.data, &data[..]);
     assert!(r.next().unwrap().is_none());
     std::fs::remove_file(&path).unwrap();
+}
+
+fn record(data: &[u8], sec: i64) -> Record<'_> {
+    Record {
+        ts: Timestamp {
+            sec,
+            nsec: 123_456_789,
+        },
+        caplen: data.len() as u32,
+        len: data.len() as u32,
+        linktype: linktype::RAW,
+        data,
+    }
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("netcap-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Each format read back: the stamp to its precision, the pcapng comment's bytes in the file,
+/// the magic numbers tcpdump looks for.
+#[test]
+fn every_format_reads_back() {
+    use netcap::{Format, Interface, Spec};
+    let dir = temp("formats");
+    let data = ip_packet(false);
+    for (format, magic, nsec) in [
+        (Format::Pcap, 0xa1b2_c3d4u32, 123_456_000),
+        (Format::PcapNano, 0xa1b2_3c4d, 123_456_789),
+        (Format::Pcapng { nano: false }, 0x0a0d_0d0a, 123_456_000),
+        (Format::Pcapng { nano: true }, 0x0a0d_0d0a, 123_456_789),
+    ] {
+        let path = dir.join("f");
+        let p = path.to_str().unwrap();
+        let spec = Spec {
+            format,
+            linktype: linktype::RAW,
+            snaplen: 65535,
+            interface: Interface {
+                name: Some("lo".into()),
+                description: Some("loopback".into()),
+            },
+        };
+        let mut w = Writer::open(p, &spec).unwrap();
+        w.write(&record(&data, 5), Some("process: src a/1 > dst -"))
+            .unwrap();
+        w.write(&record(&data, 6), None).unwrap();
+        w.flush().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(w.written(), bytes.len() as u64, "{format:?}");
+        assert_eq!(u32::from_le_bytes(bytes[..4].try_into().unwrap()), magic);
+        let has = |s: &[u8]| bytes.windows(s.len()).any(|w| w == s);
+        let ng = matches!(format, Format::Pcapng { .. });
+        assert_eq!(has(b"process: src a/1 > dst -"), ng, "{format:?}");
+        assert_eq!(has(b"loopback"), ng, "{format:?}");
+        let mut r = Reader::open(p).unwrap();
+        for sec in [5, 6] {
+            let rec = r.next().unwrap().unwrap();
+            assert_eq!(rec.ts, Timestamp { sec, nsec }, "{format:?}");
+            assert_eq!(rec.data, &data[..]);
+            assert_eq!(rec.linktype, linktype::RAW);
+        }
+        assert!(r.next().unwrap().is_none());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn count_records(path: &std::path::Path) -> usize {
+    let mut r = Reader::open(path.to_str().unwrap()).unwrap();
+    let mut n = 0;
+    while r.next().unwrap().is_some() {
+        n += 1;
+    }
+    n
+}
+
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// -C: a new file once the current one is over the size, named t, t1, t2 …; every packet in
+/// exactly one file. With -W 3: t0, t1, t2, then t0 again.
+#[test]
+fn rotation_by_size() {
+    use netcap::rotate::{Rotating, Rotation, Written};
+    let data = ip_packet(false); // 32 bytes: 48 per pcap record, 24 of file header.
+    let dir = temp("size");
+    let base = dir.join("t");
+    let spec = netcap::Spec::pcap(linktype::RAW);
+    let rot = Rotation {
+        size: Some(100),
+        ..Rotation::default()
+    };
+    let mut w = Rotating::create(base.to_str().unwrap(), &spec, rot, 0).unwrap();
+    for i in 0..10 {
+        let r = w.write(&record(&data, i), None, || unreachable!()).unwrap();
+        assert_eq!(r, Written::Yes);
+    }
+    w.flush().unwrap();
+    // 24 + 48 = 72 is not over 100, 120 is: the third packet opens the next file.
+    assert_eq!(names(&dir), ["t", "t1", "t2", "t3", "t4"]);
+    let counts: Vec<usize> = names(&dir)
+        .iter()
+        .map(|n| count_records(&dir.join(n)))
+        .collect();
+    assert_eq!(counts, [2, 2, 2, 2, 2]);
+
+    let dir = temp("ring");
+    let base = dir.join("t");
+    let rot = Rotation {
+        size: Some(100),
+        count: Some(3),
+        ..Rotation::default()
+    };
+    let mut w = Rotating::create(base.to_str().unwrap(), &spec, rot, 0).unwrap();
+    for i in 0..8 {
+        w.write(&record(&data, i), None, || unreachable!()).unwrap();
+    }
+    w.flush().unwrap();
+    assert_eq!(w.current(), base.to_str().unwrap().to_owned() + "0");
+    assert_eq!(names(&dir), ["t0", "t1", "t2"]);
+    // Packets 7 and 8 overwrote the first file; 3-4 and 5-6 are in t1 and t2.
+    let first = Reader::open(dir.join("t0").to_str().unwrap())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .ts
+        .sec;
+    assert_eq!(first, 6);
+    let counts: Vec<usize> = names(&dir)
+        .iter()
+        .map(|n| count_records(&dir.join(n)))
+        .collect();
+    assert_eq!(counts, [2, 2, 2]);
+    std::fs::remove_dir_all(
+        dir.parent()
+            .unwrap()
+            .join(format!("netcap-size-{}", std::process::id())),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// -G: a new file (strftime name) for the first packet a period after the current file was
+/// opened; with -W 2 and no -C, the third file is never opened.
+#[test]
+fn rotation_by_time() {
+    use netcap::rotate::{Rotating, Rotation, Written};
+    let data = ip_packet(false);
+    let dir = temp("time");
+    // %s: seconds since the epoch, the same in every time zone.
+    let base = dir.join("g-%s");
+    let spec = netcap::Spec::pcap(linktype::RAW);
+    let rot = Rotation {
+        secs: Some(10),
+        count: Some(2),
+        ..Rotation::default()
+    };
+    let mut w = Rotating::create(base.to_str().unwrap(), &spec, rot, 1000).unwrap();
+    let mut got = Vec::new();
+    for now in [1000, 1005, 1009, 1010, 1015, 1019, 1020, 1021] {
+        got.push(w.write(&record(&data, now), None, || now).unwrap());
+    }
+    w.flush().unwrap();
+    assert_eq!(got[..6], [Written::Yes; 6]);
+    assert_eq!(got[6..], [Written::LimitReached; 2]);
+    assert_eq!(names(&dir), ["g-1000", "g-1010"]);
+    assert_eq!(count_records(&dir.join("g-1000")), 3);
+    assert_eq!(count_records(&dir.join("g-1010")), 3);
+
+    // -G with -C and -W 12: numbered from 00 in each period; -W does not stop.
+    let dir = temp("time-size");
+    let base = dir.join("g-%s-");
+    let rot = Rotation {
+        secs: Some(10),
+        size: Some(100),
+        count: Some(12),
+    };
+    let mut w = Rotating::create(base.to_str().unwrap(), &spec, rot, 1000).unwrap();
+    for now in [1000, 1001, 1002, 1010, 1020, 1030] {
+        assert_eq!(
+            w.write(&record(&data, now), None, || now).unwrap(),
+            Written::Yes
+        );
+    }
+    w.flush().unwrap();
+    assert_eq!(
+        names(&dir),
+        [
+            "g-1000-00",
+            "g-1000-01",
+            "g-1010-00",
+            "g-1020-00",
+            "g-1030-00"
+        ]
+    );
+    std::fs::remove_dir_all(
+        dir.parent()
+            .unwrap()
+            .join(format!("netcap-time-{}", std::process::id())),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

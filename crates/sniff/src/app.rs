@@ -366,7 +366,7 @@ fn answer(out: &mut Vec<u8>, r: &DnsRecord<'_>) -> bool {
                 };
                 out.extend_from_slice(b" \"");
                 for &b in s {
-                    printable(out, b);
+                    text::print_char(out, b);
                 }
                 out.push(b'"');
                 rest = &tail[usize::from(l)..];
@@ -382,21 +382,6 @@ fn answer(out: &mut Vec<u8>, r: &DnsRecord<'_>) -> bool {
         _ => {}
     }
     true
-}
-
-/// A byte as tcpdump's `fn_print_char`: printable ASCII as is, `M-` for the high bit, `^X`
-/// for control characters.
-fn printable(out: &mut Vec<u8>, mut b: u8) {
-    if !b.is_ascii() {
-        out.extend_from_slice(b"M-");
-        b &= 0x7f;
-    }
-    if b.is_ascii_graphic() || b == b' ' {
-        out.push(b);
-    } else {
-        out.push(b'^');
-        out.push(b ^ 0x40);
-    }
 }
 
 /// `BOOTP/DHCP, Request from MAC, length N` (tcpdump's `bootp_print` without -v).
@@ -599,4 +584,142 @@ pub fn icmp4_unreach(out: &mut Vec<u8>, code: u8, mtu: u16, q: &Quoted<'_>) {
             out.extend_from_slice(b" unreachable");
         }
     }
+}
+
+/// The `--json` object for a UDP application message: `("dns", {...})`, `dhcp`, `ntp`, `rip`
+/// or `ripng`, every field of the header and what the message lists (DNS questions and
+/// answers, DHCP options, RIP routes); `None` when the ports name no application or the
+/// message is too short to decode.
+pub fn json(f: &Frame<'_>) -> Option<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    Some(match f.app()?.ok()? {
+        App::Dns(d) => ("dns", dns_json(&d)),
+        App::Dhcp(d) => (
+            "dhcp",
+            json!({
+                "op": d.op(),
+                "xid": d.xid(),
+                "secs": d.secs(),
+                "flags": d.flags(),
+                "ciaddr": d.ciaddr().to_string(),
+                "yiaddr": d.yiaddr().to_string(),
+                "siaddr": d.siaddr().to_string(),
+                "giaddr": d.giaddr().to_string(),
+                "client_mac": d.client_mac().map(text::mac_string),
+                "message_type": d.message_type(),
+                "options": d.options().filter_map(Result::ok).map(|(c, _)| c).collect::<Vec<u8>>(),
+            }),
+        ),
+        App::Ntp(n) => (
+            "ntp",
+            json!({
+                "leap": n.leap(),
+                "version": n.version(),
+                "mode": n.mode(),
+                "stratum": n.stratum(),
+                "poll": n.poll(),
+                "precision": n.precision(),
+                "root_delay": n.root_delay(),
+                "root_dispersion": n.root_dispersion(),
+                "reference_id": n.reference_id(),
+                "transmit_ts": n.transmit_ts().map(|(s, f)| f64::from(s) + f64::from(f) / 4_294_967_296.0),
+            }),
+        ),
+        App::Rip(r) => (
+            "rip",
+            json!({
+                "version": r.version(),
+                "command": r.command(),
+                "entries": r.entries().map(|e| json!({
+                    "afi": e.afi,
+                    "tag": e.tag,
+                    "addr": e.addr.to_string(),
+                    "mask": e.mask.to_string(),
+                    "next_hop": e.next_hop.to_string(),
+                    "metric": e.metric,
+                })).collect::<Vec<_>>(),
+            }),
+        ),
+        App::Ripng(r) => (
+            "ripng",
+            json!({
+                "version": r.version(),
+                "command": r.command(),
+                "entries": r.ripng_entries().map(|e| json!({
+                    "prefix": e.prefix.to_string(),
+                    "prefix_len": e.prefix_len,
+                    "tag": e.tag,
+                    "metric": e.metric,
+                })).collect::<Vec<_>>(),
+            }),
+        ),
+    })
+}
+
+/// The data of an address or name record as text (`93.184.216.34`, `mx.example.com.`, MX as
+/// `10 mx.example.com.`); `None` for other types or data that does not decode.
+pub fn rdata_text(r: &DnsRecord<'_>) -> Option<String> {
+    let name = |at: usize| {
+        let mut v = Vec::new();
+        r.rdata_name(at)?.write(&mut v).ok()?;
+        Some(String::from_utf8_lossy(&v).into_owned())
+    };
+    match r.rtype {
+        dns_type::A => r.a().map(|a| a.to_string()),
+        dns_type::AAAA => r.aaaa().map(|a| a.to_string()),
+        dns_type::NS | dns_type::CNAME | dns_type::PTR => name(0),
+        dns_type::MX => Some(format!("{} {}", r.rdata_u16(0)?, name(2)?)),
+        _ => None,
+    }
+}
+
+/// A DNS message as JSON: the header, then each record in order (questions, answers,
+/// authority, additional), `truncated` where the message or the capture ends early.
+fn dns_json(d: &Dns<'_>) -> serde_json::Value {
+    use serde_json::json;
+    let mut records = Vec::new();
+    let mut truncated = false;
+    for r in d.records() {
+        let Ok(r) = r else {
+            truncated = true;
+            break;
+        };
+        let mut name = Vec::new();
+        if r.name.write(&mut name).is_err() {
+            truncated = true;
+            break;
+        }
+        let section = match r.section {
+            DnsSection::Question => "question",
+            DnsSection::Answer => "answer",
+            DnsSection::Authority => "authority",
+            DnsSection::Additional => "additional",
+        };
+        let mut j = json!({
+            "section": section,
+            "name": String::from_utf8_lossy(&name),
+            "type": dns_type_name(r.rtype),
+            "class": r.class,
+        });
+        if r.section != DnsSection::Question {
+            j["ttl"] = r.ttl.into();
+            if let Some(data) = rdata_text(&r) {
+                j["data"] = data.into();
+            }
+        }
+        records.push(j);
+    }
+    json!({
+        "id": d.id(),
+        "response": d.is_response(),
+        "opcode": d.opcode(),
+        "rcode": d.extended_rcode(),
+        "aa": d.aa(), "tc": d.tc(), "rd": d.rd(), "ra": d.ra(), "ad": d.ad(), "cd": d.cd(),
+        "qdcount": d.qdcount(),
+        "ancount": d.ancount(),
+        "nscount": d.nscount(),
+        "arcount": d.arcount(),
+        "records": records,
+        "truncated": truncated,
+    })
 }

@@ -16,6 +16,9 @@ Examples:
   sniff -r hello.pcap --diagram hello.svg --frame 4   draw packet 4's layers as SVG
   sniff -r trace.pcap --json                   NDJSON, one object per packet + a summary
   sniff -w - 'tcp port 5000' | tcpstat -r -    pipe a live capture into tcpstat
+  sniff -i eth0 -C 100 -W 10 -w ring.pcap      a ring of 10 files of 100 MB (ring.pcap0 … ring.pcap9)
+  sniff -G 3600 -w 'trace-%Y%m%d-%H.pcap'      a new file every hour, named by the hour
+  sniff --process --pcapng -w who.pcapng       processes as packet comments (Wireshark shows them)
   sniff -D                                     list interfaces with their addresses
 
 Capturing needs root or CAP_NET_RAW+CAP_NET_ADMIN:
@@ -52,9 +55,26 @@ pub struct Args {
         default_value_t = 4096
     )]
     pub buffer_kib: i32,
-    /// Write packets to a pcap file (`-` = stdout, for pipes) instead of printing them.
+    /// Write packets to a pcap file (`-` = stdout, for pipes) instead of printing them
+    /// (nanosecond stamps with --time-stamp-precision nano, pcapng with --pcapng).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<String>,
+    /// With -w FILE: before each packet, start a new file once this one holds more than MB
+    /// million bytes (tcpdump's -C: FILE, FILE1, FILE2, …; with -W N: FILE0 … FILE(N-1), a ring).
+    #[arg(short = 'C', value_name = "MB", requires = "write", value_parser = clap::value_parser!(u64).range(1..=u64::MAX / 1_000_000))]
+    pub file_size: Option<u64>,
+    /// With -w FILE: start a new file every SECS seconds, named by strftime(3) of the time
+    /// (tcpdump's -G: -w 'trace-%H%M%S.pcap').
+    #[arg(short = 'G', value_name = "SECS", requires = "write", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rotate_secs: Option<u64>,
+    /// With -C: keep at most COUNT files, overwriting the oldest; with -G alone: stop after
+    /// COUNT files (tcpdump's -W).
+    #[arg(short = 'W', value_name = "COUNT", requires = "write", value_parser = clap::value_parser!(u32).range(1..))]
+    pub file_count: Option<u32>,
+    /// With -w: write pcapng (the interface's name and description; with --process, each
+    /// packet's processes as its comment) instead of pcap.
+    #[arg(long, requires = "write")]
+    pub pcapng: bool,
     /// Read packets from a pcap or pcapng file (`-` = stdin) instead of capturing.
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     pub read: Option<String>,

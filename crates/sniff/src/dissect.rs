@@ -81,6 +81,13 @@ impl B<'_> {
         let v = crate::text::mac_string(self.bytes(rel_byte, len));
         self.f(name, rel_byte * 8, len * 8, v);
     }
+    fn ip4(&mut self, name: &str, rel_byte: usize) {
+        let v = match self.bytes(rel_byte, 4) {
+            &[a, b, c, d] => std::net::Ipv4Addr::new(a, b, c, d).to_string(),
+            _ => String::new(),
+        };
+        self.f(name, rel_byte * 8, 32, v);
+    }
     fn raw(&mut self, name: &str, rel_byte: usize, len: usize) {
         if len == 0 {
             return;
@@ -462,10 +469,184 @@ fn layer_fields(b: &mut B<'_>, l: &Layer, f: &Frame<'_>) {
                 b.hex("rest", 32, 32);
             }
         }
+        LayerKind::Raw if f.tcp().is_some() => app_fields(b, l.len),
+        LayerKind::Raw if f.udp().is_some() => udp_app_fields(b, l.len, f),
         LayerKind::Raw | LayerKind::Padding => {
             b.raw("load", 0, l.len);
         }
     }
+}
+
+/// A TCP payload: the HTTP request or status line, or the TLS ClientHello's record header
+/// and server name, as fields; the rest as `load`.
+fn app_fields(b: &mut B<'_>, len: usize) {
+    // The frame's bytes, not borrowed through `b`, which the fields are added to.
+    let d = b.d;
+    let p = d.get(b.base..(b.base + len).min(d.len())).unwrap_or(&[]);
+    let len = p.len();
+    if let Some(line) = netproto::frame::http_first_line(p) {
+        let v = String::from_utf8_lossy(line).into_owned();
+        b.f("http", 0, line.len() * 8, v);
+        return b.raw("load", line.len(), len - line.len());
+    }
+    let Some(netproto::frame::TlsHello::ClientHello {
+        version,
+        server_name,
+    }) = netproto::frame::client_hello(p)
+    else {
+        return b.raw("load", 0, len);
+    };
+    b.f(
+        "tls",
+        0,
+        9 * 8,
+        format!("handshake: ClientHello 0x{version:04x}"),
+    );
+    match server_name {
+        Some(name) => {
+            // The name is a slice of the payload: its offset there.
+            let at = name.as_ptr() as usize - p.as_ptr() as usize;
+            let v = String::from_utf8_lossy(name).into_owned();
+            b.raw("load", 9, at - 9);
+            b.f("server_name", at * 8, name.len() * 8, v);
+            b.raw("load", at + name.len(), len - at - name.len());
+        }
+        None => b.raw("load", 9, len - 9),
+    }
+}
+
+/// A UDP payload whose ports name DNS, DHCP, NTP or RIP and that decodes: its header fields,
+/// then its records (DNS), options (DHCP) or routes (RIP), each one field; the rest as `load`.
+fn udp_app_fields(b: &mut B<'_>, len: usize, f: &Frame<'_>) {
+    use netproto::frame::App;
+    let end = match f.app() {
+        Some(Ok(App::Dns(d))) => dns_fields(b, &d),
+        Some(Ok(App::Ntp(_))) => {
+            b.dec("li", 0, 2);
+            b.dec("vn", 2, 3);
+            b.dec("mode", 5, 3);
+            b.dec("stratum", 8, 8);
+            // Signed powers of two seconds.
+            for (n, at) in [("poll", 16), ("precision", 24)] {
+                let v = b.get(at, 8) as u8 as i8;
+                b.f(n, at, 8, v.to_string());
+            }
+            b.hex("root_delay", 32, 32);
+            b.hex("root_dispersion", 64, 32);
+            b.hex("ref_id", 96, 32);
+            for (i, n) in ["ref_ts", "orig_ts", "recv_ts", "xmit_ts"]
+                .iter()
+                .enumerate()
+            {
+                if b.bytes(16 + i * 8, 8).len() == 8 {
+                    b.hex(n, 128 + i * 64, 64);
+                }
+            }
+            b.bytes(0, 48).len()
+        }
+        Some(Ok(App::Dhcp(d))) => dhcp_fields(b, &d),
+        Some(Ok(App::Rip(r) | App::Ripng(r))) => {
+            b.dec("command", 0, 8);
+            b.dec("version", 8, 8);
+            b.hex("zero", 16, 16);
+            let mut at = 4;
+            while b.bytes(at, 20).len() == 20 {
+                let v = repr_bytes(b.bytes(at, 20));
+                b.f("route", at * 8, 160, v);
+                at += 20;
+            }
+            at.min(r.body().len() + 4)
+        }
+        _ => 0,
+    };
+    b.raw("load", end, len.saturating_sub(end));
+}
+
+/// DNS: the header's fields, then each record (its name to the end of its data); returns
+/// where the fields end.
+fn dns_fields(b: &mut B<'_>, d: &netproto::frame::Dns<'_>) -> usize {
+    b.dec("id", 0, 16);
+    b.dec("qr", 16, 1);
+    b.dec("opcode", 17, 4);
+    for (i, n) in ["aa", "tc", "rd", "ra", "z", "ad", "cd"].iter().enumerate() {
+        b.dec(n, 21 + i, 1);
+    }
+    b.dec("rcode", 28, 4);
+    for (i, n) in ["qdcount", "ancount", "nscount", "arcount"]
+        .iter()
+        .enumerate()
+    {
+        b.dec(n, 32 + i * 16, 16);
+    }
+    let mut end = 12;
+    for r in d.records() {
+        let Ok(r) = r else { break };
+        let mut v = Vec::new();
+        if r.name.write(&mut v).is_err() {
+            break;
+        }
+        v.push(b' ');
+        v.extend_from_slice(crate::app::dns_type_name(r.rtype).as_bytes());
+        let kind = match r.section {
+            netproto::frame::DnsSection::Question => "question",
+            netproto::frame::DnsSection::Answer => "answer",
+            netproto::frame::DnsSection::Authority => "authority",
+            netproto::frame::DnsSection::Additional => "additional",
+        };
+        if r.section == netproto::frame::DnsSection::Question {
+            v.push(b'?');
+        } else if let Some(data) = crate::app::rdata_text(&r) {
+            v.push(b' ');
+            v.extend_from_slice(data.as_bytes());
+        }
+        // A question's end is after its type and class (its data is empty).
+        let (start, stop) = (r.name.offset(), r.end());
+        b.f(
+            kind,
+            start * 8,
+            (stop - start) * 8,
+            String::from_utf8_lossy(&v).into_owned(),
+        );
+        end = stop;
+    }
+    end
+}
+
+/// DHCP/BOOTP: the fixed fields, the magic cookie, then each option; returns where the
+/// fields end.
+fn dhcp_fields(b: &mut B<'_>, d: &netproto::frame::Dhcp<'_>) -> usize {
+    b.dec("op", 0, 8);
+    b.dec("htype", 8, 8);
+    b.dec("hlen", 16, 8);
+    b.dec("hops", 24, 8);
+    b.hex("xid", 32, 32);
+    b.dec("secs", 64, 16);
+    b.hex("flags", 80, 16);
+    for (i, n) in ["ciaddr", "yiaddr", "siaddr", "giaddr"].iter().enumerate() {
+        b.ip4(n, 12 + i * 4);
+    }
+    b.mac("chaddr", 28, usize::from(d.hlen()).min(16));
+    b.raw("sname", 44, 64);
+    b.raw("file", 108, 128);
+    if !d.has_magic() {
+        return 236;
+    }
+    b.hex("magic", 236 * 8, 32);
+    let mut end = 240;
+    for o in d.options() {
+        let Ok((code, data)) = o else { break };
+        // The data is a slice of the frame: where it starts in this layer (pads skipped).
+        let Some(at) = (data.as_ptr() as usize)
+            .checked_sub(b.d.as_ptr() as usize + b.base)
+            .filter(|&a| a >= 242)
+        else {
+            break;
+        };
+        let v = format!("{code} {}", repr_bytes(data));
+        b.f("option", (at - 2) * 8, (2 + data.len()) * 8, v);
+        end = at + data.len();
+    }
+    end
 }
 
 fn pkttype(p: u64) -> String {

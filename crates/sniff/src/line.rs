@@ -6,7 +6,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 use netcap::Record;
-use netproto::frame::{Frame, Link, Net, TcpFlags, TcpOption, TcpSegment, Transport};
+use netproto::frame::{
+    Frame, HttpText, Link, Net, TcpFlags, TcpOption, TcpSegment, TlsHello, Transport, client_hello,
+    http_first_line, http_text,
+};
 
 use crate::{app, tcpdump, text};
 
@@ -623,20 +626,27 @@ impl LinePrinter {
 }
 
 /// tcpdump's application tags on well-known ports (`: HTTP`, `: HTTP: GET / HTTP/1.1`,
-/// `: BGP`, `: SSH: SSH-2.0-...`).
+/// `: BGP`, `: SSH: SSH-2.0-...`); on other ports what sniff recognises in the payload itself:
+/// an HTTP request or status line, a TLS ClientHello and its server name.
 fn app_name(out: &mut Vec<u8>, t: &TcpSegment<'_>) {
     let port = |p: u16| t.sport == p || t.dport == p;
     // The snapshot length cut the payload: tcpdump's `[|http]`, `[|ssh]` where the text it
     // looks for was not captured.
     let cut = (t.payload.len() as u32) < t.payload_len;
-    if port(80) {
+    if port(80) || port(8080) {
         out.extend_from_slice(b": HTTP");
-        if let Some(first) = http_first_line(t.payload) {
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(first);
-        } else if cut && http_token(t.payload) {
-            // tcpdump found a request or status token but not the end of the line.
-            out.extend_from_slice(b" [|http]");
+        match http_text(t.payload, t.payload_len as usize) {
+            HttpText::Line(l) => {
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(l);
+            }
+            HttpText::Unterminated(l) => {
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(l);
+                out.extend_from_slice(b" [|http]");
+            }
+            HttpText::Cut => out.extend_from_slice(b" [|http]"),
+            HttpText::None => {}
         }
     } else if port(179) {
         out.extend_from_slice(b": BGP");
@@ -658,49 +668,17 @@ fn app_name(out: &mut Vec<u8>, t: &TcpSegment<'_>) {
                 _ => {}
             }
         }
+    } else if let Some(first) = http_first_line(t.payload) {
+        // Beyond tcpdump: HTTP on any port, printed as tcpdump prints it on port 80.
+        out.extend_from_slice(b": HTTP: ");
+        out.extend_from_slice(first);
+    } else if let Some(TlsHello::ClientHello { server_name, .. }) = client_hello(t.payload) {
+        out.extend_from_slice(b": TLS ClientHello");
+        if let Some(name) = server_name {
+            out.extend_from_slice(b", SNI ");
+            text::printable(out, name);
+        }
     }
-}
-
-/// The payload starts with an HTTP method followed by a space, or with `HTTP/x.y NNN `
-/// (what tcpdump's `txtproto_print` needs to see before it prints the line).
-fn http_token(p: &[u8]) -> bool {
-    const STARTS: [&[u8]; 8] = [
-        b"GET ",
-        b"POST ",
-        b"HEAD ",
-        b"PUT ",
-        b"DELETE ",
-        b"OPTIONS ",
-        b"PATCH ",
-        b"CONNECT ",
-    ];
-    STARTS.iter().any(|s| p.starts_with(s))
-        || (p.starts_with(b"HTTP/")
-            && p.get(8) == Some(&b' ')
-            && p.get(9..12)
-                .is_some_and(|c| c.iter().all(u8::is_ascii_digit))
-            && p.get(12) == Some(&b' '))
-}
-
-fn http_first_line(p: &[u8]) -> Option<&[u8]> {
-    const STARTS: [&[u8]; 9] = [
-        b"GET ",
-        b"POST ",
-        b"HEAD ",
-        b"PUT ",
-        b"DELETE ",
-        b"OPTIONS ",
-        b"PATCH ",
-        b"CONNECT ",
-        b"HTTP/1.",
-    ];
-    if !STARTS.iter().any(|s| p.starts_with(s)) {
-        return None;
-    }
-    // The line ends at a captured newline (a `\r` alone may be followed by a cut `\n`).
-    let nl = p.iter().position(|&b| b == b'\n')?;
-    let end = p[..nl].iter().position(|&b| b == b'\r').unwrap_or(nl);
-    Some(&p[..end])
 }
 
 fn hex(out: &mut Vec<u8>, d: &[u8]) {

@@ -7,43 +7,55 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use netcap::{Live, LiveOptions, Record, Writer, live};
+use netcap::{Interface, Live, LiveOptions, Record, live};
 use netcli::Exit;
-use netproto::frame::linktype;
+use netproto::frame::{self, linktype};
 
 use crate::args::{Args, filter_error};
 use crate::iface::{iface_packets, open_error};
 use crate::print::{Printer, draw};
+use crate::procs::{Attribution, Procs};
+use crate::save::Save;
 
 /// Where each captured packet goes: the -w file, then the printer or the diagram.
 struct Sink<'a> {
     args: &'a Args,
-    writer: Option<Writer>,
+    save: Option<Save>,
     printer: Printer,
+    /// --process: the socket owners from /proc, looked up once per packet for the printed
+    /// line and the pcapng comment.
+    procs: Option<Procs>,
     /// The packet to draw with --diagram.
     want: Option<u64>,
+}
+
+impl Sink<'_> {
+    fn attribute(&mut self, r: &Record<'_>) -> Option<Attribution> {
+        let procs = self.procs.as_mut()?;
+        let f = frame::decode(r.linktype, r.data).ok()?;
+        procs.attribute_frame(&f)
+    }
 }
 
 impl live::Handler for Sink<'_> {
     type Error = anyhow::Error;
 
     fn packet(&mut self, n: u64, r: &Record<'_>) -> Result<ControlFlow<()>> {
-        let written = match self.writer.as_mut() {
-            Some(w) => w.write(r).and_then(|()| {
-                if self.args.packet_buffered {
-                    w.flush()
-                } else {
-                    Ok(())
-                }
-            }),
-            None => Ok(()),
+        let att = self.attribute(r);
+        let written = match self.save.as_mut() {
+            Some(s) => s.write(r, att.as_ref().and_then(Attribution::comment).as_deref()),
+            None => Ok(true),
         };
+        if matches!(written, Ok(false)) {
+            // -G with -W: the files are complete; this packet belongs to none.
+            return Ok(ControlFlow::Break(()));
+        }
         // The packet is shown even when writing it failed; an error showing it wins.
         let drawn = self.want == Some(n);
         if drawn {
             draw(self.args, n, r)?;
         } else {
-            self.printer.packet(n, r)?;
+            self.printer.packet(n, r, att)?;
         }
         written?;
         Ok(if drawn {
@@ -102,19 +114,30 @@ pub fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
             args.snaplen
         );
     }
-    let writer = match &args.write {
-        Some(w) => Some(
-            Writer::create_with_snaplen(w, lt, args.snaplen as u32)
-                .map_err(|e| Exit::failure(e.to_string()))?,
-        ),
+    let save = match &args.write {
+        // Only pcapng names the interface (libpcap lists the devices to describe it).
+        Some(w) => Some(Save::open(
+            args,
+            w,
+            lt,
+            if args.pcapng {
+                interface(dev)
+            } else {
+                Interface::default()
+            },
+        )?),
         None => None,
     };
     let seen_before = iface_packets(dev);
     let device = (dev != "any").then(|| dev.to_owned());
+    let printer = Printer::new(args, device);
+    // Only where the owners are shown: the printed line, or a pcapng file's comments.
+    let procs = (args.process && (printer.enabled() || args.pcapng)).then(Procs::new);
     let mut sink = Sink {
         args,
-        writer,
-        printer: Printer::new(args, device),
+        save,
+        printer,
+        procs,
         want: args.diagram.as_ref().map(|_| args.frame.unwrap_or(1)),
     };
     let mut until = live::Options::new()
@@ -131,8 +154,11 @@ pub fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         live::Error::Handler(e) => e,
     })?;
     let (n, stats) = (outcome.packets, outcome.stats);
-    if let Some(mut w) = sink.writer.take() {
+    if let Some(mut w) = sink.save.take() {
         w.flush()?;
+    }
+    if let Some(note) = sink.procs.as_ref().and_then(Procs::note) {
+        log::warn!("{note}");
     }
     sink.printer.finish(stats)?;
     if !args.quiet {
@@ -162,4 +188,16 @@ pub fn capture_live(args: &Args, filter: &str) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The capture's interface as a pcapng file names it: its name and libpcap's description.
+fn interface(dev: &str) -> Interface {
+    let description = netcap::list_devices()
+        .ok()
+        .and_then(|ds| ds.into_iter().find(|d| d.name == dev))
+        .and_then(|d| d.desc);
+    Interface {
+        name: Some(dev.to_owned()),
+        description,
+    }
 }

@@ -16,6 +16,7 @@ mod out;
 mod print;
 mod procs;
 mod read;
+mod save;
 mod tcpdump;
 mod text;
 
@@ -42,6 +43,14 @@ fn run() -> Result<ExitCode> {
     }
     if args.write.as_deref() == Some("-") && args.print {
         return Err(Exit::usage("--print cannot share stdout with -w -: write to a file").into());
+    }
+    if args.write.as_deref() == Some("-")
+        && (args.file_size.is_some() || args.rotate_secs.is_some())
+    {
+        return Err(Exit::usage(
+            "-C and -G rotate files: -w names a file, not standard output (e.g. -w trace.pcap -C 100)",
+        )
+        .into());
     }
     if args.direction.is_some() && args.read.is_some() {
         return Err(Exit::usage(

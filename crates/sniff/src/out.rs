@@ -205,6 +205,17 @@ pub struct JsonPacket<'a> {
     pub icmp_type: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp_code: Option<u8>,
+    /// A UDP application message (`dns`, `dhcp`, `ntp`, `rip`, `ripng`: see [`crate::app::json`]).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub app: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The HTTP request or status line a TCP payload starts with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
+    /// `ClientHello` when a TCP payload starts with one; `tls_sni`: its server name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_sni: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,6 +256,10 @@ pub fn json_packet<'a>(
         options: None,
         icmp_type: None,
         icmp_code: None,
+        app: None,
+        http: None,
+        tls: None,
+        tls_sni: None,
         truncated: f.truncated(),
         issue: f.issue().map(|i| i.to_string()),
     };
@@ -261,8 +276,19 @@ pub fn json_packet<'a>(
         j.win = Some(t.window);
         j.payload_len = Some(t.payload_len);
         j.options = Some(tcp_options_json(t.options));
+        if let Some(line) = netproto::frame::http_first_line(t.payload) {
+            j.http = Some(String::from_utf8_lossy(line).into_owned());
+        } else if let Some(netproto::frame::TlsHello::ClientHello { server_name, .. }) =
+            netproto::frame::client_hello(t.payload)
+        {
+            j.tls = Some("ClientHello");
+            j.tls_sni = server_name.map(|n| String::from_utf8_lossy(n).into_owned());
+        }
     } else if f.udp().is_some() {
         j.payload_len = Some(f.payload_len());
+        if let Some((k, v)) = crate::app::json(f) {
+            j.app = Some(serde_json::Map::from_iter([(k.to_owned(), v)]));
+        }
     }
     match f.transport() {
         Transport::Icmpv4(i) => {

@@ -20,8 +20,6 @@ pub struct Printer {
     ascii: bool,
     /// -A: the packet as text.
     ascii_only: bool,
-    /// --process: the socket owners from /proc.
-    procs: Option<crate::procs::Procs>,
     enabled: bool,
     flush_each: bool,
     lines: line::LinePrinter,
@@ -46,7 +44,6 @@ impl Printer {
             hex: a.hex.max(a.hex_ascii),
             ascii: a.hex_ascii > 0,
             ascii_only: a.ascii,
-            procs: a.process.then(crate::procs::Procs::new),
             enabled,
             flush_each: a.line_buffered || stdout.is_terminal(),
             lines: {
@@ -66,7 +63,13 @@ impl Printer {
         }
     }
 
-    pub fn packet(&mut self, n: u64, r: &Record<'_>) -> Result<()> {
+    /// Print packet `n`; `att` is what --process found for it (see [`crate::procs`]).
+    pub fn packet(
+        &mut self,
+        n: u64,
+        r: &Record<'_>,
+        att: Option<crate::procs::Attribution>,
+    ) -> Result<()> {
         self.packets += 1;
         self.bytes += u64::from(r.len);
         if !self.enabled {
@@ -87,14 +90,7 @@ impl Printer {
         if f.issue().is_some() {
             self.undecoded += 1;
         }
-        if let Some(p) = self.procs.as_mut() {
-            self.lines.attribution = match (f.src_ip(), f.dst_ip(), f.ports(), f.ip_proto()) {
-                (Some(s), Some(d), Some((sp, dp)), Some(proto @ (6 | 17))) => {
-                    Some(p.attribute(proto, (s, sp), (d, dp)))
-                }
-                _ => None,
-            };
-        }
+        self.lines.attribution = att;
         if self.args_json {
             let iface = match f.ifindex() {
                 Some(i) => Some(self.lines.ifname(i).to_owned()),
@@ -139,6 +135,11 @@ impl Printer {
         Ok(())
     }
 
+    /// Whether packets are printed at all (not with only -w or --diagram).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     pub fn flush(&mut self) -> Result<()> {
         if !self.buf.is_empty() {
             let mut o = self.out.lock();
@@ -151,9 +152,6 @@ impl Printer {
 
     /// The final JSON summary record and flush.
     pub fn finish(&mut self, stats: Option<Stats>) -> Result<()> {
-        if let Some(note) = self.procs.as_ref().and_then(|p| p.note()) {
-            log::warn!("{note}");
-        }
         if self.enabled && self.args_json {
             let mut m = serde_json::json!({
                 "type": "summary",
@@ -250,6 +248,9 @@ mod fuzz {
                 vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 2, 9, 2, 8, 0, 60, 0, 0],
                 vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 3, 3, 0, 0, 0, 0, 0, 0, 0x45],
                 vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x18, 0, 1, 0, 0, 0, 0],
+                // TCP to 8080 with a request line, to 443 with the start of a ClientHello.
+                vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x9c, 0x40, 0x1f, 0x90, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x18, 0, 1, 0, 0, 0, 0, b'G', b'E', b'T', b' '],
+                vec![0x45, 0, 0, 80, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x9c, 0x40, 1, 0xbb, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x18, 0, 1, 0, 0, 0, 0, 22, 3, 1, 0, 80, 1, 0, 0, 76, 3, 3],
             ]),
             data in proptest::collection::vec(any::<u8>(), 0..120),
         ) {

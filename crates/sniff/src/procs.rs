@@ -69,6 +69,27 @@ pub struct Attribution {
     pub dst_unknown: bool,
 }
 
+impl Attribution {
+    /// The packet comment a pcapng file carries: `src curl/5678 > dst hello-server/4242`
+    /// (`?` for a local end no process was found for, `-` for a remote end); `None` when
+    /// neither end is local.
+    pub fn comment(&self) -> Option<String> {
+        let end = |o: &Option<Owner>, unknown: bool| match o {
+            Some(o) => format!("{}/{}", o.comm, o.pid),
+            None if unknown => "?".to_owned(),
+            None => "-".to_owned(),
+        };
+        if self.src.is_none() && self.dst.is_none() && !self.src_unknown && !self.dst_unknown {
+            return None;
+        }
+        Some(format!(
+            "process: src {} > dst {}",
+            end(&self.src, self.src_unknown),
+            end(&self.dst, self.dst_unknown)
+        ))
+    }
+}
+
 impl Procs {
     const MIN_REFRESH: Duration = Duration::from_millis(20);
     const RETRY: Duration = Duration::from_millis(500);
@@ -87,6 +108,16 @@ impl Procs {
 
     fn is_local(&self, a: IpAddr) -> bool {
         self.local_addrs.is_empty() || self.local_addrs.contains(&a) || a.is_loopback()
+    }
+
+    /// The owners of a decoded packet's two ends; `None` for a packet that is not TCP or UDP.
+    pub fn attribute_frame(&mut self, f: &netproto::frame::Frame<'_>) -> Option<Attribution> {
+        match (f.src_ip(), f.dst_ip(), f.ports(), f.ip_proto()) {
+            (Some(s), Some(d), Some((sp, dp)), Some(proto @ (6 | 17))) => {
+                Some(self.attribute(proto, (s, sp), (d, dp)))
+            }
+            _ => None,
+        }
     }
 
     /// The owners of a packet's two ends (`proto` 6 or 17).

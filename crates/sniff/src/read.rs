@@ -3,12 +3,13 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use netcap::{Reader, Writer};
+use netcap::{Interface, Reader};
 use netcli::Exit;
 use netproto::frame::linktype;
 
 use crate::args::{Args, filter_error};
 use crate::print::{Printer, draw};
+use crate::save::Save;
 
 pub fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
     let mut rd = Reader::open(path).map_err(|e| Exit::failure(e.to_string()))?;
@@ -25,7 +26,7 @@ pub fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
         );
     }
     let mut writer = match &args.write {
-        Some(w) => Some(Writer::create(w, lt).map_err(|e| Exit::failure(e.to_string()))?),
+        Some(w) => Some(Save::open(args, w, lt, Interface::default())?),
         None => None,
     };
     let mut p = Printer::new(args, None);
@@ -45,17 +46,16 @@ pub fn read_file(args: &Args, path: &str, filter: &str) -> Result<ExitCode> {
             }
         };
         n += 1;
-        if let Some(w) = writer.as_mut() {
-            w.write(&r)?;
-            if args.packet_buffered {
-                w.flush()?;
-            }
+        if let Some(w) = writer.as_mut()
+            && !w.write(&r, None)?
+        {
+            break;
         }
         if want == Some(n) {
             draw(args, n, &r)?;
             break;
         }
-        p.packet(n, &r)?;
+        p.packet(n, &r, None)?;
         if args.count.is_some_and(|c| n >= c) {
             break;
         }

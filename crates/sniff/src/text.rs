@@ -138,6 +138,28 @@ pub fn utc_offset(t: i64) -> i64 {
     if ok { tm.tm_gmtoff } else { 0 }
 }
 
+/// A byte as tcpdump's `fn_print_char`: printable ASCII as is, `M-` for the high bit, `^X`
+/// for control characters.
+pub fn print_char(out: &mut Vec<u8>, mut b: u8) {
+    if !b.is_ascii() {
+        out.extend_from_slice(b"M-");
+        b &= 0x7f;
+    }
+    if b.is_ascii_graphic() || b == b' ' {
+        out.push(b);
+    } else {
+        out.push(b'^');
+        out.push(b ^ 0x40);
+    }
+}
+
+/// Bytes from the network as text a terminal shows safely ([`print_char`] each).
+pub fn printable(out: &mut Vec<u8>, s: &[u8]) {
+    for &b in s {
+        print_char(out, b);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

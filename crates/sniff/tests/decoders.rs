@@ -551,4 +551,220 @@ fn dns_dhcp_ntp_rip_lines_equal_tcpdumps() {
         "{}",
         lines[0]
     );
+    if require_peer(t, "tshark") {
+        json_fields_as_tshark(t, &f);
+    }
+}
+
+/// `--json`'s `dns`, `dhcp`, `ntp` and `rip` objects, and the same fields in `-v`, against
+/// tshark's fields for the same frames (where tshark decodes a message sniff decodes whole).
+fn json_fields_as_tshark(test: &str, frames: &[(Vec<u8>, Option<usize>)]) {
+    let path = std::env::temp_dir().join(format!("sniff-{test}-json-{}.pcap", std::process::id()));
+    write_pcap(&path, frames);
+    let ours = Command::new(tool("sniff"))
+        .args(["-q", "--json", "-r"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(ours.status.success());
+    let fields = [
+        "dns.id",
+        "dns.qry.name",
+        "dns.a",
+        "dhcp.id",
+        "dhcp.hw.mac_addr",
+        "dhcp.option.dhcp",
+        "ntp.flags.vn",
+        "ntp.flags.mode",
+        "ntp.stratum",
+        "rip.version",
+        "rip.command",
+        "rip.ip",
+        "rip.metric",
+    ];
+    let mut c = Command::new("tshark");
+    c.arg("-r")
+        .arg(&path)
+        .args(["-T", "fields", "-E", "occurrence=a"]);
+    for f in fields {
+        c.args(["-e", f]);
+    }
+    let theirs = c.output().unwrap();
+    assert!(theirs.status.success(), "{theirs:?}");
+    let theirs = String::from_utf8(theirs.stdout).unwrap();
+    // -v: one block per packet (its line, then `###[ … ]###` layers and `  @` fields).
+    let verbose = Command::new(tool("sniff"))
+        .args(["-q", "-v", "-r"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(verbose.status.success(), "{verbose:?}");
+    let mut blocks: Vec<String> = Vec::new();
+    for l in String::from_utf8(verbose.stdout).unwrap().lines() {
+        if l.starts_with("###") || l.starts_with("  ") {
+            blocks.last_mut().unwrap().push_str(&format!("{l}\n"));
+        } else {
+            blocks.push(format!("{l}\n"));
+        }
+    }
+    let field = |name: &str, v: &str| format!("{name:<17} = {v}\n");
+    let ours: Vec<serde_json::Value> = String::from_utf8(ours.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["type"] == "packet")
+        .collect();
+    let mut checked = [0; 4];
+    for (p, t) in ours.iter().zip(theirs.lines()) {
+        let t: Vec<&str> = t.split('\t').collect();
+        let frame = &p["frame"];
+        let list = |v: &serde_json::Value| -> String {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.to_string().trim_matches('"').to_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if let Some(d) = p.get("dns")
+            && !t[0].is_empty()
+            && d["truncated"] == false
+        {
+            let id = u16::from_str_radix(t[0].trim_start_matches("0x"), 16).unwrap();
+            assert_eq!(d["id"], id, "frame {frame}");
+            let recs = d["records"].as_array().unwrap();
+            let names: Vec<String> = recs
+                .iter()
+                .filter(|r| r["section"] == "question")
+                .map(|r| r["name"].as_str().unwrap().trim_end_matches('.').to_owned())
+                .collect();
+            assert_eq!(names.join(","), t[1], "frame {frame}: questions");
+            let a: Vec<&str> = recs
+                .iter()
+                .filter(|r| r["type"] == "A" && r["section"] != "question")
+                .filter_map(|r| r["data"].as_str())
+                .collect();
+            assert_eq!(a.join(","), t[2], "frame {frame}: A records");
+            let v = &blocks[ours.iter().position(|q| q == p).unwrap()];
+            assert!(
+                v.contains(&field("id", &id.to_string())),
+                "frame {frame}: {v}"
+            );
+            for n in &names {
+                assert!(v.contains(&format!("question          = {n}.")), "{v}");
+            }
+            checked[0] += 1;
+        }
+        if let Some(d) = p.get("dhcp") {
+            let xid = u32::from_str_radix(t[3].trim_start_matches("0x"), 16).unwrap();
+            assert_eq!(d["xid"], xid, "frame {frame}");
+            assert_eq!(d["client_mac"], t[4], "frame {frame}");
+            assert_eq!(d["message_type"].to_string(), t[5], "frame {frame}");
+            let v = &blocks[ours.iter().position(|q| q == p).unwrap()];
+            assert!(v.contains(&field("xid", &format!("0x{xid:08x}"))), "{v}");
+            assert!(v.contains(&field("chaddr", t[4])), "{v}");
+            assert!(
+                v.contains(&format!(
+                    "= 53 b'\\x{:02x}'",
+                    d["message_type"].as_u64().unwrap()
+                )),
+                "{v}"
+            );
+            checked[1] += 1;
+        }
+        if let Some(n) = p.get("ntp") {
+            assert_eq!(n["version"].to_string(), t[6], "frame {frame}");
+            assert_eq!(n["mode"].to_string(), t[7], "frame {frame}");
+            assert_eq!(n["stratum"].to_string(), t[8], "frame {frame}");
+            let v = &blocks[ours.iter().position(|q| q == p).unwrap()];
+            assert!(
+                v.contains(&field("vn", t[6])) && v.contains(&field("stratum", t[8])),
+                "{v}"
+            );
+            checked[2] += 1;
+        }
+        if let Some(r) = p.get("rip") {
+            assert_eq!(r["version"].to_string(), t[9], "frame {frame}");
+            assert_eq!(r["command"].to_string(), t[10], "frame {frame}");
+            let e = &r["entries"];
+            let ips: Vec<serde_json::Value> = e
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["addr"].clone())
+                .collect();
+            let metrics: Vec<serde_json::Value> = e
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["metric"].clone())
+                .collect();
+            // A request for the whole table has an entry of AFI 0, which tshark lists
+            // without an address.
+            if e.as_array().unwrap().iter().all(|x| x["afi"] != 0) {
+                assert_eq!(list(&serde_json::Value::from(ips)), t[11], "frame {frame}");
+            }
+            assert_eq!(
+                list(&serde_json::Value::from(metrics)),
+                t[12],
+                "frame {frame}"
+            );
+            checked[3] += 1;
+        }
+    }
+    assert_eq!(ours.len(), frames.len());
+    assert!(
+        checked.iter().all(|&n| n >= 2),
+        "dns, dhcp, ntp, rip checked: {checked:?}"
+    );
+}
+
+/// The HTTP first line on tcpdump's HTTP ports (80, 8080) as tcpdump prints it: requests
+/// (any known method, any case), responses (a 3-digit second token), lines with a control
+/// character, a lone CR or no line end, and payloads the capture cut in the first line.
+#[test]
+fn http_lines_equal_tcpdumps() {
+    let t = "http_lines_equal_tcpdumps";
+    if !require_peer(t, "tcpdump") {
+        return;
+    }
+    let payloads: [&[u8]; 16] = [
+        b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"get /x HTTP/1.1\n",
+        b"PROPFIND /dav HTTP/1.1\r\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"HTTP/2.0 200 OK\r\n",
+        b"FOO 200 x\r\n",
+        b"HTTP/1.1 200\r\n",
+        b"HTTP/1.1\r\n",
+        b"GETX / HTTP/1.1\r\n",
+        b"GET /a\x1bb HTTP/1.1\r\n",
+        b"GET /x\tHTTP/1.1\r\n",
+        b"GET /x HTTP/1.1",
+        b"GET /x HTTP/1.1\rX\n",
+        b"GET /x HTTP/1.1\r",
+        b"\x16\x03\x01\x00\x05hello",
+        b"GET /x HTTP/1.1\r\n\x00\x01",
+    ];
+    let mut f = Vec::new();
+    for port in [80, 8080] {
+        for p in payloads {
+            f.push(whole(eth(&ip4(A, B, 6, &tcp(40000, port, 0x18, &[], p)))));
+        }
+        // Cut by the capture inside the method, after it, inside the line, between CR and LF.
+        let m = b"GET /x HTTP/1.1\r\nHost: a\r\n";
+        for keep in [3, 4, 10, 16] {
+            let (frame, _) = whole(eth(&ip4(A, B, 6, &tcp(40000, port, 0x18, &[], m))));
+            let at = frame.len() - m.len() + keep;
+            f.push((frame, Some(at)));
+        }
+    }
+    let lines = same_as_tcpdump(t, &f);
+    assert!(
+        lines[0].ends_with(": HTTP: GET /x HTTP/1.1"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines.iter().filter(|l| l.ends_with(" [|http]")).count() >= 6);
 }

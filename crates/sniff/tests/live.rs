@@ -517,3 +517,171 @@ fn process_names_both_ends_of_a_loopback_exchange() {
         .unwrap();
     assert_eq!(r.status.code(), Some(2));
 }
+
+/// Rewrite a TCP port in every IPv4 packet of an Ethernet capture (`lo`'s link type): the
+/// bytes of a real exchange, moved onto a port tcpdump decodes (TCP checksums, which tcpdump
+/// -nn does not check, are left as they were).
+fn renumber(from: &Path, to: &Path, old: u16, new: u16) {
+    let mut r = Reader::open(from.to_str().unwrap()).unwrap();
+    let mut w = netcap::Writer::create(to.to_str().unwrap(), r.linktype()).unwrap();
+    while let Some(rec) = r.next().unwrap() {
+        let mut d = rec.data.to_vec();
+        if d.len() > 34 && d[12..14] == [8, 0] && d[23] == 6 {
+            let tcp = 14 + usize::from(d[14] & 0xf) * 4;
+            for at in [tcp, tcp + 2] {
+                if d.get(at..at + 2) == Some(&old.to_be_bytes()[..]) {
+                    d[at..at + 2].copy_from_slice(&new.to_be_bytes());
+                }
+            }
+        }
+        w.write(&netcap::Record { data: &d, ..rec }, None).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// HTTP and TLS from real clients on `lo`: curl against Python's http.server, and openssl
+/// s_client's ClientHello with a server name. Moved onto port 8080, where tcpdump decodes HTTP,
+/// sniff's lines are tcpdump's; on the server's own port sniff still prints the request and
+/// status lines, and the ClientHello's server name, which tshark reads the same.
+#[test]
+fn http_and_tls_client_hello_from_real_clients() {
+    let t = "http_and_tls_client_hello_from_real_clients";
+    if !require_root(t)
+        || !require_peer(t, "tcpdump")
+        || !require_peer(t, "tshark")
+        || !require_peer(t, "python3")
+        || !require_peer(t, "curl")
+        || !require_peer(t, "openssl")
+        || !require_peer(t, "kill")
+    {
+        return;
+    }
+    let dir = tempdir();
+    let (web, tls) = (free_port(), free_port());
+    let mut server = Command::new("python3")
+        .args(["-m", "http.server", &web.to_string(), "--bind", "127.0.0.1"])
+        .arg("--directory")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(READY_TIMEOUT, "http.server to listen", || {
+        TcpStream::connect(("127.0.0.1", web)).is_ok()
+    });
+    // A TLS "server" that takes the ClientHello and hangs up.
+    let hello = TcpListener::bind(("127.0.0.1", tls)).unwrap();
+    let file = dir.join("app.pcap");
+    let mut c = Command::new(tool("sniff"));
+    c.args(["-i", "lo", "-w"])
+        .arg(&file)
+        .arg(format!("tcp port {web} or tcp port {tls}"));
+    let (mut cap, _err) = start_capture(c);
+    let curl = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("http://127.0.0.1:{web}/"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&curl.stdout), "200");
+    let accept = std::thread::spawn(move || {
+        let (mut s, _) = hello.accept().unwrap();
+        let mut b = [0u8; 4096];
+        let _ = s.read(&mut b);
+    });
+    let o = Command::new("openssl")
+        .args(["s_client", "-connect"])
+        .arg(format!("127.0.0.1:{tls}"))
+        .args(["-servername", "sni.example.test"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "the handshake cannot complete");
+    accept.join().unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    // The capture hands packets over every 100 ms; a signal ends it without draining.
+    std::thread::sleep(Duration::from_millis(500));
+    let st = Command::new("kill")
+        .args(["-INT", &cap.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(wait_exit(&mut cap, 10).success());
+
+    let lines = |prog: &Path, pre: &[&str], f: &Path| -> Vec<String> {
+        let o = Command::new(prog)
+            .args(pre)
+            .arg("-r")
+            .arg(f)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{prog:?}: {o:?}");
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let (sniff, tcpdump) = (tool("sniff"), std::path::PathBuf::from("tcpdump"));
+    let moved = dir.join("8080.pcap");
+    renumber(&file, &moved, web, 8080);
+    let ours = lines(&sniff, &["-q"], &moved);
+    let theirs = lines(&tcpdump, &["-nn"], &moved);
+    assert_eq!(ours.len(), theirs.len());
+    let sni = ": TLS ClientHello, SNI sni.example.test";
+    let mut hellos = 0;
+    for (x, y) in ours.iter().zip(&theirs) {
+        if y.contains(&format!(".{tls}: ")) && x.ends_with(sni) {
+            assert_eq!(x.strip_suffix(sni), Some(y.as_str()));
+            hellos += 1;
+        } else {
+            assert_eq!(x, y);
+        }
+    }
+    assert_eq!(hellos, 1, "{ours:#?}");
+    let joined = theirs.join("\n");
+    assert!(joined.contains(": HTTP: GET / HTTP/1.1"), "{joined}");
+    assert!(joined.contains(": HTTP: HTTP/1.0 200 OK"), "{joined}");
+
+    // On the server's own port: tcpdump says nothing of HTTP, sniff prints the same lines.
+    let ours = lines(&sniff, &["-q"], &file).join("\n");
+    assert!(ours.contains(&format!(".{web}: Flags [P.]")), "{ours}");
+    assert!(ours.contains(": HTTP: GET / HTTP/1.1"), "{ours}");
+    assert!(ours.contains(": HTTP: HTTP/1.0 200 OK"), "{ours}");
+    let theirs = lines(&tcpdump, &["-nn"], &file).join("\n");
+    assert!(!theirs.contains("HTTP"), "{theirs}");
+
+    // The server name as tshark reads it, and in --json.
+    let o = Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .args(["-d", &format!("tcp.port=={tls},tls")])
+        .args(["-Y", "tls.handshake.type == 1", "-T", "fields"])
+        .args(["-e", "tls.handshake.extensions_server_name"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "sni.example.test\n");
+    let json = lines(&sniff, &["-q", "--json"], &file);
+    let packets: Vec<serde_json::Value> = json
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sni: Vec<&serde_json::Value> = packets.iter().filter_map(|p| p.get("tls_sni")).collect();
+    assert_eq!(sni, ["sni.example.test"]);
+    let http: Vec<&str> = packets
+        .iter()
+        .filter_map(|p| p.get("http").and_then(|h| h.as_str()))
+        .collect();
+    assert_eq!(http, ["GET / HTTP/1.1", "HTTP/1.0 200 OK"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -71,6 +71,7 @@ use std::ops::Range;
 mod arp;
 mod dhcp;
 mod dns;
+mod http;
 mod icmp;
 mod ip;
 mod link;
@@ -79,6 +80,7 @@ mod llc;
 mod ntp;
 mod rip;
 mod tcp;
+mod tls;
 mod udp;
 
 pub use arp::Arp;
@@ -86,6 +88,7 @@ pub use dhcp::{Dhcp, DhcpError, MAGIC_COOKIE, option as dhcp_option};
 pub use dns::{
     CLASS_IN, Dns, DnsError, DnsName, DnsRecord, DnsRecords, DnsSection, rtype as dns_type,
 };
+pub use http::{HttpLine, HttpText, http_first_line, http_text};
 pub use icmp::{Icmpv4, Icmpv6, Quoted};
 pub use ip::{Ipv4, Ipv6, Ipv6Ext, Ipv6Exts};
 pub use link::{Ethernet, PacketDirection, Sll, ethertype};
@@ -96,6 +99,7 @@ pub use tcp::{
     Mptcp, SackBlocks, Tcp, TcpFlags, TcpOption, TcpOptionSummary, TcpOptions, TcpOptionsIter,
     TcpSegment, kind as tcp_option_kind, tcp_fast,
 };
+pub use tls::{TlsHello, client_hello};
 pub use udp::{Udp, UdpDatagram};
 
 /// The only hard failure: a link type this decoder does not know. Everything else (short or
