@@ -2,7 +2,7 @@
 # docs/lab/sheet2-ntop.md: its prose and its commands.
 # `sudo scripts/gen-lab-docs sheet2-ntop` runs this file with the harness of
 # scripts/lib-docs.sh (page, md, run, bgrun, bgstop, ...) and writes the page.
-# needs: hello-server hello-client sniff tcpstat jq
+# needs: hello-server hello-client sniff tcpstat jq tshark
 page sheet2-ntop "Sheet 2 — ntop-like per-connection counts"
 md <<'EOF'
 ntop shows, per connection, how many packets and bytes each side sent. `tcpstat conns` gives the same
@@ -29,3 +29,60 @@ payload of the single request over one handshake; the 8080 server's longer answe
 server→client bytes. On the map trace, the server→client direction dominates (tiles downloaded), and
 connection 13 alone carries 342729 bytes.
 EOF
+md <<'EOF'
+## The program: connections established and accepted, and the bytes of each
+
+The sheet asks for the pseudo-code of an ntop-like program that lists the TCP connections a host
+established (it sent the SYN: `connect()`) and accepted (it answered a SYN with a SYN+ACK:
+`accept()`), with the bytes exchanged on each. Per packet, it keeps a table keyed by the
+connection's four numbers, in either direction:
+
+```text
+for each TCP segment s seen on host H (captured, or read from a file):
+    key = {(s.src, s.sport), (s.dst, s.dport)}            # the same for both directions
+    if s.SYN and not s.ACK:                               # an opening: a new connection
+        c = table[key] = new connection
+        c.client = (s.src, s.sport); c.server = (s.dst, s.dport)
+        c.kind = "established" if s.src == H else "accepted"
+    c = table[key]; d = "c>s" if (s.src, s.sport) == c.client else "s>c"
+    if s.SYN: c.isn[d] = s.seq                             # SYN or SYN+ACK: that side's ISN
+    end = s.seq + len(s.payload) + (1 if s.SYN or s.FIN else 0)       # modulo 2^32
+    if end is after c.next[d]: c.next[d] = end             # the highest sequence number sent
+    if s.FIN: c.fin[d] = s.seq + len(s.payload)            # the FIN's own sequence number
+    c.packets[d] += 1; c.wire_bytes[d] += length of s's frame
+at the end, for each connection c of table, for each direction d:
+    bytes[d] = c.fin[d] - c.isn[d] - 1  if c.fin[d] is known, else  c.next[d] - c.isn[d] - 1
+    print c.kind, c.client, c.server, c.packets, c.wire_bytes, bytes
+```
+
+Why the bytes follow from sequence numbers: the SYN takes sequence number ISN, the first data byte
+is ISN + 1, every byte then has the next number, and the FIN takes the number after the last data
+byte. So a side that sent n bytes sends its FIN with sequence number ISN + 1 + n: n = FIN seq − ISN −
+1 (modulo 2³²), whatever happened on the way. Summing payload lengths instead counts a
+retransmitted segment as often as the capture sees it, and misses a segment lost before the
+capture point — the sequence numbers count each byte once.
+
+`tcpstat conns` is that program: `client` is the side that sent the SYN (so a host's
+*established* connections are those where it is the client, its *accepted* ones those where it is
+the server), `packets` and `bytes` are the per-direction counters, `payload_bytes` the sum of
+payload lengths and `unique_bytes` the sequence-number count. On the textbook's netem traces, the
+same 168178-byte file sent four times over lossier and lossier paths (the client's FIN and ISN read
+by tshark, the counts by tcpstat):
+EOF
+run "for t in 0 1 2 3; do fin_isn=\$(tshark -r trace\$t.pcap -o tcp.relative_sequence_numbers:FALSE -Y 'tcp.dstport == 12346 && (tcp.flags.syn == 1 || tcp.flags.fin == 1)' -T fields -e tcp.seq -e tcp.len | awk 'NR == 1 { isn = \$1 } NR == 2 { print \$1 + \$2 - isn - 1 }'); tcpstat conns -r trace\$t.pcap --json | jq -r --arg t trace\$t --arg n \"\$fin_isn\" 'select(.type == \"connection\") | \"\\(\$t): FIN seq - ISN - 1 = \\(\$n), unique_bytes \\(.unique_bytes[0]), payload_bytes \\(.payload_bytes[0]), retransmissions \\(.retransmissions_by_dir[0])\"'; done"
+md <<'EOF'
+**Answer.** In each trace the FIN's sequence number minus the ISN minus 1 is 168178, and so is
+tcpstat's `unique_bytes`, whatever the retransmissions. These traces were captured next to the
+receiver: a segment lost on the way was never captured the first time, so the payload sum happens
+to match too — but a segment first seen beyond a hole (its predecessors lost before the capture
+point) only counts for the sequence numbers once its hole is accounted for, which is why the count
+must come from sequence numbers. At the sender, a capture sees every retransmission as well as the
+original, and the payload sum exceeds the bytes exchanged; tcpstat's test
+`crates/tcpstat/tests/byte_counts.rs` checks both cases on a capture built packet by packet (a hole
+filled later, a segment seen twice: 500 payload bytes, 400 exchanged).
+
+The host's side, on the map trace: 130.104.228.2 established every connection it opened
+(`client`), and the one whose opening the capture missed (14, where tcpstat takes the first sender as
+client) is an HTTPS connection opened earlier:
+EOF
+run "tcpstat conns -r trace.maps.google.com.pcap --json | jq -r 'select(.type == \"connection\") | [(if (.client | startswith(\"130.104.228.2:\")) then \"established\" else \"accepted\" end), .client, .server, .state, \"\\(.unique_bytes[0])/\\(.unique_bytes[1])\"] | @tsv'"
