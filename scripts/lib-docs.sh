@@ -231,5 +231,7 @@ docs_normalise() {
 		s/(?<![\d.])\d{7,}(?![\d.])/<N>/g;
 		# Decimal numbers: durations, times, RTTs, rates (not the dotted parts of an IPv4 address).
 		s/(?<![\d.])\d+\.\d+(?![\d.])/<dec>/g;
+		# Trailing blanks: ss pads its last column to the widest pid.
+		s/[ \t]+$//;
 	'
 }

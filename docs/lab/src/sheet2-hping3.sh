@@ -9,13 +9,15 @@ hping3 crafts TCP segments by hand. As the sheet asks, we send three SYNs from m
 first to port 12345, where nothing listens, then to port 7 (the echo service, like discard on port 9
 one of inetd's small services; brooklyn runs no inetd, so a one-line Python listener plays it — for a
 SYN only the listening socket matters, not what the service does with data), and capture on midwood.
+(`-s` sets hping3's first source port, which it increments for each probe; without it hping3 picks
+a random one.)
 EOF
 bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp'
-run 'scripts/lab exec midwood stdbuf -oL hping3 -S -p 12345 -c 3 -i u200000 192.168.56.101'
+run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2000 -p 12345 -c 3 -i u200000 192.168.56.101'
 bgwait cap show
 bgrun echo7 "scripts/lab exec brooklyn python3 -c 'import socket, time; s = socket.create_server((\"0.0.0.0\", 7)); time.sleep(30)'" 0.8
 bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp'
-run 'scripts/lab exec midwood stdbuf -oL hping3 -S -p 7 -c 3 -i u200000 192.168.56.101'
+run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2100 -p 7 -c 3 -i u200000 192.168.56.101'
 bgwait cap show
 run "scripts/lab exec brooklyn ss -tan 'sport = :7'"
 bgstop echo7
@@ -38,7 +40,7 @@ listening port on brooklyn and capture on midwood, with absolute numbers (`-S`).
 EOF
 bgrun echo7 "scripts/lab exec brooklyn python3 -c 'import socket, time; s = socket.create_server((\"0.0.0.0\", 7)); time.sleep(30)'" 0.8
 bgrun cap 'scripts/lab exec midwood sniff -i eth0 -S --timeout 3 tcp port 7'
-run 'scripts/lab exec midwood stdbuf -oL hping3 -S -M 4294967295 -p 7 -c 1 192.168.56.101'
+run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2200 -M 4294967295 -p 7 -c 1 192.168.56.101'
 bgwait cap show
 bgstop echo7
 # The page's claim, checked on what was captured: the SYN's seq, the SYN+ACK's ack 0, the RST's seq 0.

@@ -7,11 +7,13 @@ page sheet2-ntop "Sheet 2 — ntop-like per-connection counts"
 md <<'EOF'
 ntop shows, per connection, how many packets and bytes each side sent. `tcpstat conns` gives the same
 counts (packets, bytes on the wire, payload bytes, per direction), from a file or live through a pipe
-from sniff. Live: capture on brooklyn for 3 s while midwood makes three kinds of request.
+from sniff. Live: capture on brooklyn for 3 s while midwood makes three kinds of request (`cut`
+keeps the columns of the counts and the state; `tcpstat --csv` has 32, with times, ISNs, options
+and RTTs).
 EOF
 bgrun srv 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 -q'
 bgrun srv2 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 -q --port 8080 --message "a longer answer, for a bigger byte count"'
-bgrun cap 'scripts/lab exec brooklyn sniff -q -i eth0 --timeout 3 -w - tcp | tcpstat -r - --csv'
+bgrun cap 'scripts/lab exec brooklyn sniff -q -i eth0 --timeout 3 -w - tcp | tcpstat -r - --csv | cut -d, -f1-3,6-13 | column -s, -t'
 run 'scripts/lab exec midwood hello-client -q 192.168.56.101:5000 >/dev/null; scripts/lab exec midwood hello-client -q --repeat 5 192.168.56.101:5000 >/dev/null; scripts/lab exec midwood hello-client -q 192.168.56.101:8080 >/dev/null'
 bgwait cap show
 bgstop srv
@@ -69,20 +71,27 @@ payload lengths and `unique_bytes` the sequence-number count. On the textbook's 
 same 168178-byte file sent four times over lossier and lossier paths (the client's FIN and ISN read
 by tshark, the counts by tcpstat):
 EOF
-run "for t in 0 1 2 3; do fin_isn=\$(tshark -r trace\$t.pcap -o tcp.relative_sequence_numbers:FALSE -Y 'tcp.dstport == 12346 && (tcp.flags.syn == 1 || tcp.flags.fin == 1)' -T fields -e tcp.seq -e tcp.len | awk 'NR == 1 { isn = \$1 } NR == 2 { print \$1 + \$2 - isn - 1 }'); tcpstat conns -r trace\$t.pcap --json | jq -r --arg t trace\$t --arg n \"\$fin_isn\" 'select(.type == \"connection\") | \"\\(\$t): FIN seq - ISN - 1 = \\(\$n), unique_bytes \\(.unique_bytes[0]), payload_bytes \\(.payload_bytes[0]), retransmissions \\(.retransmissions_by_dir[0])\"'; done"
+run "for t in 0 1 2 3; do fin_isn=\$(tshark -r trace\$t.pcap -o tcp.relative_sequence_numbers:FALSE -Y 'tcp.dstport == 12346 && (tcp.flags.syn == 1 || tcp.flags.fin == 1)' -T fields -e tcp.seq -e tcp.len 2>/dev/null | awk 'NR == 1 { isn = \$1 } NR == 2 { print \$1 + \$2 - isn - 1 }'); tcpstat conns -r trace\$t.pcap --json | jq -r --arg t trace\$t --arg n \"\$fin_isn\" 'select(.type == \"connection\") | \"\\(\$t): FIN seq - ISN - 1 = \\(\$n), unique_bytes \\(.unique_bytes[0]), payload_bytes \\(.payload_bytes[0]), retransmissions \\(.retransmissions_by_dir[0])\"'; done"
 md <<'EOF'
-**Answer.** In each trace the FIN's sequence number minus the ISN minus 1 is 168178, and so is
-tcpstat's `unique_bytes`, whatever the retransmissions. These traces were captured next to the
-receiver: a segment lost on the way was never captured the first time, so the payload sum happens
-to match too — but a segment first seen beyond a hole (its predecessors lost before the capture
-point) only counts for the sequence numbers once its hole is accounted for, which is why the count
-must come from sequence numbers. At the sender, a capture sees every retransmission as well as the
-original, and the payload sum exceeds the bytes exchanged; tcpstat's test
-`crates/tcpstat/tests/byte_counts.rs` checks both cases on a capture built packet by packet (a hole
-filled later, a segment seen twice: 500 payload bytes, 400 exchanged).
+**Answer.** In each trace the FIN's sequence number minus the ISN minus 1 is 168178 — the file —
+and so is tcpstat's `unique_bytes`, whatever the number of retransmissions. The payload sum agrees
+here only because these traces were captured next to the receiver: the first transmission of each
+lost segment was lost before the capture point, so the capture saw each byte once. A capture at the
+sender sees a retransmitted segment twice (the original and the resend) and its payload sum
+exceeds the bytes exchanged. tcpstat's test `crates/tcpstat/tests/byte_counts.rs`
+checks both cases on a capture built packet by packet: a hole filled later and a segment seen
+twice give 500 payload bytes for 400 exchanged, and `unique_bytes` says 400.
 
-The host's side, on the map trace: 130.104.228.2 established every connection it opened
-(`client`), and the one whose opening the capture missed (14, where tcpstat takes the first sender as
-client) is an HTTPS connection opened earlier:
+The host's side, on the map trace: the connections 130.104.228.2 established are those where it
+sent the SYN (`client`), those it accepted the ones where it answered it; a connection whose
+opening the capture did not see (Zeek state `OTH`) cannot be classified from the trace:
 EOF
-run "tcpstat conns -r trace.maps.google.com.pcap --json | jq -r 'select(.type == \"connection\") | [(if (.client | startswith(\"130.104.228.2:\")) then \"established\" else \"accepted\" end), .client, .server, .state, \"\\(.unique_bytes[0])/\\(.unique_bytes[1])\"] | @tsv'"
+run "tcpstat conns -r trace.maps.google.com.pcap --json | jq -r 'select(.type == \"connection\") | [(if .state == \"OTH\" then \"opening not seen\" elif (.client | startswith(\"130.104.228.2:\")) then \"established\" else \"accepted\" end), .client, .server, .state, \"\\(.unique_bytes[0])/\\(.unique_bytes[1])\"] | @tsv'"
+md <<'EOF'
+**Answer.** 130.104.228.2 established 13 connections, to port 80 of three servers, and accepted
+none (a browser runs no server). Two connections were already open when the capture started
+(`OTH`: no SYN seen); their ports — an ephemeral one on 130.104.228.2, 80 and 443 on the other side —
+say that the host opened them too, but the program above, which learns the direction from the SYN,
+leaves them out of both lists. The bytes are the sequence-number counts, client→server /
+server→client.
+EOF

@@ -38,9 +38,13 @@ md <<'EOF'
 hping3 sends SYNs from a spoofed address of the lab's subnet where no host lives (a SYN flood in
 miniature): brooklyn answers SYN+ACK into the void and keeps the half-open connections.
 EOF
-run 'scripts/lab exec midwood stdbuf -oL hping3 -q -S -a 192.168.56.77 -p 5000 -c 3 -i u100000 192.168.56.101 2>&1 | tail -n 2'
-run 'scripts/lab exec brooklyn ss -tan state syn-recv'
-run -g 'Proto|SYN_RECV' 'scripts/lab exec brooklyn netstat -tanoe'
+run 'scripts/lab exec midwood stdbuf -oL hping3 -q -S -a 192.168.56.77 -s 2000 -p 5000 -c 3 -i u100000 192.168.56.101 2>&1 | tail -n 2'
+md <<'EOF'
+(`{ read -r h; echo "$h"; sort; }` keeps the header line and sorts the others: both tools list
+sockets in the order of the kernel's hash table.)
+EOF
+run 'scripts/lab exec brooklyn ss -tan state syn-recv | { read -r h; echo "$h"; sort; }'
+run "scripts/lab exec brooklyn netstat -tanoe | grep -E 'Proto|SYN_RECV' | { read -r h; echo \"\$h\"; sort; }"
 md <<'EOF'
 ## FIN-WAIT-2 and CLOSE-WAIT: a server that never closes
 A Python server accepts and then never reads nor closes; the client (bash's `/dev/tcp`) connects
@@ -69,9 +73,10 @@ close.
 **The timers (`netstat -o`).** `timewait (S/0/0)`: TIME-WAIT's 60 s, counting down, and the same
 timer on the orphaned FIN-WAIT-2 socket (`tcp_fin_timeout`, 60 s: a socket whose application has
 closed does not wait forever for the peer's FIN). `on (S/N/0)` on the SYN-SENT and SYN-RECV sockets:
-the retransmission timer, N the retransmissions made so far (the SYN, or the SYN+ACK, re-sent with
-exponential back-off: 1 s, 2 s, 4 s …). `off` on ESTAB sockets with nothing in flight (no keepalive
-asked; `keepalive` when an application sets SO_KEEPALIVE) and on LISTEN sockets. `-e` shows user 0
-(root: the lab runs everything as root) and the inode that ties the socket to its process's file
-descriptor (what `-p` and `ss -p` look up).
+the retransmission timer, N the retransmissions made so far (the client's SYN not yet re-sent; each
+SYN+ACK already re-sent once, 1 s after the first, the next after 2 s more: exponential back-off).
+`-e` shows user 0 (root: the lab runs everything as root) and the socket's inode, which ties it to
+the file descriptor of a process (what `-p` and `ss -p` look up): the SYN-SENT socket has one (the
+client holds it); the TIME-WAIT and orphaned FIN-WAIT-2 sockets, which no process holds any more,
+and the SYN-RECV entries, which are not sockets yet (requests waiting for the last ACK), show 0.
 EOF

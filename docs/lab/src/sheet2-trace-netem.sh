@@ -60,9 +60,35 @@ as that ACK reached it (Linux's fast recovery with SACK does not wait for a thir
 ~420 ms after frame 71 was captured. Frame 76 echoes frame 75, the last ACK the sender had
 received, and came 1.1 s after that ACK reached it, with no duplicate ACK asking for seq 44378: no
 ACK released it, its retransmission timer (RTO) did — which is why it could not have been a fast
-retransmission. (trace0 has ten fast retransmissions from frame 142 on — Wireshark flags only
-frame 142 and calls the others out-of-order, but each was sent after newer data, a later TSval:
-resends of segments lost before the capture point; trace2 has one of each.)
+retransmission.
+
+### Every retransmission of the four traces, and each timeout one
+
+`tcpstat packets` flags frames as Wireshark does, and adds its own verdict on each resent segment
+(`retrans_kind`): Wireshark calls most of them "out-of-order", because the capture never saw the
+original (lost before the capture point), but each was sent after newer data — a later TSval — so
+it is a resend. All of them, trace by trace:
+EOF
+run 'for t in 0 1 2 3; do tcpstat packets -r trace$t.pcap --json | jq -r --arg t trace$t "select(.retrans_kind != null) | \"\\(\$t) frame \\(.frame) seq \\(.rel_seq) \\(.retrans_kind) (Wireshark: \\(.flags | join(\",\")))\""; done'
+md <<'EOF'
+So trace0 has 11 retransmissions and trace1 4, all fast: no timeout retransmission at all. trace2
+has 5: four fast and one after a timeout, frame 238; trace3 has 15: ten fast and five after a
+timeout (frames 12, 76, 146, 182 and 192). (The counts are those of `tcpstat`'s summary,
+`retrans` line, for each trace; a grep for `retransmission` in `tcpstat packets` finds only the
+frames Wireshark itself flags so.) Why each timeout one was a timeout, in tcpstat's words:
+EOF
+run 'for t in 2 3; do tcpstat packets -r trace$t.pcap --json | jq -r --arg t trace$t "select(.retrans_kind == \"timeout\") | \"\\(\$t) frame \\(.frame): \\(.reason)\""; done'
+md <<'EOF'
+**Answer.** A timeout retransmission comes after a silence: the sender got no ACK asking for that
+segment (fewer than two duplicate ACKs, or duplicate ACKs so long before that they cannot have
+released it), and resent it when its retransmission timer ran out — 0.6 to 2.5 s after the last
+ACK reached it, more than a round trip (Linux's RTO: SRTT + 4 × RTTVAR, at least 200 ms, doubled at
+each new timeout of the same segment). Frame 238 of trace2 is the typical case: the next-to-last
+segment of the file was lost, and only one segment (the last, with the FIN) followed it, so the
+receiver could send a single duplicate ACK (frame 237) — too few for fast retransmit; the timer
+had to expire. In trace3's frames 12, 146 and 182 three duplicate ACKs had come, but more than a
+round trip before: if they released a fast retransmission, it never reached the capture point
+(lost too), and the segment arrived only once the timer had expired.
 
 ## Graphs
 EOF
