@@ -76,6 +76,12 @@ docs_begin() {
 	# (images go to ../../docs/img, i.e. OUT/docs/img).
 	WORK=$out/target/lab-docs
 	mkdir -p "$DOCS" "$out/docs/img" "$WORK"
+	if [[ $out != "$ROOT" ]]; then
+		# the rest of the repository, for commands that read ../../Cargo.toml, ../../crates/…
+		for t in "$ROOT"/*; do
+			[[ $t == "$ROOT/docs" || $t == "$ROOT/target" ]] || ln -sfn "$t" "$out/$(basename "$t")"
+		done
+	fi
 	cd "$WORK" || exit 1
 	ln -sfn "$ROOT/scripts" scripts
 	for t in "$TRACES"/*.pcap; do ln -sfn "$t" "$(basename "$t")"; done
@@ -224,13 +230,17 @@ docs_normalise() {
 		s/^(tcp6?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+\d+\s+)\d+/$1<ino>/;
 		s/\bino:\d+/ino:<ino>/g; s/\bsk:[0-9a-f]+/sk:<sk>/g;
 		# Process ids.
-		s/\bpid=\d+/pid=<pid>/g; s/(\[[\w.-]+\/)\d+\]/$1<pid>]/g;
-		# Ports the kernel chose (the ephemeral range 32768-60999), after an address or a port word.
-		s/(?<=[.:\]]|port |port=|sport=|dport=)(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})\b/<port>/g;
+		s/\bpid[= ]\d+/pid <pid>/g; s/(\[[\w.-]+\/)\d+\]/$1<pid>]/g;
+		# IP identification and checksums (sniff -v): they change with every packet.
+		s/^(\s*\@\S+\s+(?:id|chksum)\s+=\s+)\S+/$1<var>/;
+		# Ports the kernel chose: any number of the ephemeral range, 32768-60999.
+		s/(?<![\d.])(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})(?![\d.])/<port>/g;
 		# ISNs, sequence and acknowledgement numbers, TCP timestamps, rates in bit/s: 7 digits and more.
 		s/(?<![\d.])\d{7,}(?![\d.])/<N>/g;
-		# Decimal numbers: durations, times, RTTs, rates (not the dotted parts of an IPv4 address).
+		# Decimal numbers: durations, times, RTTs, rates (not the dotted parts of an IPv4 address);
+		# whole numbers of milliseconds or microseconds.
 		s/(?<![\d.])\d+\.\d+(?![\d.])/<dec>/g;
+		s/(?<![\d.])\d+(?= ?(?:ms|us|µs)\b)/<dec>/g;
 		# Trailing blanks: ss pads its last column to the widest pid.
 		s/[ \t]+$//;
 	'

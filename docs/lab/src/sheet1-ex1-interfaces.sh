@@ -114,13 +114,13 @@ Host brooklyn
 EOF
 mkdir -p /run/sshd && scripts/lab exec brooklyn /usr/sbin/sshd -t -f "$PWD/ssh/sshd_config" && echo "sshd_config OK"'
 bgrun sshd 'scripts/lab exec brooklyn /usr/sbin/sshd -D -e -f "$PWD/ssh/sshd_config"' 0.6
-run 'scripts/lab exec midwood ssh -F ssh/config brooklyn "ip -br address show eth0; ss -tnp state established"'
+run 'scripts/lab exec midwood ssh -F ssh/config brooklyn ip -br address show eth0'
 md <<'EOF'
-The command ran on brooklyn (its address, `192.168.56.101`), and there `ss` shows the SSH connection
-from sshd's side: local port 22, the peer midwood's ephemeral port. The first login added brooklyn's
+The command ran on brooklyn: the address is brooklyn's, `192.168.56.101`. The first login added brooklyn's
 host key to `ssh/known_hosts`; from then on a different key at that address would stop the client
 (a man in the middle). "Several terminals" are several SSH sessions, each its own TCP connection
-with its own client port, served by its own sshd process — two at once:
+with its own client port, served by its own sshd process — two at once, seen from each end
+(`ss` on brooklyn: local port 22, the peers midwood's ephemeral ports; on midwood the reverse):
 EOF
 bgrun s1 'scripts/lab exec midwood ssh -F ssh/config brooklyn sleep 2'
 bgrun s2 'scripts/lab exec midwood ssh -F ssh/config brooklyn sleep 2' 0.8
@@ -183,7 +183,7 @@ drawing needs an X server on midwood: a desktop would have one; the lab starts a
 EOF
 bgrun xvfb 'scripts/lab exec midwood Xvfb :56 -nolisten tcp' 1
 run 'touch ssh/Xauthority-brooklyn ssh/Xauthority-midwood'
-bgrun x11 "scripts/lab exec midwood env DISPLAY=:56 XAUTHORITY=ssh/Xauthority-midwood ssh -v -X -F ssh/config brooklyn 'echo DISPLAY=\$DISPLAY; xauth list | tr -s \" \" | cut -d\" \" -f2; ss -tlnp; timeout 3 xeyes' 2>&1 | grep -E 'X11|x11(\$|[^-])|DISPLAY|MIT|LISTEN|Exit status'" 1.8
+bgrun x11 "scripts/lab exec midwood env DISPLAY=:56 XAUTHORITY=ssh/Xauthority-midwood ssh -v -X -F ssh/config brooklyn 'echo DISPLAY=\$DISPLAY; xauth list | tr -s \" \" | cut -d\" \" -f2; ss -Htlnp | sort; timeout 6 xeyes' 2>&1 | grep -E 'X11|x11(\$|[^-])|DISPLAY|MIT|LISTEN|Exit status'" 3.5
 run 'scripts/lab exec midwood xwininfo -display :56 -root -children | grep -E "child|xeyes"'
 bgwait x11 show
 bgstop xvfb
@@ -196,7 +196,7 @@ listens on `127.0.0.1:6010` and `[::1]:6010` (display number 10 = port 6000 + 10
 When `xeyes` on brooklyn connects to that display, sshd opens an `x11` channel to the client
 ("client_request_x11: request from 127.0.0.1 …", "new x11"), and the client connects it to
 `DISPLAY=:56` on midwood, where `xwininfo` finds the window `"xeyes"`; when `xeyes` ends (here after
-3 s, `timeout`'s exit status 124) the channel is freed. All of it travels inside the one encrypted
+6 s, `timeout`'s exit status 124) the channel is freed. All of it travels inside the one encrypted
 TCP connection to port 22: a capture shows only more packets on that connection, never an X11 port.
 What needs a desktop is seeing the window: with a real X server on midwood (a graphical login) the
 same `ssh -X brooklyn xeyes` puts the eyes on its screen.
