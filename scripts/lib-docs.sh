@@ -157,15 +157,19 @@ run() {
 	return 0
 }
 # bgrun NAME 'COMMAND' [SLEEP]: start COMMAND in the background (shown as "$ COMMAND &"), its
-# output to WORK/NAME.log; then wait SLEEP seconds (default 0.4) for it to be ready.
+# output to WORK/NAME.log; then wait SLEEP seconds for it to be ready (default 0.4, and 1.2 for a
+# live capture, `sniff … -i`: on a busy machine its packet socket can take a second to open, and a
+# capture that misses the first packets would change the page).
 declare -A BGPID BGCMD
 bgrun() {
+	local wait=0.4
+	[[ $2 != *"sniff "*" -i "* ]] || wait=1.2
 	timeout 120 bash -c "$2" >"$WORK/$1.log" 2>&1 &
 	BGPID[$1]=$!
 	BGCMD[$1]=$2
 	openblk
 	echo "\$ $2 &" >>"$F"
-	sleep "${3:-0.4}"
+	sleep "${3:-$wait}"
 }
 bgshow() { # paste a background command's output (N: the first N lines, the cut marked)
 	local n
@@ -216,6 +220,7 @@ docs_normalise() {
 	perl -pe '
 		# Clock times (sniff, tcpdump, ss -o timers, logs): when the page was made.
 		s/\b\d{2}:\d{2}:\d{2}\.\d+\b/<time>/g;
+		s/\b\d{4}-\d\d-\d\d \d\d:\d\d\b/<date>/g;
 		# Hex dumps of live packets (sniff -x/-X): their bytes carry ports, ISNs, timestamps and
 		# checksums; the offsets, hence each packet'"'"'s length, are kept.
 		if (/^\s*0x[0-9a-f]{4}:\s/) { s/(?<=:)(.*?)(\s{2,}\S+)?$/ <hex>/; }
@@ -227,19 +232,21 @@ docs_normalise() {
 		# Key fingerprints (keys made at run time).
 		s/\bSHA256:[A-Za-z0-9+\/]{43}\b/SHA256:<fingerprint>/g;
 		# Inodes of sockets (netstat -e; ss -e ino:N sk:ADDR): whatever the kernel allocated.
-		s/^(tcp6?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+\d+\s+)\d+/$1<ino>/;
+		s/^(tcp6?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+\d+\s+)\d+\s+/$1<ino> /;
 		s/\bino:\d+/ino:<ino>/g; s/\bsk:[0-9a-f]+/sk:<sk>/g;
 		# Process ids.
 		s/\bpid[= ]\d+/pid <pid>/g; s/(\[[\w.-]+\/)\d+\]/$1<pid>]/g;
 		# IP identification and checksums (sniff -v): they change with every packet.
 		s/^(\s*\@\S+\s+(?:id|chksum)\s+=\s+)\S+/$1<var>/;
-		# Ports the kernel chose: any number of the ephemeral range, 32768-60999.
-		s/(?<![\d.])(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})(?![\d.])/<port>/g;
+		# Ports the kernel chose: any number of the ephemeral range, 32768-60999, alone or after an
+		# IPv4 address in tcpdump'"'"'s ADDRESS.PORT.
+		s/(?<![\d.])(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})(?!\d|\.\d)/<port>/g;
+		s/(\d+\.\d+\.\d+\.\d+\.)(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})\b/$1<port>/g;
 		# ISNs, sequence and acknowledgement numbers, TCP timestamps, rates in bit/s: 7 digits and more.
-		s/(?<![\d.])\d{7,}(?![\d.])/<N>/g;
+		s/(?<![\d.])\d{7,}(?!\d|\.\d)/<N>/g;
 		# Decimal numbers: durations, times, RTTs, rates (not the dotted parts of an IPv4 address);
 		# whole numbers of milliseconds or microseconds.
-		s/(?<![\d.])\d+\.\d+(?![\d.])/<dec>/g;
+		s/(?<![\d.])\d+\.\d+(?!\d|\.\d)/<dec>/g;
 		s/(?<![\d.])\d+(?= ?(?:ms|us|µs)\b)/<dec>/g;
 		# Trailing blanks: ss pads its last column to the widest pid.
 		s/[ \t]+$//;

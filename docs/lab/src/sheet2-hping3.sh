@@ -12,11 +12,11 @@ SYN only the listening socket matters, not what the service does with data), and
 (`-s` sets hping3's first source port, which it increments for each probe; without it hping3 picks
 a random one.)
 EOF
-bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp'
+bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp' 1
 run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2000 -p 12345 -c 3 -i u200000 192.168.56.101'
 bgwait cap show
 bgrun echo7 "scripts/lab exec brooklyn python3 -c 'import socket, time; s = socket.create_server((\"0.0.0.0\", 7)); time.sleep(30)'" 0.8
-bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp'
+bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp' 1
 run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2100 -p 7 -c 3 -i u200000 192.168.56.101'
 bgwait cap show
 run "scripts/lab exec brooklyn ss -tan 'sport = :7'"
@@ -39,7 +39,7 @@ segments it crafts (`-M`, `--setseq`): we send one SYN with sequence number 4294
 listening port on brooklyn and capture on midwood, with absolute numbers (`-S`).
 EOF
 bgrun echo7 "scripts/lab exec brooklyn python3 -c 'import socket, time; s = socket.create_server((\"0.0.0.0\", 7)); time.sleep(30)'" 0.8
-bgrun cap 'scripts/lab exec midwood sniff -i eth0 -S --timeout 3 tcp port 7'
+bgrun cap 'scripts/lab exec midwood sniff -i eth0 -S --timeout 3 tcp port 7' 1
 run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2200 -M 4294967295 -p 7 -c 1 192.168.56.101'
 bgwait cap show
 bgstop echo7
