@@ -248,6 +248,9 @@ docs_normalise() {
 		# whole numbers of milliseconds or microseconds.
 		s/(?<![\d.])\d+\.\d+(?!\d|\.\d)/<dec>/g;
 		s/(?<![\d.])\d+(?= ?(?:ms|us|µs)\b)/<dec>/g;
+		# What else the interface carried during a capture (neighbour discovery, the other tests of
+		# the page): libpcap'"'"'s "received by filter" and sniff'"'"'s hint count it.
+		s/^\d+( packets received by filter)$/<n>$1/; s/(carried )\d+( packets in all)/$1<n>$2/;
 		# Trailing blanks: ss pads its last column to the widest pid.
 		s/[ \t]+$//;
 	'

@@ -53,19 +53,23 @@ md <<'EOF'
 The same three fixes, in the sheet's own program (scapy, Python): the server's port, 5000; the
 interface the traffic crosses, `eth0` (the client is on midwood); run as root. The sheet's
 `count=12` stays; a `timeout` ends the capture when fewer packets come (one request and its
-connection make 10), as sniff's `--timeout` does above:
+connection make 10), as sniff's `--timeout` does above; `started_callback` says when the capture
+has begun (importing scapy takes a few seconds), so the client is started after it:
 EOF
 run 'cat >capture.py <<EOF
 from scapy.all import sniff, wrpcap
 
 # the server port (5000, not 80), the interface the traffic crosses, as root
 packets = sniff(iface="eth0", filter="tcp port 5000", count=12, timeout=6,
-                prn=lambda p: p.summary())
+                prn=lambda p: p.summary(),
+                started_callback=lambda: print("capturing on eth0", flush=True))
 wrpcap("hello-scapy.pcap", packets)
 print(len(packets), "packets written to hello-scapy.pcap")
 EOF'
 bgrun srv 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 -q'
-bgrun cap 'scripts/lab exec brooklyn python3 capture.py' 4
+bgrun cap 'scripts/lab exec brooklyn python3 capture.py' 0.2
+# scapy takes seconds to import on a busy machine: wait for its started_callback's line
+for _ in $(seq 100); do grep -q '^capturing' "$WORK/cap.log" && break; sleep 0.2; done
 run 'scripts/lab exec midwood hello-client -q 192.168.56.101:5000'
 bgwait cap show
 bgstop srv

@@ -11,7 +11,7 @@ the states of RFC 793's diagram and look at them.
 ## LISTEN and ESTAB
 EOF
 bgrun srv 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 --workers 1 -q'
-bgrun cli 'scripts/lab exec midwood hello-client -q --hold 2 192.168.56.101:5000'
+bgrun cli 'scripts/lab exec midwood hello-client -q --hold 2 192.168.56.101:5000' 1
 run 'scripts/lab exec brooklyn ss -tan'
 bgwait cli
 md <<'EOF'
