@@ -19,7 +19,11 @@ const PSH: u8 = 0x08;
 fn tcp(p: &mut PcapWriter, ms: u64, client: bool, flags: u8, seq: u32, ack: u32, len: usize) {
     let (src, dst) = if client { (C, S) } else { (S, C) };
     let t = Tcp::with_syn_options(seq, ack, flags, 8000, 0);
-    p.record_ms(1_700_000_000, ms, &eth_ipv4_tcp(src, dst, &t, &vec![b'x'; len]));
+    p.record_ms(
+        1_700_000_000,
+        ms,
+        &eth_ipv4_tcp(src, dst, &t, &vec![b'x'; len]),
+    );
 }
 
 /// Client ISN 1000 sends bytes 1001..1401 (400 bytes) and its FIN at 1401: 1401 − 1000 − 1 = 400.
@@ -65,7 +69,11 @@ fn bytes_exchanged_follow_from_sequence_numbers_not_payload_lengths() {
         .find(|v| v["type"] == "connection")
         .unwrap_or_else(|| panic!("no connection in:\n{text}"));
     // What the capture saw: 500 payload bytes from the client (100 of them twice), 50 back.
-    assert_eq!(conn["payload_bytes"], serde_json::json!([500, 50]), "{text}");
+    assert_eq!(
+        conn["payload_bytes"],
+        serde_json::json!([500, 50]),
+        "{text}"
+    );
     // What was exchanged: FIN seq − ISN − 1 each way, each byte once, the hole's bytes included.
     assert_eq!(
         conn["unique_bytes"],

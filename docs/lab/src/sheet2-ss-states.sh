@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016 # a command in single quotes expands its own $ when run
 # docs/lab/sheet2-ss-states.md: its prose and its commands.
 # `sudo scripts/gen-lab-docs sheet2-ss-states` runs this file with the harness of
 # scripts/lib-docs.sh (page, md, run, bgrun, bgstop, ...) and writes the page.
