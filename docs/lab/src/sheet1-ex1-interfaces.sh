@@ -183,7 +183,7 @@ drawing needs an X server on midwood: a desktop would have one; the lab starts a
 EOF
 bgrun xvfb 'scripts/lab exec midwood Xvfb :56 -nolisten tcp' 1
 run 'touch ssh/Xauthority-brooklyn ssh/Xauthority-midwood'
-bgrun x11 "scripts/lab exec midwood env DISPLAY=:56 XAUTHORITY=ssh/Xauthority-midwood ssh -v -X -F ssh/config brooklyn 'echo DISPLAY=\$DISPLAY; xauth list | tr -s \" \" | cut -d\" \" -f2; ss -Htlnp | sort; timeout 6 xeyes' 2>&1 | grep -E 'X11|x11(\$|[^-])|DISPLAY|MIT|LISTEN|Exit status'" 3.5
+bgrun x11 "scripts/lab exec midwood env DISPLAY=:56 XAUTHORITY=ssh/Xauthority-midwood ssh -v -X -F ssh/config brooklyn 'echo DISPLAY=\$DISPLAY; xauth list | tr -s \" \" | cut -d\" \" -f2; ss -Htlnp | sort; timeout 6 xeyes' 2>&1 | grep -E 'X11|x11(\$|[^-,])|DISPLAY|MIT|LISTEN|Exit status'" 3.5
 run 'scripts/lab exec midwood xwininfo -display :56 -root -children | grep -E "child|xeyes"'
 bgwait x11 show
 bgstop xvfb
@@ -196,7 +196,8 @@ listens on `127.0.0.1:6010` and `[::1]:6010` (display number 10 = port 6000 + 10
 When `xeyes` on brooklyn connects to that display, sshd opens an `x11` channel to the client
 ("client_request_x11: request from 127.0.0.1 …", "new x11"), and the client connects it to
 `DISPLAY=:56` on midwood, where `xwininfo` finds the window `"xeyes"`; when `xeyes` ends (here after
-6 s, `timeout`'s exit status 124) the channel is freed. All of it travels inside the one encrypted
+6 s, `timeout`'s exit status 124) its channel and the session close (ssh's "channel 1: free" line,
+left out by the `grep`, comes before or after the session's own, so it is not shown). All of it travels inside the one encrypted
 TCP connection to port 22: a capture shows only more packets on that connection, never an X11 port.
 What needs a desktop is seeing the window: with a real X server on midwood (a graphical login) the
 same `ssh -X brooklyn xeyes` puts the eyes on its screen.
