@@ -61,19 +61,27 @@ docs_needs() {
 	return "$missing"
 }
 
-# docs_begin: the private lab's prefix, PATH, the work directory WORK (the commands' current
-# directory), and the clean-up of background commands and of the lab on exit.
+# docs_begin [OUT]: the private lab's prefix, PATH, the work directory WORK (the commands' current
+# directory), and the clean-up of background commands and of the lab on exit. The pages are
+# written to OUT/docs/lab and their images to OUT/docs/img (default OUT: the repository; the
+# check mode gives a temporary directory, so that nothing committed is touched).
 docs_begin() {
-	local t
+	local t out=${1:-$ROOT}
 	TRACES=$(cd "$ROOT/../shared/traces/cnp3" 2>/dev/null && pwd) || { echo "$PROG: ../shared/traces/cnp3 is missing" >&2; exit 1; }
 	export NETLAB_PREFIX=${NETLAB_DOCS_PREFIX:-doc-}
 	export PATH="$BIN:$PATH"
-	DOCS=$ROOT/docs/lab
+	DOCS=$out/docs/lab
 	# Commands run in WORK, where scripts/ points to the repo's scripts and each trace of
 	# ../shared/traces/cnp3 has a symlink, so that pages show short, copyable command lines
-	# (images go to ../../docs/img).
-	WORK=$ROOT/target/lab-docs
-	mkdir -p "$DOCS" "$ROOT/docs/img" "$WORK"
+	# (images go to ../../docs/img, i.e. OUT/docs/img).
+	WORK=$out/target/lab-docs
+	mkdir -p "$DOCS" "$out/docs/img" "$WORK"
+	if [[ $out != "$ROOT" ]]; then
+		# the rest of the repository, for commands that read ../../Cargo.toml, ../../crates/…
+		for t in "$ROOT"/*; do
+			[[ $t == "$ROOT/docs" || $t == "$ROOT/target" ]] || ln -sfn "$t" "$out/$(basename "$t")"
+		done
+	fi
 	cd "$WORK" || exit 1
 	ln -sfn "$ROOT/scripts" scripts
 	for t in "$TRACES"/*.pcap; do ln -sfn "$t" "$(basename "$t")"; done
@@ -149,15 +157,20 @@ run() {
 	return 0
 }
 # bgrun NAME 'COMMAND' [SLEEP]: start COMMAND in the background (shown as "$ COMMAND &"), its
-# output to WORK/NAME.log; then wait SLEEP seconds (default 0.4) for it to be ready.
+# output to WORK/NAME.log; then wait SLEEP seconds for it to be ready (default 0.8, and 1.2 for a
+# live capture, `sniff … -i`: on a busy machine a server's socket or a capture's packet socket can
+# take a second to open, and a refused client or a capture that misses the first packets would
+# change the page).
 declare -A BGPID BGCMD
 bgrun() {
+	local wait=0.8
+	[[ $2 != *"sniff "*" -i "* ]] || wait=1.2
 	timeout 120 bash -c "$2" >"$WORK/$1.log" 2>&1 &
 	BGPID[$1]=$!
 	BGCMD[$1]=$2
 	openblk
 	echo "\$ $2 &" >>"$F"
-	sleep "${3:-0.4}"
+	sleep "${3:-$wait}"
 }
 bgshow() { # paste a background command's output (N: the first N lines, the cut marked)
 	local n
@@ -193,4 +206,56 @@ cleanup() {
 	wait 2>/dev/null || true
 	lab down >/dev/null 2>&1 || true
 	exit "$rc"
+}
+
+# --- the check mode's comparison -----------------------------------------------------------------
+# docs_is_live PAGE: true when the page runs the lab (a live command: `scripts/lab`, a background
+# command); a page that only reads the committed traces prints the same bytes on every run, and
+# --check compares it exactly, without docs_normalise.
+docs_is_live() { grep -qE '^[[:space:]]*(bgrun|lab )|scripts/lab ' "$SRC/$1.sh"; }
+# docs_normalise: stdin → stdout, a live page with what varies from run to run replaced by
+# placeholders. This is the one place that decides what --check tolerates; each rule says what it
+# hides and why it varies. Everything else — flags, lengths, window sizes, options, states, the lab's
+# addresses and well-known ports, line counts, prose, the commands — must match exactly.
+docs_normalise() {
+	perl -pe '
+		# Clock times (sniff, tcpdump, ss -o timers, logs): when the page was made.
+		s/\b\d{2}:\d{2}:\d{2}\.\d+\b/<time>/g;
+		s/\b\d{4}-\d\d-\d\d \d\d:\d\d\b/<date>/g;
+		# Hex dumps of live packets (sniff -x/-X): their bytes carry ports, ISNs, timestamps and
+		# checksums; the offsets, hence each packet'"'"'s length, are kept.
+		if (/^\s*0x[0-9a-f]{4}:\s/) { s/(?<=:)(.*?)(\s{2,}\S+)?$/ <hex>/; }
+		# MAC addresses (veth pairs get random ones) and the link-local IPv6 addresses made from them;
+		# ifindexes (eth0@ifN) depend on what the machine created before.
+		s/\b(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\b/<mac>/gi;
+		s/\bfe80::[0-9a-f:]+/fe80::<iid>/gi;
+		s/\@if\d+\b/\@if<N>/g;
+		# Key fingerprints (keys made at run time).
+		s/\bSHA256:[A-Za-z0-9+\/]{43}\b/SHA256:<fingerprint>/g;
+		# Inodes of sockets (netstat -e; ss -e ino:N sk:ADDR): whatever the kernel allocated.
+		s/^(tcp6?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+\d+\s+)\d+\s+/$1<ino> /;
+		s/\bino:\d+/ino:<ino>/g; s/\bsk:[0-9a-f]+/sk:<sk>/g;
+		# Process ids.
+		s/\bpid[= ]\d+/pid <pid>/g; s/(\[[\w.-]+\/)\d+\]/$1<pid>]/g;
+		# IP identification and checksums (sniff -v): they change with every packet.
+		s/^(\s*\@\S+\s+(?:id|chksum)\s+=\s+)\S+/$1<var>/;
+		# Ports the kernel chose: any number of the ephemeral range, 32768-60999, alone or after an
+		# IPv4 address in tcpdump'"'"'s ADDRESS.PORT.
+		s/(?<![\d.])(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})(?!\d|\.\d)/<port>/g;
+		s/(\d+\.\d+\.\d+\.\d+\.)(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})\b/$1<port>/g;
+		# ISNs, sequence and acknowledgement numbers, TCP timestamps, rates in bit/s: 7 digits and more.
+		s/(?<![\d.])\d{7,}(?!\d|\.\d)/<N>/g;
+		# Decimal numbers: durations, times, RTTs, rates (not the dotted parts of an IPv4 address);
+		# whole numbers of milliseconds or microseconds.
+		s/(?<![\d.])\d+\.\d+(?!\d|\.\d)/<dec>/g;
+		s/(?<![\d.])\d+(?= ?(?:ms|us|µs)\b)/<dec>/g;
+		# What else the interface carried during a capture (neighbour discovery, the other tests of
+		# the page): libpcap'"'"'s "received by filter" and sniff'"'"'s hint count it.
+		s/^\d+( packets received by filter)$/<n>$1/; s/(carried )\d+( packets in all)/$1<n>$2/;
+		# The windows an SSH session advertises (port 22): its receive buffers grow with what the
+		# login exchanged, which depends on timing.
+		if (/\.22[ :]/) { s/\bwin \d+/win <w>/; }
+		# Trailing blanks: ss pads its last column to the widest pid.
+		s/[ \t]+$//;
+	'
 }

@@ -644,6 +644,38 @@ fn script_passes_bash_n_and_shellcheck() {
     ok(&out, "shellcheck scripts/lab");
 }
 
+/// The lab manual's generator (scripts/gen-lab-docs, its harness scripts/lib-docs.sh and every
+/// page source docs/lab/src/*.sh, which CI runs with --check) passes shellcheck too.
+#[test]
+fn lab_docs_generator_and_pages_pass_shellcheck() {
+    if !require_peer("lab_docs_generator_and_pages_pass_shellcheck", "shellcheck") {
+        return;
+    }
+    let root = workspace_root();
+    let mut files = vec![
+        root.join("scripts/gen-lab-docs"),
+        root.join("scripts/lib-docs.sh"),
+    ];
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(root.join("docs/lab/src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sh"))
+        .collect();
+    pages.sort();
+    assert!(pages.len() >= 20, "only {} page sources", pages.len());
+    files.extend(pages);
+    let out = Command::new("shellcheck")
+        .args(["-s", "bash", "-x"])
+        .args(&files)
+        .current_dir(root.join("scripts"))
+        .output()
+        .unwrap();
+    ok(
+        &out,
+        "shellcheck scripts/gen-lab-docs scripts/lib-docs.sh docs/lab/src/*.sh",
+    );
+}
+
 #[test]
 fn kathara_options_sysctl_exec_mac_ipv6_and_shared_startup() {
     if !require_root("kathara_options_sysctl_exec_mac_ipv6_and_shared_startup") {

@@ -137,3 +137,38 @@ fn every_skip_goes_through_testsupport() {
         "skip through testsupport::skip (it fails under NETLAB_REQUIRE_*), not by hand: {offenders:?}"
     );
 }
+
+/// The lab pages' programs: each page of docs/lab names on its `# needs:` line the commands it
+/// runs; `scripts/gen-lab-docs --check` runs them in CI, so every one that the workspace does not
+/// build is in `scripts/peers`, which `scripts/test` installs.
+#[test]
+fn every_program_a_lab_page_runs_is_installed_by_scripts_test() {
+    let listed: Vec<String> = peers().into_iter().map(|p| p.command).collect();
+    let own = workspace_binaries();
+    let src = workspace_root().join("docs/lab/src");
+    let mut pages = 0;
+    let mut missing = Vec::new();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".sh") || name.starts_with('_') {
+            continue;
+        }
+        pages += 1;
+        let text = std::fs::read_to_string(&p).unwrap();
+        let needs = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# needs:"))
+            .unwrap_or_else(|| panic!("{name} has no `# needs:` line"));
+        for prog in needs.split_whitespace() {
+            if !listed.iter().any(|l| l == prog) && !own.iter().any(|o| o == prog) {
+                missing.push(format!("{name}: {prog}"));
+            }
+        }
+    }
+    assert!(pages >= 20, "only {pages} lab pages in {}", src.display());
+    assert!(
+        missing.is_empty(),
+        "programs the lab pages run but not in scripts/peers: {missing:?}"
+    );
+}

@@ -51,20 +51,32 @@ EOF
 bgstop srv
 bgrun s1 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 --port 5000 --workers 1 --message "server A"'
 bgrun s2 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 --port 5001 --workers 1 --message "server B"'
-bgrun s3 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 --port 8080 --workers 1 --reuse-port'
-bgrun s4 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 --port 8080 --workers 1 --reuse-port'
-run 'scripts/lab exec brooklyn ss -tlnp'
+bgrun s3 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 --port 8080 --workers 1 --reuse-port >8080-a.log 2>&1'
+bgrun s4 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 --port 8080 --workers 1 --reuse-port >8080-b.log 2>&1'
+run 'scripts/lab exec brooklyn ss -tlnp | { read -r h; echo "$h"; sort; }'
+md <<'EOF'
+A capture on brooklyn of the opening segments (SYN and SYN+ACK) while midwood asks each server in
+turn, then twenty times the 8080 pair (whose two instances write their logs to `8080-a.log` and
+`8080-b.log`):
+EOF
+bgrun cap "scripts/lab exec brooklyn sniff -i eth0 -c 6 --timeout 8 'tcp[tcpflags] & tcp-syn != 0'"
 run 'scripts/lab exec midwood hello-client 192.168.56.101:5000; scripts/lab exec midwood hello-client 192.168.56.101:5001'
-run 'for i in $(seq 10); do scripts/lab exec midwood hello-client -q 192.168.56.101:8080 >/dev/null; done'
+run 'for i in $(seq 20); do scripts/lab exec midwood hello-client -q 192.168.56.101:8080 >/dev/null; done'
+bgwait cap show
 run -x 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 --port 5000'
 bgstop s1 show
 bgstop s2 show
-bgstop s3 show
-bgstop s4 show
+bgstop s3
+bgstop s4
+run 'head -n 1 8080-a.log 8080-b.log; grep -l "GET / " 8080-a.log 8080-b.log'
 md <<'EOF'
 **Answer.** The host has one IP address but many ports: the kernel delivers each incoming segment to
 the socket whose (address, port) matches its destination, so servers on 5000, 5001 and 8080 coexist
-and the client picks one by the port in the URL. A second server on a port already in use fails
+and the client picks one by the port in the URL. In the capture, the three connections have the same
+addresses in their IP headers (192.168.56.102 → 192.168.56.101) and the same kind of TCP header;
+only the TCP destination port (5000, 5001, 8080) — and the client's ephemeral source port, a new one
+per connection — tell them apart, and the SYN+ACK comes back from that port. A second server on a port already in use fails
 (the kernel refuses the `bind`: `EADDRINUSE`), unless every instance opts in with `SO_REUSEPORT`: then the kernel spreads
-new connections over them (by a hash of the 4-tuple), as the pids in the two 8080 access logs show.
+new connections over them (by a hash of the 4-tuple): both 8080 instances have requests in their
+access logs (which of the twenty each got changes from run to run).
 EOF

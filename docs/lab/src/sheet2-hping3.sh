@@ -3,24 +3,27 @@
 # `sudo scripts/gen-lab-docs sheet2-hping3` runs this file with the harness of
 # scripts/lib-docs.sh (page, md, run, bgrun, bgstop, ...) and writes the page.
 # needs: sniff hping3 python3 stdbuf
-page sheet2-hping3 "Sheet 2 — hping3: SYNs to a closed port and to the discard port; a SYN+ACK that acknowledges 0"
+page sheet2-hping3 "Sheet 2 — hping3: SYNs to a closed port and to the echo port; a SYN+ACK that acknowledges 0"
 md <<'EOF'
-hping3 crafts TCP segments by hand. We send three SYNs from midwood to brooklyn, first to a port where
-nothing listens, then to port 9 (the discard service; brooklyn runs no inetd, so a one-line Python
-listener plays it), and capture on midwood.
+hping3 crafts TCP segments by hand. As the sheet asks, we send three SYNs from midwood to brooklyn,
+first to port 12345, where nothing listens, then to port 7 (the echo service, like discard on port 9
+one of inetd's small services; brooklyn runs no inetd, so a one-line Python listener plays it — for a
+SYN only the listening socket matters, not what the service does with data), and capture on midwood.
+(`-s` sets hping3's first source port, which it increments for each probe; without it hping3 picks
+a random one.)
 EOF
-bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp'
-run 'scripts/lab exec midwood stdbuf -oL hping3 -S -p 1234 -c 3 -i u200000 192.168.56.101'
+bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp' 1
+run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2000 -p 12345 -c 3 -i u200000 192.168.56.101'
 bgwait cap show
-bgrun disc "scripts/lab exec brooklyn python3 -c 'import socket, time; s = socket.create_server((\"0.0.0.0\", 9)); time.sleep(30)'" 0.8
-bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp'
-run 'scripts/lab exec midwood stdbuf -oL hping3 -S -p 9 -c 3 -i u200000 192.168.56.101'
+bgrun echo7 "scripts/lab exec brooklyn python3 -c 'import socket, time; s = socket.create_server((\"0.0.0.0\", 7)); time.sleep(30)'" 0.8
+bgrun cap 'scripts/lab exec midwood sniff -i eth0 --timeout 4 tcp' 1
+run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2100 -p 7 -c 3 -i u200000 192.168.56.101'
 bgwait cap show
-run "scripts/lab exec brooklyn ss -tan 'sport = :9'"
-bgstop disc
+run "scripts/lab exec brooklyn ss -tan 'sport = :7'"
+bgstop echo7
 md <<'EOF'
 **Answer.** Closed port: brooklyn's kernel answers each SYN with a RST+ACK (`flags=RA`, `[R.]`),
-acknowledging the SYN (ack = its sequence number + 1): "no one here", immediately. Discard port: a
+acknowledging the SYN (ack = its sequence number + 1): "no one here", immediately. Echo port: a
 socket listens, so the kernel answers SYN+ACK (`flags=SA`, `[S.]`) — the second step of the
 handshake. But hping3 wrote its SYN through a raw socket: midwood's TCP never opened a connection, so
 when the SYN+ACK arrives midwood's kernel answers it with a RST (`[R]`), and brooklyn drops the
@@ -35,11 +38,11 @@ A SYN+ACK acknowledges the SYN's sequence number + 1. hping3 sets the sequence n
 segments it crafts (`-M`, `--setseq`): we send one SYN with sequence number 4294967295 (2³² − 1) to a
 listening port on brooklyn and capture on midwood, with absolute numbers (`-S`).
 EOF
-bgrun disc "scripts/lab exec brooklyn python3 -c 'import socket, time; s = socket.create_server((\"0.0.0.0\", 9)); time.sleep(30)'" 0.8
-bgrun cap 'scripts/lab exec midwood sniff -i eth0 -S --timeout 3 tcp port 9'
-run 'scripts/lab exec midwood stdbuf -oL hping3 -S -M 4294967295 -p 9 -c 1 192.168.56.101'
+bgrun echo7 "scripts/lab exec brooklyn python3 -c 'import socket, time; s = socket.create_server((\"0.0.0.0\", 7)); time.sleep(30)'" 0.8
+bgrun cap 'scripts/lab exec midwood sniff -i eth0 -S --timeout 3 tcp port 7' 1
+run 'scripts/lab exec midwood stdbuf -oL hping3 -S -s 2200 -M 4294967295 -p 7 -c 1 192.168.56.101'
 bgwait cap show
-bgstop disc
+bgstop echo7
 # The page's claim, checked on what was captured: the SYN's seq, the SYN+ACK's ack 0, the RST's seq 0.
 if ! { grep -qE 'Flags \[S\], seq 4294967295,' "$WORK/cap.log" &&
 	grep -qE 'Flags \[S\.\], seq [0-9]+, ack 0,' "$WORK/cap.log" &&

@@ -7,11 +7,12 @@ page sheet2-nmap "Sheet 2 — nmap's SYN scan, seen by sniff"
 md <<'EOF'
 nmap's default scan as root is the SYN ("half-open") scan: it sends a SYN to each port and judges
 the port by the answer, never completing a handshake. We scan brooklyn (hello-server on 5000) from
-midwood and capture on brooklyn.
+midwood and capture on brooklyn (`-g 40000` fixes nmap's source port, which it otherwise picks at
+random for each scan).
 EOF
 bgrun srv 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 -q'
 bgrun cap 'scripts/lab exec brooklyn sniff -q -i eth0 --timeout 6 -w nmap.pcap tcp' 0.6
-run -s 30 'scripts/lab exec midwood nmap -sS -n -p 1-1024,5000 192.168.56.101'
+run -s 30 'scripts/lab exec midwood nmap -sS -n -g 40000 -p 1-1024,5000 192.168.56.101'
 bgwait cap
 bgstop srv
 run "sniff -r nmap.pcap 'tcp port 5000'"

@@ -28,6 +28,24 @@ Linux computes ISN = a clock that ticks every few nanoseconds + a keyed hash of 
 (RFC 6528), so each connection's ISN is unpredictable to an off-path attacker, yet a reused 4-tuple
 gets a larger ISN than before.
 
+### Is it RFC 793's clock, one tick every 4 µs?
+
+RFC 793 (section 3.3) suggests an ISN generator that is a 32-bit counter incremented every 4 µs. If
+the client used it, each ISN would exceed the first by the time elapsed divided by 4 µs. The
+trace's numbers, each connection's start (from the SYN) and ISN relative to connection 0's:
+EOF
+run "tcpstat conns -r trace.5connections_opening_closing.pcap --json | jq -r 'select(.type == \"connection\") | [.id, .rel_start, .isn_client] | @tsv' | awk 'NR == 1 { t0 = \$2; i0 = \$3 } { dt = (\$2 - t0) * 1e6; printf \"%s  start +%8.1f us  ISN - ISN0 = %9d  a 4 us clock: +%5.0f\\n\", \$1, dt, \$3 - i0, dt / 4 }'"
+md <<'EOF'
+**Answer.** No. In 12 ms a 4 µs clock ticks about 3000 times, so the five ISNs would lie within
+3011 of each other, in the order of the connections and in proportion to their start times; they lie
+2.2 to 14.2 million apart, and not in proportion to time (the 833 µs between connections 1 and 2 add
+5.5 million, the next 1022 µs only 1.9 million). The ISN does grow with time — Linux adds a clock of
+64 ns ticks (RFC 6528's M) — but each 4-tuple also gets its own keyed hash F(addresses, ports,
+secret), which is what separates these five connections with consecutive ports. RFC 793's clock
+wraps around 2³² after 2³² × 4 µs ≈ 4.77 hours, longer than a segment can live in the network (MSL,
+2 minutes): that, and not unpredictability, was its purpose; its weakness is that the next ISN can
+be guessed (Morris 1985, Mitnick 1994), which the per-tuple hash removes.
+
 ## trace.5connections.pcap: what happens to the five connection attempts?
 EOF
 run -n 7 'tcpstat -r trace.5connections.pcap'

@@ -2,7 +2,7 @@
 # docs/lab/sheet2-trace-options.md: its prose and its commands.
 # `sudo scripts/gen-lab-docs sheet2-trace-options` runs this file with the harness of
 # scripts/lib-docs.sh (page, md, run, bgrun, bgstop, ...) and writes the page.
-# needs: tcpstat jq
+# needs: tcpstat jq tshark
 page sheet2-trace-options "Sheet 2, traces — TCP options of a popular web site (IPv6 and IPv4) and of the departmental server"
 md <<EOF
 $TRNOTE
@@ -29,8 +29,14 @@ that segments still fit when a tunnel or an extra header shrinks the path MTU. T
 EOF
 run 'tcpstat conns -r trace.sirius.info.ucl.ac.be.pcap --json | jq -c "select(.type == \"connection\") | {id, client, server, options_client, options_server}"'
 md <<'EOF'
-**Answer.** Two connections from `130.104.228.2`: to `130.104.230.55:443` (HTTPS) and to the
-departmental server `130.104.78.8:22` (ssh). The client offers MSS 1460, SACK permitted, timestamps and
+Which server is which? The TLS client hello names the HTTPS server, and the SSH banners name the
+software at each end of the other connection (tshark, which decodes both):
+EOF
+run "tshark -r trace.sirius.info.ucl.ac.be.pcap -Y 'tls.handshake.extensions_server_name or ssh.protocol' -T fields -e ip.src -e ip.dst -e tls.handshake.extensions_server_name -e ssh.protocol 2>/dev/null"
+md <<'EOF'
+**Answer.** Two connections from `130.104.228.2`: to `130.104.230.55:443`, HTTPS to
+`submittp.info.ucl.ac.be` (its TLS server name), and to the departmental server the trace is named
+after, sirius, `130.104.78.8:22` (ssh; OpenSSH 5.2 answers the client's Sun SSH). The client offers MSS 1460, SACK permitted, timestamps and
 window scale shift 3 (×8). The departmental server answers MSS 1460, SACK permitted, timestamps, and
 window scale shift 0: it accepts scaling (so the client's windows are multiplied by 8) but does not
 scale its own window (at most 65535 bytes). The HTTPS server uses MSS 1380 (something on its path,

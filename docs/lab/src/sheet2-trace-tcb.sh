@@ -14,7 +14,10 @@ EOF
 run -n 8 'tcpstat packets -r trace.sirius.info.ucl.ac.be.pcap --conn 1'
 md <<'EOF'
 `130.104.78.8` sends frame 30 (SYN+ACK), frame 32 (20 bytes, the ssh banner) and frame 35 (the ACK of
-the client's 21-byte banner): its third segment is frame 35.
+the client's 21-byte banner): its third segment is frame 35. (Read literally, "the third segment of
+the trace" on this connection would be frame 31, the handshake's last ACK — but the client sends
+that one, not 130.104.78.8; the host's own third segment is the reading that fits the question, and
+the one [docs/tcpstat.md](../tcpstat.md) uses too.)
 EOF
 run 'tcpstat tcb -r trace.sirius.info.ucl.ac.be.pcap --frame 35 --host 130.104.78.8'
 md <<'EOF'

@@ -194,7 +194,10 @@ fn queue_unacked(seg: &Segment, fwd: &mut Flow) -> u32 {
 }
 
 /// Move the flow's next sequence number forward to `nextseq` (never back), counting the
-/// bytes that advanced it once.
+/// bytes that advanced it once: the whole advance but the SYN's or FIN's own number, so bytes
+/// first seen after a hole count when the segment beyond the hole moves the sequence space
+/// past them, and not again when their retransmission fills it (the total is FIN seq − ISN − 1,
+/// whatever the capture missed or saw twice).
 fn advance_nextseq(seg: &Segment, fwd: &mut Flow, nextseq: u32) {
     // A RST never moves RCV.NXT at its receiver (RFC 5961: one in the window but not exact only
     // draws a challenge ACK), so it must not move the sequence space later RSTs are judged against.
@@ -204,7 +207,8 @@ fn advance_nextseq(seg: &Segment, fwd: &mut Flow, nextseq: u32) {
     {
         if fwd.nextseq != 0 && gt(nextseq, fwd.nextseq) {
             let adv = u64::from(nextseq.wrapping_sub(fwd.nextseq));
-            fwd.unique_bytes += adv.min(u64::from(seg.len));
+            let flag = u64::from(seg.any(TcpFlags::SYN | TcpFlags::FIN));
+            fwd.unique_bytes += adv.saturating_sub(flag);
         } else if fwd.nextseq == 0 {
             fwd.unique_bytes += u64::from(seg.len);
         }
