@@ -2,7 +2,7 @@
 # docs/lab/sheet1-ex2-hello.md: its prose and its commands.
 # `sudo scripts/gen-lab-docs sheet1-ex2-hello` runs this file with the harness of
 # scripts/lib-docs.sh (page, md, run, bgrun, bgstop, ...) and writes the page.
-# needs: hello-server hello-client
+# needs: hello-server hello-client sniff
 page sheet1-ex2-hello "Sheet 1, Exercise 2 — the web server on brooklyn, the client on midwood"
 md <<'EOF'
 The sheet runs a Flask "Hello, World!" app on brooklyn and a Python `http.client` script on midwood.
@@ -57,4 +57,24 @@ sockets of port 5000 (the same pid its start-up line and access log print). The 
 `192.168.56.102:<ephemeral port>` (the port differs on each run; the kernel picks it from
 `net.ipv4.ip_local_port_range`), the server's `192.168.56.101:5000`. The access log line
 `client -> server pid …` shows the same pair for every request.
+EOF
+md <<'EOF'
+## The processes, named in the capture itself
+A packet does not say which process sent it, but the host that sent or received it knows which
+socket its local end belongs to: `sniff --process` looks that up (`/proc/net/tcp` → the socket's
+inode → the process holding it, as `ss -p` does) and prints `[command/pid]` after the local
+endpoint. A capture on each host while the client asks once (the handshake and the request):
+EOF
+bgrun srv 'scripts/lab exec brooklyn hello-server --bind 0.0.0.0 -q'
+bgrun capb 'scripts/lab exec brooklyn sniff -q -i eth0 --process -c 4 --timeout 5 tcp port 5000'
+bgrun capm 'scripts/lab exec midwood sniff -q -i eth0 --process -c 4 --timeout 5 tcp port 5000'
+run 'scripts/lab exec midwood hello-client -q --hold 1 192.168.56.101:5000 >/dev/null'
+bgwait capb show
+bgwait capm show
+bgstop srv
+md <<'EOF'
+**Answer, from the captures.** On brooklyn every packet's local end `192.168.56.101.5000` is
+`hello-server` (the one started for this capture: `ss -tlnp` would show the same pid); on midwood the local end
+`192.168.56.102.<ephemeral port>` is `hello-client`. The remote end carries no name: only the
+host that owns a socket can tell, which is why the same exchange is captured on both hosts.
 EOF
