@@ -486,3 +486,113 @@ fn icmp_errors_through_the_router_lab_equal_tcpdump() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An NTP server's one answer: the client's transmit timestamp as its origin, the rest canned
+/// (leap 0, version 4, mode 4, stratum 2, poll 6, precision -20, root delay 1/16 s, root
+/// dispersion 1/32 s, reference id 192.168.56.1).
+const NTP_SERVER: &str = "import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 123))
+data, peer = s.recvfrom(512)
+reply = struct.pack('!BBbbII4s', 0x24, 2, 6, -20, 0x1000, 0x800, bytes([192, 168, 56, 1]))
+reply += struct.pack('!II', 3970000000, 0x80000000) + data[40:48]
+reply += struct.pack('!IIII', 3970000100, 0x40000000, 3970000100, 0x40001000)
+s.sendto(reply, peer)
+";
+
+/// An NTP client's request (version 4, mode 3, poll 6, precision -20, a fixed transmit
+/// timestamp); exits non-zero unless the answer's origin timestamp is that transmit timestamp.
+const NTP_CLIENT: &str = "import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(30)
+req = struct.pack('!BBbb', 0x23, 0, 6, -20) + bytes(36) + struct.pack('!II', 3970000099, 0x20000000)
+s.sendto(req, (sys.argv[1], 123))
+reply = s.recv(512)
+assert reply[24:32] == req[40:48], 'origin timestamp is the request transmit timestamp'
+";
+
+/// An NTP request from midwood and a server's answer from brooklyn (python3 on both ends):
+/// the lines are tcpdump's, and the fields tcpdump prints only with -v (stratum, poll,
+/// precision, root delay and dispersion, reference id, transmit timestamp) are sniff's
+/// `--json` ones.
+#[test]
+fn ntp_between_two_hosts_equals_tcpdump() {
+    let t = "ntp_between_two_hosts_equals_tcpdump";
+    if !require_root(t)
+        || !require_peer(t, "tcpdump")
+        || !require_peer(t, "python3")
+        || !require_peer(t, "ip")
+    {
+        return;
+    }
+    let dir = tempdir("ntp");
+    let file = dir.join("ntp.pcap");
+    let lab = Lab::up("two-hosts");
+    let mut c = lab.command("brooklyn", "python3");
+    c.args(["-c", NTP_SERVER, "192.168.56.101"])
+        .stderr(Stdio::piped());
+    let mut server = Running(c.spawn().expect("spawn the NTP server"));
+    let pid = server.0.id();
+    wait_ready(
+        &mut server.0,
+        "the NTP server bound to UDP port 123",
+        || bound_by(pid, "udp", 123),
+    );
+    let cap = capture(&lab, "midwood", 2, &file, "udp port 123");
+    let out = lab
+        .command("midwood", "python3")
+        .args(["-c", NTP_CLIENT, "192.168.56.101"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "NTP client: {out:?}");
+    finish(cap, "the NTP request and answer");
+    drop(server);
+
+    let lines = same_as_tcpdump(&file, 2);
+    assert!(
+        lines[0].contains("IP 192.168.56.102.")
+            && lines[0].ends_with(" > 192.168.56.101.123: NTPv4, Client, length 48"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("IP 192.168.56.101.123 > 192.168.56.102.")
+            && lines[1].ends_with(": NTPv4, Server, length 48"),
+        "{}",
+        lines[1]
+    );
+
+    ip_headers_as_tcpdump_verbose(&file, 2);
+    let verbose = tcpdump_verbose(&file);
+    let packets = json(&file);
+    for (i, (p, v)) in packets.iter().zip(&verbose).enumerate() {
+        let n = &p["ntp"];
+        assert!(n.is_object(), "packet {}: no ntp object in {p}", i + 1);
+        let int = |k: &str| n[k].as_i64().unwrap();
+        let mut said = vec![
+            format!("Stratum {} (", int("stratum")),
+            format!("poll {} (", int("poll")),
+            format!("precision {}\n", int("precision")),
+            format!("Root Delay: {:.6},", int("root_delay") as f64 / 65536.0),
+            format!(
+                "Root dispersion: {:.6},",
+                int("root_dispersion") as f64 / 65536.0
+            ),
+            format!(
+                "Transmit Timestamp:   {}.",
+                n["transmit_ts"].as_f64().unwrap().floor()
+            ),
+        ];
+        if int("stratum") > 1 {
+            said.push(format!("Reference-ID: 0x{:08x}\n", int("reference_id")));
+        }
+        for s in said {
+            assert!(v.contains(&s), "packet {}: {s:?} in {v}", i + 1);
+        }
+    }
+    assert_eq!(packets[0]["ntp"]["mode"], 3);
+    assert_eq!(packets[1]["ntp"]["mode"], 4);
+    assert_eq!(packets[1]["ntp"]["stratum"], 2);
+    assert_eq!(packets[1]["ntp"]["reference_id"], 0xc0a8_3801_u32);
+    let _ = std::fs::remove_dir_all(&dir);
+}
