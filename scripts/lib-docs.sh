@@ -243,6 +243,11 @@ docs_normalise() {
 		# IPv4 address in tcpdump'"'"'s ADDRESS.PORT.
 		s/(?<![\d.])(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})(?!\d|\.\d)/<port>/g;
 		s/(\d+\.\d+\.\d+\.\d+\.)(?:3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})\b/$1<port>/g;
+		# TCP timestamps whatever their size: each connection'"'"'s TSval starts at a random offset, so
+		# one in a thousand or so is under 7 digits.
+		s/\b(TS val|ecr) \d+/$1 <N>/g;
+		# A SYN'"'"'s ISN likewise (tcpdump prints it as "seq N," where data shows "seq A:B,").
+		s/\bseq \d+(?=,)/seq <N>/g;
 		# ISNs, sequence and acknowledgement numbers, TCP timestamps, rates in bit/s: 7 digits and more.
 		s/(?<![\d.])\d{7,}(?!\d|\.\d)/<N>/g;
 		# Decimal numbers: durations, times, RTTs, rates (not the dotted parts of an IPv4 address);
