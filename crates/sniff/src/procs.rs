@@ -133,10 +133,8 @@ impl Procs {
                 missing_dst.then_some(dst),
             )
         {
-            let v6 = src.0.is_ipv6();
             self.refresh_for(
                 proto,
-                v6,
                 [
                     missing_src.then_some((src, dst)),
                     missing_dst.then_some((dst, src)),
@@ -204,25 +202,26 @@ impl Procs {
     /// socket first, then one bound to `local` (a listener or unconnected UDP), then one bound
     /// to the wildcard address.
     fn owner(&self, proto: u8, local: (IpAddr, u16), remote: (IpAddr, u16)) -> Option<Owner> {
-        let mut keys = vec![
-            (proto, local.0, local.1),
-            (proto, unspecified(local.0), local.1),
+        // An IPv4 peer of a dual-stack (`::`) socket too.
+        let dual = local
+            .0
+            .is_ipv4()
+            .then_some((proto, IpAddr::V6(Ipv6Addr::UNSPECIFIED), local.1));
+        let keys = [
+            Some((proto, local.0, local.1)),
+            Some((proto, unspecified(local.0), local.1)),
+            dual,
         ];
-        if local.0.is_ipv4() {
-            // An IPv4 peer of a dual-stack (`::`) socket.
-            keys.push((proto, IpAddr::V6(Ipv6Addr::UNSPECIFIED), local.1));
-        }
+        let lists = || {
+            keys.iter()
+                .flatten()
+                .filter_map(|k| self.sockets.get(k))
+                .flatten()
+        };
         // The connected socket first, then a listener or unconnected socket (a connection
         // still in the accept queue has no file, hence no owner, yet: its listener's owner).
-        let lists: Vec<&Vec<Socket>> = keys.iter().filter_map(|k| self.sockets.get(k)).collect();
-        let connected = lists
-            .iter()
-            .flat_map(|l| l.iter())
-            .filter(|s| s.remote == Some(remote));
-        let bound = lists
-            .iter()
-            .flat_map(|l| l.iter())
-            .filter(|s| s.remote.is_none());
+        let connected = lists().filter(|s| s.remote == Some(remote));
+        let bound = lists().filter(|s| s.remote.is_none());
         connected
             .chain(bound)
             .find_map(|s| self.owners.get(&s.inode))
@@ -233,25 +232,34 @@ impl Procs {
     /// re-read the one socket table of `proto`/`v6`, then walk processes (those the last scan
     /// did not see first) only until the new sockets' owners are found. A short-lived client
     /// is then still alive when its file descriptors are read.
-    fn refresh_for(&mut self, proto: u8, v6: bool, missing: [Option<Ends>; 2]) {
+    fn refresh_for(&mut self, proto: u8, missing: [Option<Ends>; 2]) {
         self.last_refresh = Some(Instant::now());
-        let file = match (proto, v6) {
-            (6, false) => "/proc/net/tcp",
-            (6, true) => "/proc/net/tcp6",
-            (_, false) => "/proc/net/udp",
-            (_, true) => "/proc/net/udp6",
-        };
-        let Some(text) = read_proc(file) else {
+        // Both tables of the protocol: an IPv4 end may belong to a dual-stack socket, listed
+        // in the IPv6 table (as ::ffff:a.b.c.d, keyed as IPv4).
+        let texts: Vec<(bool, String)> = [false, true]
+            .into_iter()
+            .filter_map(|t6| {
+                let file = match (proto, t6) {
+                    (6, false) => "/proc/net/tcp",
+                    (6, true) => "/proc/net/tcp6",
+                    (_, false) => "/proc/net/udp",
+                    (_, true) => "/proc/net/udp6",
+                };
+                read_proc(file).map(|t| (t6, t))
+            })
+            .collect();
+        if texts.is_empty() {
             return;
-        };
-        self.sockets
-            .retain(|k, _| !(k.0 == proto && k.1.is_ipv6() == v6));
-        for line in text.lines().skip(1) {
-            if let Some((local, sk)) = parse_socket_line(line, v6, proto) {
-                self.sockets
-                    .entry((proto, local.0, local.1))
-                    .or_default()
-                    .push(sk);
+        }
+        self.sockets.retain(|k, _| k.0 != proto);
+        for (t6, text) in &texts {
+            for line in text.lines().skip(1) {
+                if let Some((local, sk)) = parse_socket_line(line, *t6, proto) {
+                    self.sockets
+                        .entry((proto, local.0, local.1))
+                        .or_default()
+                        .push(sk);
+                }
             }
         }
         let mut wanted = std::collections::HashSet::new();
@@ -457,7 +465,10 @@ fn parse_endpoint(s: &str, v6: bool) -> Option<(IpAddr, u16)> {
             let w = word(addr.get(i * 8..i * 8 + 8)?)?;
             b[i * 4..i * 4 + 4].copy_from_slice(&bytes(w));
         }
-        IpAddr::V6(b.into())
+        // A dual-stack socket talking IPv4 shows its ends as ::ffff:a.b.c.d: the packets
+        // carry a.b.c.d.
+        let v6 = Ipv6Addr::from(b);
+        v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
     } else {
         IpAddr::V4(bytes(word(addr)?).into())
     };
@@ -480,6 +491,11 @@ mod tests {
         assert_eq!(local, ("::1".parse().unwrap(), 5000));
         assert_eq!((s.remote, s.inode), (None, 77));
         assert!(parse_socket_line("garbage", false, 6).is_none());
+        // A dual-stack socket talking IPv4: ::ffff:127.0.0.1 is 127.0.0.1, as in the packets.
+        let mapped = "   2: 0000000000000000FFFF00000100007F:14B5 0000000000000000FFFF00000100007F:ED08 01 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 20 4 30 10 -1";
+        let (local, s) = parse_socket_line(mapped, true, 17).unwrap();
+        assert_eq!(local, ("127.0.0.1".parse().unwrap(), 5301));
+        assert_eq!(s.remote, Some(("127.0.0.1".parse().unwrap(), 0xed08)));
     }
 }
 
@@ -508,5 +524,21 @@ mod live_tests {
             "the client end, a new socket"
         );
         assert_eq!(a.dst.map(|o| o.pid), Some(me));
+    }
+
+    /// A dual-stack UDP socket (bound to `::`, as iperf3's is) opened after the first scan
+    /// and connected to an IPv4 peer: its IPv4 packets are attributed to it.
+    #[test]
+    fn a_dual_stack_socket_talking_ipv4_is_attributed() {
+        let mut p = Procs::new();
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let pa = peer.local_addr().unwrap();
+        let s = std::net::UdpSocket::bind("[::]:0").unwrap();
+        s.connect(format!("[::ffff:127.0.0.1]:{}", pa.port())).unwrap();
+        let port = s.local_addr().unwrap().port();
+        std::thread::sleep(Duration::from_millis(30));
+        let a = p.attribute(17, (pa.ip(), pa.port()), (IpAddr::from([127, 0, 0, 1]), port));
+        assert_eq!(a.dst.map(|o| o.pid), Some(std::process::id()));
+        assert_eq!(a.src.map(|o| o.pid), Some(std::process::id()), "the peer too");
     }
 }
