@@ -534,11 +534,20 @@ mod live_tests {
         let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let pa = peer.local_addr().unwrap();
         let s = std::net::UdpSocket::bind("[::]:0").unwrap();
-        s.connect(format!("[::ffff:127.0.0.1]:{}", pa.port())).unwrap();
+        s.connect(format!("[::ffff:127.0.0.1]:{}", pa.port()))
+            .unwrap();
         let port = s.local_addr().unwrap().port();
         std::thread::sleep(Duration::from_millis(30));
-        let a = p.attribute(17, (pa.ip(), pa.port()), (IpAddr::from([127, 0, 0, 1]), port));
+        let a = p.attribute(
+            17,
+            (pa.ip(), pa.port()),
+            (IpAddr::from([127, 0, 0, 1]), port),
+        );
         assert_eq!(a.dst.map(|o| o.pid), Some(std::process::id()));
-        assert_eq!(a.src.map(|o| o.pid), Some(std::process::id()), "the peer too");
+        assert_eq!(
+            a.src.map(|o| o.pid),
+            Some(std::process::id()),
+            "the peer too"
+        );
     }
 }
