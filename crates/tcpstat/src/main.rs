@@ -22,6 +22,7 @@ const EXAMPLES: &str = "\
 Examples:
   tcpstat -r trace.pcap                         connections (the default command)
   tcpstat conns -r trace.pcap --json            one NDJSON record per connection
+  tcpstat conns -r server.pcap --stream --csv   rows as connections end (memory stays flat)
   tcpstat packets -r trace0.pcap --conn 0       per-packet Wireshark analysis flags
   tcpstat tcb -r sirius.pcap --frame 3 --host 130.104.78.8
   tcpstat follow -r trace0.pcap --conn 0 --dir server --detect
