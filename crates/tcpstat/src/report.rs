@@ -238,6 +238,8 @@ fn summary_json(an: &Analyzer, st: &InputStats, stream: bool) -> Value {
     if stream {
         // Streamed rows: how many were printed before the end (their state freed).
         j["evicted"] = json!(an.evicted_total);
+        // Of them, freed before their 5 s grace because too many were waiting.
+        j["evicted_early"] = json!(an.evicted_early);
     }
     j
 }
@@ -299,6 +301,13 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
                 human_detail(&row, t0, out)?;
             }
         }
+    }
+    if an.evicted_early > 0 {
+        log::debug!(
+            "{} finished connections were freed before their 5 s of quiet (more than {} were waiting): a late packet of one of them starts a new connection",
+            an.evicted_early,
+            crate::analysis::table::MAX_CLOSING
+        );
     }
     conns_footer(&an, &st, o.stream, fmt, out)?;
     out.flush()?;
