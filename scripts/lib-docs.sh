@@ -235,8 +235,12 @@ docs_normalise() {
 		# Inodes of sockets (netstat -e; ss -e ino:N sk:ADDR): whatever the kernel allocated.
 		s/^(tcp6?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+\d+\s+)\d+\s+/$1<ino> /;
 		s/\bino:\d+/ino:<ino>/g; s/\bsk:[0-9a-f]+/sk:<sk>/g;
-		# Process ids.
+		# Process ids, and the file descriptors ss -p shows: which numbers a process got depends on
+		# what it inherited and opened before (the CI runner gave a server one descriptor fewer).
 		s/\bpid[= ]\d+/pid <pid>/g; s/(\[[\w.-]+\/)\d+\]/$1<pid>]/g;
+		s/\bfd=\d+/fd=<fd>/g;
+		# Where the repository was checked out, in paths to its binaries (sniff'"'"'s setcap hint).
+		s{(?<![\w/])/[^\s:]*?(?=/target/(?:release|debug)/)}{<repo>}g;
 		# IP identification and checksums (sniff -v): they change with every packet.
 		s/^(\s*\@\S+\s+(?:id|chksum)\s+=\s+)\S+/$1<var>/;
 		# Ports the kernel chose: any number of the ephemeral range, 32768-60999, alone or after an
