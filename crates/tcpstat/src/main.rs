@@ -8,6 +8,7 @@ mod follow;
 mod graph;
 mod input;
 mod live;
+mod record;
 mod report;
 mod swtrace;
 mod tcb;

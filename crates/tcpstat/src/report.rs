@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::Format;
 use crate::analysis::{
-    Analyzer, ConnRow, Eviction, FlowRow, Limit, LimitedBy, PacketInfo, Place, RowStore, TcpSample,
-    af,
+    Analyzer, ConnRow, Eviction, FlowRow, Limit, LimitedBy, PacketInfo, RowStore, TcpSample, af,
 };
 use crate::input::{self, InputStats};
+use crate::record::{ConnRecord, LimitedRecord, finite};
 
 /// The error for a connection number the capture does not have.
 pub fn no_connection(file: &str, n: u32, have: usize) -> anyhow::Error {
@@ -26,7 +26,7 @@ pub fn secs(ns: i64) -> f64 {
     ns as f64 / 1e9
 }
 
-fn ms(ns: i64) -> f64 {
+pub fn ms(ns: i64) -> f64 {
     ns as f64 / 1e6
 }
 
@@ -67,111 +67,9 @@ pub fn delayed_ack_verdict(f: &FlowRow, timing_here: bool) -> (String, &'static 
     }
 }
 
-fn goodput_bps(c: &ConnRow, f: &FlowRow) -> f64 {
-    match f.last_data_ts {
-        Some(t) if t > c.first_ts => f.unique_bytes as f64 * 8.0 / secs(t - c.first_ts),
-        _ => 0.0,
-    }
-}
-
-fn rtt_json(f: &FlowRow) -> Value {
-    if f.rtt.n == 0 {
-        return json!({"min": null, "avg": null, "max": null, "samples": 0});
-    }
-    json!({"min": f.rtt.min, "avg": f.rtt.avg(), "max": f.rtt.max, "samples": f.rtt.n})
-}
-
-/// The `connection` record.
-pub fn conn_json(c: &ConnRow, t0: i64) -> Value {
-    let (code, words) = c.state();
-    let [a, b] = &c.flows;
-    // RTT of the connection: the samples of both directions together.
-    let mut all = a.rtt;
-    if b.rtt.n > 0 {
-        if all.n == 0 {
-            all = b.rtt;
-        } else {
-            all.min = all.min.min(b.rtt.min);
-            all.max = all.max.max(b.rtt.max);
-            all.n += b.rtt.n;
-            all.sum += b.rtt.sum;
-        }
-    }
-    let rtt = if all.n == 0 {
-        json!({"min": null, "avg": null, "max": null})
-    } else {
-        json!({"min": all.min, "avg": all.avg(), "max": all.max})
-    };
-    let v = c.vantage.vantage();
-    let here = |side: Place| matches!(v.place, Place::Unknown) || v.place == side;
-    let (va, ka) = delayed_ack_verdict(a, here(Place::NearClient));
-    let (vb, kb) = delayed_ack_verdict(b, here(Place::NearServer));
-    let mut j = json!({
-        "type": "connection",
-        "id": c.id,
-        "client": c.client.to_string(),
-        "server": c.server.to_string(),
-        "start": secs(c.first_ts),
-        "rel_start": secs(c.first_ts - t0),
-        "duration": secs(c.last_ts - c.first_ts),
-        "first_frame": c.first_frame,
-        "last_frame": c.last_frame,
-        "packets": [a.packets, b.packets],
-        "bytes": [a.bytes, b.bytes],
-        "payload_bytes": [a.payload_bytes, b.payload_bytes],
-        "unique_bytes": [a.unique_bytes, b.unique_bytes],
-        "state": code,
-        "state_text": words,
-        "isn_client": a.isn,
-        "isn_server": b.isn,
-        "options_client": a.syn_opts.map(|o| o.json()),
-        "options_server": b.syn_opts.map(|o| o.json()),
-        "retransmissions": a.retrans + b.retrans,
-        "fast_retransmissions": a.fast + b.fast,
-        "timeout_retransmissions": a.timeout + b.timeout,
-        "spurious_retransmissions": a.spurious + b.spurious,
-        "retransmissions_by_dir": [a.retrans, b.retrans],
-        "dup_acks": a.dupacks + b.dupacks,
-        "out_of_order": a.ooo + b.ooo,
-        "lost_segments": a.lost + b.lost,
-        "zero_window": a.zero_windows + b.zero_windows,
-        "rtt_ms": rtt,
-        "rtt_ms_by_dir": [rtt_json(a), rtt_json(b)],
-        "handshake_rtt_ms": c.irtt_ns.map(ms),
-        "delayed_ack": {"client": ka, "server": kb, "client_text": va, "server_text": vb},
-        "goodput_bps": [goodput_bps(c, a), goodput_bps(c, b)],
-    });
-    // Beyond json!'s recursion limit in one literal.
-    let vantage = [
-        ("vantage", json!(v.place.name())),
-        ("vantage_evidence", json!(v.evidence)),
-        (
-            "data_dir",
-            json!(if v.data_dir == 0 { "c>s" } else { "s>c" }),
-        ),
-        ("path_rtt_ms", json!(v.path_rtt_ms)),
-        ("srtt_ms", json!(v.srtt_ms)),
-        ("data_to_ack_ms", json!(v.data_to_ack_ms)),
-        ("ack_to_data_ms", json!(v.ack_to_data_ms)),
-        ("probe_retransmissions", json!(a.probes + b.probes)),
-        (
-            "limited_by",
-            c.limited.map_or(Value::Null, |l| limited_json(&l)),
-        ),
-    ];
-    for (k, val) in vantage {
-        j[k] = val;
-    }
-    j
-}
-
 /// The shares of the sender's time (see `analysis::cwnd`), with the span they cover.
 pub fn limited_json(l: &LimitedBy) -> Value {
-    let mut j = json!({"start": secs(l.start), "end": secs(l.end), "seconds": secs(l.end.saturating_sub(l.start))});
-    for k in Limit::ALL {
-        j[k.name()] = json!(l.share(k));
-    }
-    j
+    serde_json::to_value(LimitedRecord::new(l)).unwrap_or(Value::Null)
 }
 
 /// `cwnd 62 %, loss 30 %, ...` (largest first, shares under 0.5 % left out), and the span.
@@ -337,7 +235,10 @@ pub fn conns_header(fmt: Format, out: &mut impl Write) -> io::Result<()> {
 /// One connection's line (the JSON record, the CSV row, the table's line).
 pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut impl Write) -> io::Result<()> {
     match fmt {
-        Format::Json => writeln!(out, "{}", conn_json(c, t0)),
+        Format::Json => {
+            serde_json::to_writer(&mut *out, &ConnRecord::new(c, t0))?;
+            out.write_all(b"\n")
+        }
         Format::Csv => csv_row(c, t0, out),
         Format::Human => {
             let [a, b] = &c.flows;
@@ -361,59 +262,51 @@ pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut impl Write) -> io:
 }
 
 fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
-    let j = conn_json(c, t0);
+    let r = ConnRecord::new(c, t0);
     let [a, b] = &c.flows;
-    let f = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::Number(n) => n
-            .as_f64()
-            .filter(|_| n.is_f64())
-            .map(|x| format!("{x:.3}"))
-            .unwrap_or_else(|| n.to_string()),
-        Value::String(s) => csv_field(s),
-        other => csv_field(&other.to_string()),
-    };
+    let f = |x: Option<f64>| finite(x).map(|x| format!("{x:.3}")).unwrap_or_default();
+    let isn = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
     writeln!(
         out,
         "{},{},{},{:.6},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.0},{:.0}",
         c.id,
         c.client,
         c.server,
-        secs(c.first_ts - t0),
-        secs(c.last_ts - c.first_ts),
+        r.rel_start,
+        r.duration,
         a.packets,
         b.packets,
         a.bytes,
         b.bytes,
         a.payload_bytes,
         b.payload_bytes,
-        f(&j["state"]),
-        f(&j["state_text"]),
-        a.isn.map(|v| v.to_string()).unwrap_or_default(),
-        b.isn.map(|v| v.to_string()).unwrap_or_default(),
+        csv_field(r.state),
+        csv_field(&r.state_text),
+        isn(a.isn),
+        isn(b.isn),
         csv_field(&opt_text(a)),
         csv_field(&opt_text(b)),
-        a.retrans + b.retrans,
-        a.fast + b.fast,
-        a.timeout + b.timeout,
-        a.spurious + b.spurious,
-        a.dupacks + b.dupacks,
-        a.ooo + b.ooo,
-        a.zero_windows + b.zero_windows,
-        f(&j["rtt_ms"]["min"]),
-        f(&j["rtt_ms"]["avg"]),
-        f(&j["rtt_ms"]["max"]),
-        f(&j["handshake_rtt_ms"]),
-        f(&j["delayed_ack"]["client"]),
-        f(&j["delayed_ack"]["server"]),
-        goodput_bps(c, a),
-        goodput_bps(c, b),
+        r.retransmissions,
+        r.fast_retransmissions,
+        r.timeout_retransmissions,
+        r.spurious_retransmissions,
+        r.dup_acks,
+        r.out_of_order,
+        r.zero_window,
+        f(r.rtt_ms.min),
+        f(r.rtt_ms.avg),
+        f(r.rtt_ms.max),
+        f(r.handshake_rtt_ms),
+        csv_field(r.delayed_ack.client),
+        csv_field(r.delayed_ack.server),
+        r.goodput_bps[0],
+        r.goodput_bps[1],
     )
 }
 
 /// The human table's block for one connection, after the table.
 fn human_detail(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
-    let j = conn_json(c, t0);
+    let r = ConnRecord::new(c, t0);
     let [a, b] = &c.flows;
     writeln!(out)?;
     writeln!(out, "connection {}: {} -> {}", c.id, c.client, c.server)?;
@@ -429,69 +322,52 @@ fn human_detail(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
         "  retrans    {} (fast {}, timeout {}, probe {}, spurious {}); client {} server {}",
-        a.retrans + b.retrans,
-        a.fast + b.fast,
-        a.timeout + b.timeout,
-        a.probes + b.probes,
-        a.spurious + b.spurious,
+        r.retransmissions,
+        r.fast_retransmissions,
+        r.timeout_retransmissions,
+        r.probe_retransmissions,
+        r.spurious_retransmissions,
         a.retrans,
         b.retrans
     )?;
     writeln!(
         out,
         "  dup ACKs   {}  out-of-order {}  not captured {}  zero-window {}",
-        a.dupacks + b.dupacks,
-        a.ooo + b.ooo,
-        a.lost + b.lost,
-        a.zero_windows + b.zero_windows
+        r.dup_acks, r.out_of_order, r.lost_segments, r.zero_window
     )?;
-    let r = &j["rtt_ms"];
-    let fx = |v: &Value| {
-        v.as_f64()
+    let fx = |x: Option<f64>| {
+        finite(x)
             .map(|x| format!("{x:.3}"))
             .unwrap_or_else(|| "-".into())
     };
     writeln!(
         out,
         "  RTT ms     min {} avg {} max {} (Karn, {} samples); handshake {}",
-        fx(&r["min"]),
-        fx(&r["avg"]),
-        fx(&r["max"]),
+        fx(r.rtt_ms.min),
+        fx(r.rtt_ms.avg),
+        fx(r.rtt_ms.max),
         a.rtt.n + b.rtt.n,
-        fx(&j["handshake_rtt_ms"])
+        fx(r.handshake_rtt_ms)
     )?;
-    writeln!(
-        out,
-        "  vantage    {}",
-        j["vantage_evidence"].as_str().unwrap_or("")
-    )?;
-    if let Some(p) = j["path_rtt_ms"].as_f64() {
+    writeln!(out, "  vantage    {}", r.vantage_evidence)?;
+    if let Some(p) = finite(r.path_rtt_ms) {
         writeln!(
             out,
             "  path RTT   {p:.3} ms = data→ACK {} + ACK→next data {} ms at the capture point ({} data, medians)",
-            fx(&j["data_to_ack_ms"]),
-            fx(&j["ack_to_data_ms"]),
-            j["data_dir"].as_str().unwrap_or("")
+            fx(r.data_to_ack_ms),
+            fx(r.ack_to_data_ms),
+            r.data_dir
         )?;
     }
     if let Some(l) = c.limited {
         writeln!(out, "  limited by {}", limited_text(&l))?;
     }
-    writeln!(
-        out,
-        "  delayed ACK client {}",
-        j["delayed_ack"]["client_text"].as_str().unwrap_or("")
-    )?;
-    writeln!(
-        out,
-        "             server {}",
-        j["delayed_ack"]["server_text"].as_str().unwrap_or("")
-    )?;
+    writeln!(out, "  delayed ACK client {}", r.delayed_ack.client_text)?;
+    writeln!(out, "             server {}", r.delayed_ack.server_text)?;
     writeln!(
         out,
         "  goodput    c>s {:.0} bit/s  s>c {:.0} bit/s",
-        goodput_bps(c, a),
-        goodput_bps(c, b)
+        r.goodput_bps[0], r.goodput_bps[1]
     )
 }
 
