@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use super::{Dir, Flow, TcpSample};
+use super::{Dir, Flow, TcpSample, recycle_vec};
 
 /// One TCP connection (a tshark `tcp.stream`).
 #[derive(Clone, Debug)]
@@ -63,6 +63,27 @@ impl Conn {
             closing: false,
             ended: false,
         }
+    }
+
+    /// This (freed) connection made connection `id`, as [`Conn::new`] makes it, with its
+    /// buffers' allocations kept.
+    pub(super) fn reuse(&mut self, id: u32, client: SocketAddr, server: SocketAddr, s: &TcpSample) {
+        let (mut syns, mut synacks) = (
+            std::mem::take(&mut self.hs_syns),
+            std::mem::take(&mut self.hs_synacks),
+        );
+        recycle_vec(&mut syns);
+        recycle_vec(&mut synacks);
+        let mut flows = std::mem::replace(&mut self.flows, [Flow::default(), Flow::default()]);
+        for f in &mut flows {
+            f.recycle();
+        }
+        *self = Conn {
+            flows,
+            hs_syns: syns,
+            hs_synacks: synacks,
+            ..Conn::new(id, client, server, s)
+        };
     }
 
     /// Zeek's `conn_state` code and our plain words.

@@ -29,7 +29,7 @@ use netproto::frame::{TcpOption, TcpOptions};
 
 use super::segment::Segment;
 use super::tsclock::TsClock;
-use super::{Flow, RetransKind, gt, le, lt};
+use super::{Flow, RetransKind, gt, le, lt, recycle_deque, recycle_vec};
 
 /// ACKs waiting to be known at the sender (beyond this the oldest is applied at once: a
 /// sender that has not sent for thousands of ACKs has long had them).
@@ -230,6 +230,24 @@ pub struct CwndTracker {
 }
 
 impl CwndTracker {
+    /// As new, its buffers kept (a recycled connection).
+    pub(super) fn recycle(&mut self) {
+        let (mut pending, mut sacked, mut resent) = (
+            std::mem::take(&mut self.pending),
+            std::mem::take(&mut self.sacked),
+            std::mem::take(&mut self.resent),
+        );
+        recycle_deque(&mut pending);
+        recycle_vec(&mut sacked);
+        recycle_vec(&mut resent);
+        *self = CwndTracker {
+            pending,
+            sacked,
+            resent,
+            ..CwndTracker::default()
+        };
+    }
+
     /// A peer ACK captured; `at` is when it reaches the sender (estimated).
     pub(super) fn on_ack(
         &mut self,

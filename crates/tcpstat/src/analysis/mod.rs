@@ -48,6 +48,21 @@ pub use row::{ConnRow, FlowRow, RowStore};
 pub use table::{Analyzer, Eviction};
 pub use vantage::Place;
 
+/// A recycled connection keeps a buffer's allocation up to this many elements (a bulk flow's
+/// thousands are given back).
+const RECYCLE_CAP: usize = 64;
+
+/// Empty `v` for a recycled connection, keeping a small allocation.
+fn recycle_vec<T>(v: &mut Vec<T>) {
+    v.clear();
+    v.shrink_to(RECYCLE_CAP);
+}
+
+fn recycle_deque<T>(v: &mut std::collections::VecDeque<T>) {
+    v.clear();
+    v.shrink_to(RECYCLE_CAP);
+}
+
 /// Analysis flags, in the order the issue (and Wireshark's expert info) lists them.
 pub mod af {
     pub const RETRANSMISSION: u32 = 1 << 0;

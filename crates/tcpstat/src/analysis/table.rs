@@ -52,13 +52,35 @@ impl Hasher for FxHasher {
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64)
     }
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64)
+    }
 }
 
-type Key = (SocketAddr, SocketAddr);
+/// An endpoint as the table keys it: its address as 128 bits (IPv4 as ::ffff:a.b.c.d) and its
+/// port, the IPv6 scope (a link-local peer's zone) and the family (an IPv4 address is not
+/// the IPv6 packet's v4-mapped one): compared and hashed in a few instructions, where
+/// `SocketAddr` compares and hashes field by field.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct End(u128, u32, u16, bool);
 
-/// Normalised address pair: the key of the connection table.
-fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
-    if a <= b { (a, b) } else { (b, a) }
+impl End {
+    fn new(a: SocketAddr) -> End {
+        match a {
+            SocketAddr::V4(v4) => End(v4.ip().to_ipv6_mapped().to_bits(), 0, v4.port(), false),
+            SocketAddr::V6(v6) => End(v6.ip().to_bits(), v6.scope_id(), v6.port(), true),
+        }
+    }
+}
+
+/// Normalised endpoint pair: the key of the connection table.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key(End, End);
+
+fn key(a: SocketAddr, b: SocketAddr) -> Key {
+    let (a, b) = (End::new(a), End::new(b));
+    if a <= b { Key(a, b) } else { Key(b, a) }
 }
 
 /// The connections by number: live ones boxed (their state is large: a growing table must
@@ -68,7 +90,12 @@ pub struct Conns {
     live: HashMap<u32, Box<Conn>, BuildHasherDefault<FxHasher>>,
     /// Connections numbered so far.
     count: u32,
+    /// Freed connections, their allocations kept for the next ones.
+    spare: Vec<Box<Conn>>,
 }
+
+/// Freed connections kept for reuse (a few are enough: one is opened as one goes).
+const SPARE: usize = 32;
 
 impl Conns {
     /// Connections numbered so far (live and evicted).
@@ -100,14 +127,30 @@ impl Conns {
         self.live.values_mut().map(|c| &mut **c)
     }
 
-    /// Number the next connection (`c.id` must be [`Conns::len`]).
-    fn push(&mut self, c: Conn) {
+    /// Number the next connection, `s` its first packet; its number.
+    fn open(&mut self, client: SocketAddr, server: SocketAddr, s: &TcpSample) -> u32 {
+        let id = self.count;
         self.count += 1;
-        self.live.insert(c.id, Box::new(c));
+        let c = match self.spare.pop() {
+            Some(mut c) => {
+                c.reuse(id, client, server, s);
+                c
+            }
+            None => Box::new(Conn::new(id, client, server, s)),
+        };
+        self.live.insert(id, c);
+        id
     }
 
     fn take(&mut self, i: usize) -> Option<Box<Conn>> {
         self.live.remove(&u32::try_from(i).ok()?)
+    }
+
+    /// A freed connection's allocations, for the next one.
+    fn recycle(&mut self, c: Box<Conn>) {
+        if self.spare.len() < SPARE {
+            self.spare.push(c);
+        }
     }
 }
 
@@ -259,19 +302,17 @@ impl Analyzer {
                 return (cid as usize, dir, 0);
             }
             // A new SYN with another ISN: the ports are reused by a new connection.
-            let id = self.conns.len() as u32;
-            self.conns.push(Conn::new(id, s.src, s.dst, s));
+            let id = self.conns.open(s.src, s.dst, s);
             self.active.insert(k, id);
             self.last = Some((k, id));
             return (id as usize, 0, af::REUSED_PORTS);
         }
-        let id = self.conns.len() as u32;
         let (client, server, dir) = if s.flags.syn() && s.flags.ack() {
             (s.dst, s.src, 1)
         } else {
             (s.src, s.dst, 0)
         };
-        self.conns.push(Conn::new(id, client, server, s));
+        let id = self.conns.open(client, server, s);
         self.active.insert(k, id);
         self.last = Some((k, id));
         (id as usize, dir, 0)
@@ -383,13 +424,14 @@ impl Analyzer {
         if e.retain {
             return;
         }
-        if let Some(mut c) = self.conns.take(id as usize)
-            && !self.no_rows
-        {
-            for f in &mut c.flows {
-                f.cwnd.finish();
+        if let Some(mut c) = self.conns.take(id as usize) {
+            if !self.no_rows {
+                for f in &mut c.flows {
+                    f.cwnd.finish();
+                }
+                self.evicted.push(ConnRow::new(&c));
             }
-            self.evicted.push(ConnRow::new(&c));
+            self.conns.recycle(c);
         }
     }
 

@@ -9,7 +9,7 @@
 //! server's side of the capture point, SYN/ACK → ACK the client's.
 
 use super::segment::Segment;
-use super::{Conn, Dir, Flow, af, elapsed, lt};
+use super::{Conn, Dir, Flow, af, elapsed, lt, recycle_vec};
 
 /// Samples kept per flow for medians (beyond this, only min/avg/max grow).
 const MAX_SAMPLES: usize = 1 << 16;
@@ -34,6 +34,11 @@ pub(super) fn echoed(flow: &Flow, tsecr: u32) -> Option<TsSeen> {
 pub struct Samples(Vec<f32>);
 
 impl Samples {
+    /// Empty, its buffer kept (a recycled connection).
+    pub(super) fn recycle(&mut self) {
+        recycle_vec(&mut self.0);
+    }
+
     pub fn add(&mut self, ms: f64) {
         if self.0.len() < MAX_SAMPLES {
             self.0.push(ms as f32);
@@ -68,6 +73,16 @@ pub struct Srtt {
 }
 
 impl Srtt {
+    /// As new, its buffer kept (a recycled connection).
+    pub(super) fn recycle(&mut self) {
+        let mut held = std::mem::take(&mut self.held);
+        recycle_vec(&mut held);
+        *self = Srtt {
+            held,
+            ..Srtt::default()
+        };
+    }
+
     /// A new half measured at `now`; `both` when the connection has timestamps (then one
     /// half alone is no path RTT).
     pub(super) fn update(&mut self, now: i64, d2a: Option<i64>, a2d: Option<i64>, both: bool) {
