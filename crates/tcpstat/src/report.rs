@@ -1,6 +1,7 @@
 //! `conns` and `packets`: the connection table and the per-packet analysis lines, as human
 //! tables, NDJSON or CSV.
 
+use std::fmt;
 use std::io::{self, Write};
 
 use netproto::frame::TcpFlags;
@@ -74,18 +75,55 @@ pub fn limited_json(l: &LimitedBy) -> Value {
 
 /// `cwnd 62 %, loss 30 %, ...` (largest first, shares under 0.5 % left out), and the span.
 pub fn limited_text(l: &LimitedBy) -> String {
-    let mut v: Vec<(Limit, f64)> = Limit::ALL.iter().map(|&k| (k, l.share(k))).collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let parts: Vec<String> = v
-        .iter()
-        .filter(|(_, s)| *s >= 0.005)
-        .map(|(k, s)| format!("{} {:.0} %", k.name(), s * 100.0))
-        .collect();
-    format!(
-        "{} of the sender's {:.3} s (first data to the last ACK)",
-        parts.join(", "),
-        secs(l.end.saturating_sub(l.start))
-    )
+    LimitedText(l).to_string()
+}
+
+/// [`limited_text`] written where it goes.
+pub struct LimitedText<'a>(pub &'a LimitedBy);
+
+impl fmt::Display for LimitedText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = self.0;
+        let mut v = Limit::ALL.map(|k| (k, l.share(k)));
+        // Stable: equal shares keep Limit::ALL's order.
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let mut sep = "";
+        for (k, s) in v.iter().filter(|(_, s)| *s >= 0.005) {
+            write!(f, "{sep}{} {:.0} %", k.name(), s * 100.0)?;
+            sep = ", ";
+        }
+        write!(
+            f,
+            " of the sender's {:.3} s (first data to the last ACK)",
+            secs(l.end.saturating_sub(l.start))
+        )
+    }
+}
+
+/// `{:.3}` of a figure that JSON prints as a number, `-` where it prints null.
+struct Fx(Option<f64>);
+
+impl fmt::Display for Fx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match finite(self.0) {
+            Some(x) => write!(f, "{x:.3}"),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+/// `a/b`, padded as a whole (the table's packet and byte columns).
+struct Pair(u64, u64);
+
+impl fmt::Display for Pair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 48];
+        let mut w = &mut buf[..];
+        // Two u64 and a slash fit in 48 bytes.
+        let _ = write!(w, "{}/{}", self.0, self.1);
+        let n = 48 - w.len();
+        f.pad(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+    }
 }
 
 fn opt_text(f: &FlowRow) -> String {
@@ -170,11 +208,11 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
     }
     let st = input::for_each_tcp_with(file, |s, st| {
         an.handle(s);
-        for row in an.take_evicted().iter().filter(|r| wanted(r)) {
+        for row in an.take_evicted().filter(|r| wanted(r)) {
             if o.stream {
-                conns_row(row, st.first_ts.unwrap_or(0), fmt, out)?;
+                conns_row(&row, st.first_ts.unwrap_or(0), fmt, out)?;
             } else {
-                store.insert(row);
+                store.insert(&row);
             }
         }
         Ok(input::Flow::Continue)
@@ -247,13 +285,13 @@ pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut impl Write) -> io:
                 out,
                 "{:>3} {:<26} {:<26} {:>9.3} {:>9.3} {:>11} {:>15} {:>15} {:<6} {}",
                 c.id,
-                c.client.to_string(),
-                c.server.to_string(),
+                c.client,
+                c.server,
                 secs(c.first_ts - t0),
                 secs(c.last_ts - c.first_ts),
-                format!("{}/{}", a.packets, b.packets),
-                format!("{}/{}", a.bytes, b.bytes),
-                format!("{}/{}", a.payload_bytes, b.payload_bytes),
+                Pair(a.packets, b.packets),
+                Pair(a.bytes, b.bytes),
+                Pair(a.payload_bytes, b.payload_bytes),
                 code,
                 words
             )
@@ -335,32 +373,27 @@ fn human_detail(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
         "  dup ACKs   {}  out-of-order {}  not captured {}  zero-window {}",
         r.dup_acks, r.out_of_order, r.lost_segments, r.zero_window
     )?;
-    let fx = |x: Option<f64>| {
-        finite(x)
-            .map(|x| format!("{x:.3}"))
-            .unwrap_or_else(|| "-".into())
-    };
     writeln!(
         out,
         "  RTT ms     min {} avg {} max {} (Karn, {} samples); handshake {}",
-        fx(r.rtt_ms.min),
-        fx(r.rtt_ms.avg),
-        fx(r.rtt_ms.max),
+        Fx(r.rtt_ms.min),
+        Fx(r.rtt_ms.avg),
+        Fx(r.rtt_ms.max),
         a.rtt.n + b.rtt.n,
-        fx(r.handshake_rtt_ms)
+        Fx(r.handshake_rtt_ms)
     )?;
     writeln!(out, "  vantage    {}", r.vantage_evidence)?;
     if let Some(p) = finite(r.path_rtt_ms) {
         writeln!(
             out,
             "  path RTT   {p:.3} ms = data→ACK {} + ACK→next data {} ms at the capture point ({} data, medians)",
-            fx(r.data_to_ack_ms),
-            fx(r.ack_to_data_ms),
+            Fx(r.data_to_ack_ms),
+            Fx(r.ack_to_data_ms),
             r.data_dir
         )?;
     }
     if let Some(l) = c.limited {
-        writeln!(out, "  limited by {}", limited_text(&l))?;
+        writeln!(out, "  limited by {}", LimitedText(&l))?;
     }
     writeln!(out, "  delayed ACK client {}", r.delayed_ack.client_text)?;
     writeln!(out, "             server {}", r.delayed_ack.server_text)?;

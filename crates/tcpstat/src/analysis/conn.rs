@@ -74,7 +74,7 @@ impl Conn {
         );
         recycle_vec(&mut syns);
         recycle_vec(&mut synacks);
-        let mut flows = std::mem::replace(&mut self.flows, [Flow::default(), Flow::default()]);
+        let mut flows = std::mem::take(&mut self.flows);
         for f in &mut flows {
             f.recycle();
         }

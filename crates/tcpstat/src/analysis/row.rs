@@ -257,10 +257,11 @@ impl RowStore {
         if self.at.len() <= id {
             self.at.resize(id + 1, NONE);
         }
-        // Encoding cannot fail: every field is a plain value.
-        if let Ok(b) = postcard::to_allocvec(row) {
-            self.at[id] = self.bytes.len() as u64;
-            self.bytes.extend_from_slice(&b);
+        // Encoding cannot fail (every field is a plain value); were it to, nothing is kept.
+        let start = self.bytes.len();
+        match postcard::to_io(row, &mut self.bytes) {
+            Ok(_) => self.at[id] = start as u64,
+            Err(_) => self.bytes.truncate(start),
         }
     }
 

@@ -90,7 +90,9 @@ pub struct Conns {
     live: HashMap<u32, Box<Conn>, BuildHasherDefault<FxHasher>>,
     /// Connections numbered so far.
     count: u32,
-    /// Freed connections, their allocations kept for the next ones.
+    /// Freed connections, their allocations kept for the next ones (boxed: each moves into
+    /// `live` as it is, not 3 KB copied).
+    #[allow(clippy::vec_box)]
     spare: Vec<Box<Conn>>,
 }
 
@@ -275,9 +277,10 @@ impl Analyzer {
         }
     }
 
-    /// The rows of the connections evicted since the last call, in the order they went.
-    pub fn take_evicted(&mut self) -> Vec<ConnRow> {
-        std::mem::take(&mut self.evicted)
+    /// The rows of the connections evicted since the last call, in the order they went (the
+    /// buffer is kept: most packets evict nothing or one).
+    pub fn take_evicted(&mut self) -> std::vec::Drain<'_, ConnRow> {
+        self.evicted.drain(..)
     }
 
     /// The connection a sample belongs to (creating it), its direction, and extra flags

@@ -49,7 +49,19 @@ impl Samples {
         if self.0.is_empty() {
             return None;
         }
-        let mut v = self.0.clone();
+        // A short connection's few samples are sorted on the stack.
+        let mut small = [0f32; 32];
+        let mut big = Vec::new();
+        let v = match self.0.len() {
+            n if n <= small.len() => {
+                small[..n].copy_from_slice(&self.0);
+                &mut small[..n]
+            }
+            _ => {
+                big.extend_from_slice(&self.0);
+                &mut big[..]
+            }
+        };
         let mid = v.len() / 2;
         let (_, m, _) = v.select_nth_unstable_by(mid, f32::total_cmp);
         Some(f64::from(*m))
@@ -123,12 +135,26 @@ impl Srtt {
 
     /// Its median over time (ms), up to `end`.
     pub fn median(&self, end: i64) -> Option<f64> {
-        let mut v = self.held.clone();
-        v.push((self.ewma? as f32, end.saturating_sub(self.since).max(1)));
+        let last = (self.ewma? as f32, end.saturating_sub(self.since).max(1));
+        // A short connection's few values are sorted on the stack.
+        let mut small = [(0f32, 0i64); 16];
+        let mut big = Vec::new();
+        let v = match self.held.len() {
+            n if n < small.len() => {
+                small[..n].copy_from_slice(&self.held);
+                small[n] = last;
+                &mut small[..=n]
+            }
+            _ => {
+                big.extend_from_slice(&self.held);
+                big.push(last);
+                &mut big[..]
+            }
+        };
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         let total = v.iter().fold(0i64, |a, x| a.saturating_add(x.1));
         let mut acc: i64 = 0;
-        for (x, w) in &v {
+        for (x, w) in v.iter() {
             acc = acc.saturating_add(*w);
             if acc >= total - total / 2 {
                 return Some(f64::from(*x));
