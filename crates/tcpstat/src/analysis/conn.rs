@@ -66,24 +66,40 @@ impl Conn {
     }
 
     /// This (freed) connection made connection `id`, as [`Conn::new`] makes it, with its
-    /// buffers' allocations kept.
+    /// buffers' allocations kept, in place (no 3 KB built and copied).
     pub(super) fn reuse(&mut self, id: u32, client: SocketAddr, server: SocketAddr, s: &TcpSample) {
-        let (mut syns, mut synacks) = (
-            std::mem::take(&mut self.hs_syns),
-            std::mem::take(&mut self.hs_synacks),
-        );
-        recycle_vec(&mut syns);
-        recycle_vec(&mut synacks);
-        let mut flows = std::mem::take(&mut self.flows);
-        for f in &mut flows {
+        // Every field, so that one added to `Conn` and not reset here does not compile.
+        let Conn {
+            id: c_id,
+            client: c_client,
+            server: c_server,
+            first_ts,
+            last_ts,
+            first_frame,
+            last_frame,
+            flows,
+            ts_mru_syn,
+            irtt_ns,
+            syn_to_synack_ns,
+            hs_syns,
+            hs_synacks,
+            hs_split,
+            first_fin,
+            first_rst,
+            max_idle,
+            closing,
+            ended,
+        } = self;
+        (*c_id, *c_client, *c_server) = (id, client, server);
+        (*first_ts, *last_ts, *first_frame, *last_frame) = (s.ts_ns, s.ts_ns, s.frame, s.frame);
+        for f in flows {
             f.recycle();
         }
-        *self = Conn {
-            flows,
-            hs_syns: syns,
-            hs_synacks: synacks,
-            ..Conn::new(id, client, server, s)
-        };
+        (*ts_mru_syn, *irtt_ns, *syn_to_synack_ns, *hs_split) = (None, None, None, None);
+        recycle_vec(hs_syns);
+        recycle_vec(hs_synacks);
+        (*first_fin, *first_rst, *max_idle) = (None, None, (0, 0));
+        (*closing, *ended) = (false, false);
     }
 
     /// Zeek's `conn_state` code and our plain words.

@@ -227,3 +227,38 @@ fn too_many_finished_connections_waiting_go_early() {
     // The last to finish may wait for the next packet to push one out.
     assert!(an.evicted_total >= 5000 - table::MAX_CLOSING as u64 - 1);
 }
+
+/// A freed connection reused for the next one is exactly a new one (no counter, flag or
+/// buffered segment of the old one left), whatever it went through.
+#[test]
+fn a_reused_connection_is_a_new_one() {
+    for (resend, refin, rst) in [
+        (false, false, false),
+        (true, true, false),
+        (true, false, true),
+    ] {
+        let pkts = merge(&[(5000, script(0, 10, 3, resend, refin, rst))]);
+        let mut an = Analyzer::new();
+        feed(&mut an, &pkts, |_| {});
+        let mut old = an.conns[0].clone();
+        assert!(old.flows[0].packets > 0 && old.flows[1].packets > 0);
+        let s = TcpSample {
+            frame: 77,
+            ts_ns: 9_000_000_000,
+            src: addr(6000, true),
+            dst: addr(6000, false),
+            seq: 5,
+            ack: 0,
+            flags: TcpFlags(SYN),
+            win: 100,
+            options: TcpOptions(MSS),
+            payload_len: 0,
+            payload: &[],
+            wire_len: 58,
+            truncated: false,
+        };
+        let fresh = Conn::new(3, s.src, s.dst, &s);
+        old.reuse(3, s.src, s.dst, &s);
+        assert_eq!(format!("{old:?}"), format!("{fresh:?}"));
+    }
+}

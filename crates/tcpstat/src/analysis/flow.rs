@@ -241,26 +241,35 @@ impl Flow {
     /// As new, its buffers' allocations kept: a connection freed and another opened cost no
     /// allocation (a capture of short connections opens one every six packets).
     pub(super) fn recycle(&mut self) {
-        let mut old = std::mem::take(self);
-        recycle_deque(&mut old.segments);
-        recycle_vec(&mut old.scratch);
-        recycle_vec(&mut old.dupack_frames);
-        recycle_deque(&mut old.pending_rcv);
-        recycle_deque(&mut old.ts_seen);
-        old.rtt_samples.recycle();
-        old.echo_samples.recycle();
-        old.cwnd.recycle();
-        old.srtt.recycle();
+        use std::mem::take;
+        let (mut segments, mut scratch, mut dupack_frames) = (
+            take(&mut self.segments),
+            take(&mut self.scratch),
+            take(&mut self.dupack_frames),
+        );
+        let (mut pending_rcv, mut ts_seen) = (take(&mut self.pending_rcv), take(&mut self.ts_seen));
+        recycle_deque(&mut segments);
+        recycle_vec(&mut scratch);
+        recycle_vec(&mut dupack_frames);
+        recycle_deque(&mut pending_rcv);
+        recycle_deque(&mut ts_seen);
+        self.rtt_samples.recycle();
+        self.echo_samples.recycle();
+        self.cwnd.recycle();
+        self.srtt.recycle();
+        let (rtt_samples, echo_samples) =
+            (take(&mut self.rtt_samples), take(&mut self.echo_samples));
+        let (cwnd, srtt) = (take(&mut self.cwnd), take(&mut self.srtt));
         *self = Flow {
-            segments: old.segments,
-            scratch: old.scratch,
-            dupack_frames: old.dupack_frames,
-            pending_rcv: old.pending_rcv,
-            ts_seen: old.ts_seen,
-            rtt_samples: old.rtt_samples,
-            echo_samples: old.echo_samples,
-            cwnd: old.cwnd,
-            srtt: old.srtt,
+            segments,
+            scratch,
+            dupack_frames,
+            pending_rcv,
+            ts_seen,
+            rtt_samples,
+            echo_samples,
+            cwnd,
+            srtt,
             ..Flow::default()
         };
     }
