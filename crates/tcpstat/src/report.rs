@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use crate::Format;
 use crate::analysis::{
-    Analyzer, ConnRow, Eviction, FlowRow, Limit, LimitedBy, PacketInfo, RowStore, TcpSample, af,
+    Analyzer, ConnRow, Eviction, FlowRow, Limit, LimitedBy, PacketInfo, RowQueue, RowStore,
+    TcpSample, af,
 };
 use crate::input::{self, InputStats};
 use crate::record::{ConnRecord, LimitedRecord, finite};
@@ -194,25 +195,27 @@ pub struct ConnsOpts {
 const CSV_HEADER: &str = "id,client,server,rel_start,duration,packets_c2s,packets_s2c,bytes_c2s,bytes_s2c,payload_c2s,payload_s2c,state,state_text,isn_client,isn_server,options_client,options_server,retransmissions,fast,timeout,spurious,dup_acks,out_of_order,zero_window,rtt_min_ms,rtt_avg_ms,rtt_max_ms,handshake_rtt_ms,delayed_ack_client,delayed_ack_server,goodput_c2s_bps,goodput_s2c_bps";
 
 /// The connection table. Connections are freed as they end (see [`Eviction`]): by default
-/// their rows are kept compact and printed in connection order at the end; with `stream`
-/// each is printed as its connection is freed (the rest at the end, in order).
+/// each row is printed as soon as every connection numbered before it has been (most end in
+/// about the order they began), the others held compact until then; with `stream` each is
+/// printed as its connection is freed (the rest at the end, in order).
 pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
     let mut an = Analyzer::evicting(Eviction {
         keep: o.only,
         ..o.evict
     });
-    let mut store = RowStore::default();
+    let mut rows = InOrder::new(o.only.unwrap_or(0), fmt);
     let wanted = |r: &ConnRow| o.only.is_none_or(|n| n == r.id);
     if o.stream {
         conns_header(fmt, out)?;
     }
     let st = input::for_each_tcp_with(file, |s, st| {
         an.handle(s);
+        let t0 = st.first_ts.unwrap_or(0);
         for row in an.take_evicted().filter(|r| wanted(r)) {
             if o.stream {
-                conns_row(&row, st.first_ts.unwrap_or(0), fmt, out)?;
+                conns_row(&row, t0, fmt, out)?;
             } else {
-                store.insert(&row);
+                rows.push(&row, t0, out)?;
             }
         }
         Ok(input::Flow::Continue)
@@ -226,17 +229,9 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
         }
     } else {
         for row in open {
-            store.insert(&row);
+            rows.push(&row, t0, out)?;
         }
-        conns_header(fmt, out)?;
-        for row in store.iter() {
-            conns_row(&row, t0, fmt, out)?;
-        }
-        if fmt == Format::Human {
-            for row in store.iter() {
-                human_detail(&row, t0, out)?;
-            }
-        }
+        rows.finish(an.conns.len(), t0, out)?;
     }
     if an.evicted_early > 0 {
         log::debug!(
@@ -248,6 +243,76 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
     conns_footer(&an, &st, o.stream, fmt, out)?;
     out.flush()?;
     st.check()
+}
+
+/// `conns`' rows in connection order: each printed as soon as every earlier one has been,
+/// the others held encoded until then (memory follows the connections that ended out of
+/// order, not all of them); the human table also keeps every row for its detail blocks.
+struct InOrder {
+    fmt: Format,
+    /// The next row to print.
+    next: u32,
+    held: RowQueue,
+    /// Every row, for the detail blocks printed after the table (human format).
+    all: Option<RowStore>,
+    header_done: bool,
+}
+
+impl InOrder {
+    fn new(first: u32, fmt: Format) -> InOrder {
+        InOrder {
+            fmt,
+            next: first,
+            held: RowQueue::default(),
+            all: (fmt == Format::Human).then(RowStore::default),
+            header_done: false,
+        }
+    }
+
+    fn push(&mut self, row: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+        if let Some(all) = &mut self.all {
+            all.insert(row);
+        }
+        if row.id != self.next {
+            self.held.insert(row);
+            return Ok(());
+        }
+        self.emit(row, t0, out)?;
+        self.next += 1;
+        while let Some(r) = self.held.take(self.next) {
+            self.emit(&r, t0, out)?;
+            self.next += 1;
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, row: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+        if !self.header_done {
+            conns_header(self.fmt, out)?;
+            self.header_done = true;
+        }
+        conns_row(row, t0, self.fmt, out)
+    }
+
+    /// Every row is in: the held ones in order (of `count` connections), then the detail
+    /// blocks.
+    fn finish(&mut self, count: usize, t0: i64, out: &mut impl Write) -> io::Result<()> {
+        if !self.header_done {
+            conns_header(self.fmt, out)?;
+            self.header_done = true;
+        }
+        for id in self.next..count as u32 {
+            if let Some(r) = self.held.take(id) {
+                conns_row(&r, t0, self.fmt, out)?;
+            }
+        }
+        if let Some(all) = &self.all {
+            for row in all.iter() {
+                human_detail(&row, t0, out)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn conns_header(fmt: Format, out: &mut impl Write) -> io::Result<()> {

@@ -44,7 +44,7 @@ pub use conn::Conn;
 pub use cwnd::{CwndSample, Limit, LimitedBy, LossEvent, Phase};
 pub use flow::Flow;
 pub use options::SynOptions;
-pub use row::{ConnRow, FlowRow, RowStore};
+pub use row::{ConnRow, FlowRow, RowQueue, RowStore};
 pub use table::{Analyzer, Eviction};
 pub use vantage::Place;
 

@@ -5,6 +5,8 @@
 //! Rows are kept encoded (postcard: varints, ~150 bytes for a short connection) in a
 //! [`RowStore`] indexed by connection number.
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::conn::StateFacts;
 use super::flow::Stat;
 use super::options::SynOptions;
+use super::table::FxHasher;
 use super::vantage::VantageFacts;
 use super::{Conn, Flow, LimitedBy};
 
@@ -276,5 +279,23 @@ impl RowStore {
     /// Every row in connection order.
     pub fn iter(&self) -> impl Iterator<Item = ConnRow> + '_ {
         (0..self.at.len() as u32).filter_map(|id| self.get(id))
+    }
+}
+
+/// Rows waiting for their turn to be printed, each encoded on its own and freed when taken.
+#[derive(Default)]
+pub struct RowQueue(HashMap<u32, Box<[u8]>, BuildHasherDefault<FxHasher>>);
+
+impl RowQueue {
+    pub fn insert(&mut self, row: &ConnRow) {
+        // Encoding cannot fail: every field is a plain value.
+        if let Ok(b) = postcard::to_allocvec(row) {
+            self.0.insert(row.id, b.into_boxed_slice());
+        }
+    }
+
+    /// Row `id`, no longer held.
+    pub fn take(&mut self, id: u32) -> Option<ConnRow> {
+        postcard::from_bytes(&self.0.remove(&id)?).ok()
     }
 }
