@@ -287,23 +287,26 @@ impl InOrder {
     }
 
     fn emit(&mut self, row: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+        self.header(out)?;
+        conns_row(row, t0, self.fmt, out)
+    }
+
+    /// The table's header, before the first row (or at the end when there is none).
+    fn header(&mut self, out: &mut impl Write) -> io::Result<()> {
         if !self.header_done {
             conns_header(self.fmt, out)?;
             self.header_done = true;
         }
-        conns_row(row, t0, self.fmt, out)
+        Ok(())
     }
 
     /// Every row is in: the held ones in order (of `count` connections), then the detail
     /// blocks.
     fn finish(&mut self, count: usize, t0: i64, out: &mut impl Write) -> io::Result<()> {
-        if !self.header_done {
-            conns_header(self.fmt, out)?;
-            self.header_done = true;
-        }
+        self.header(out)?;
         for id in self.next..count as u32 {
             if let Some(r) = self.held.take(id) {
-                conns_row(&r, t0, self.fmt, out)?;
+                self.emit(&r, t0, out)?;
             }
         }
         if let Some(all) = &self.all {
