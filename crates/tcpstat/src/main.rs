@@ -10,6 +10,7 @@ mod input;
 mod live;
 mod record;
 mod report;
+mod rowpipe;
 mod swtrace;
 mod tcb;
 

@@ -14,6 +14,7 @@ use crate::analysis::{
 };
 use crate::input::{self, InputStats};
 use crate::record::{ConnRecord, LimitedRecord, finite};
+use crate::rowpipe::{RowPipe, RowSink};
 
 /// The error for a connection number the capture does not have.
 pub fn no_connection(file: &str, n: u32, have: usize) -> anyhow::Error {
@@ -203,7 +204,11 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
         keep: o.only,
         ..o.evict
     });
-    let mut rows = InOrder::new(o.only.unwrap_or(0), fmt);
+    let sink = match o.stream {
+        true => Rows::Stream(fmt),
+        false => Rows::InOrder(InOrder::new(o.only.unwrap_or(0), fmt)),
+    };
+    let mut rows = RowPipe::new(sink)?;
     let wanted = |r: &ConnRow| o.only.is_none_or(|n| n == r.id);
     if o.stream {
         conns_header(fmt, out)?;
@@ -212,26 +217,17 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
         an.handle(s);
         let t0 = st.first_ts.unwrap_or(0);
         for row in an.take_evicted().filter(|r| wanted(r)) {
-            if o.stream {
-                conns_row(&row, t0, fmt, out)?;
-            } else {
-                rows.push(&row, t0, out)?;
-            }
+            rows.push(row, t0, out)?;
         }
         Ok(input::Flow::Continue)
     })?;
     an.finish();
     let t0 = st.first_ts.unwrap_or(0);
-    let open = an.conns.iter().map(ConnRow::new).filter(|r| wanted(r));
-    if o.stream {
-        for row in open {
-            conns_row(&row, t0, fmt, out)?;
-        }
-    } else {
-        for row in open {
-            rows.push(&row, t0, out)?;
-        }
-        rows.finish(an.conns.len(), t0, out)?;
+    for row in an.conns.iter().map(ConnRow::new).filter(|r| wanted(r)) {
+        rows.push(row, t0, out)?;
+    }
+    if let Rows::InOrder(mut held) = rows.finish(out)? {
+        held.finish(an.conns.len(), t0, out)?;
     }
     if an.evicted_early > 0 {
         log::debug!(
@@ -243,6 +239,22 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
     conns_footer(&an, &st, o.stream, fmt, out)?;
     out.flush()?;
     st.check()
+}
+
+/// What becomes of `conns`' rows (on the row formatter's core): printed as they come
+/// (`--stream`), or in connection order.
+enum Rows {
+    Stream(Format),
+    InOrder(InOrder),
+}
+
+impl RowSink for Rows {
+    fn row(&mut self, row: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()> {
+        match self {
+            Rows::Stream(fmt) => conns_row(row, t0, *fmt, out),
+            Rows::InOrder(rows) => rows.push(row, t0, out),
+        }
+    }
 }
 
 /// `conns`' rows in connection order: each printed as soon as every earlier one has been,
