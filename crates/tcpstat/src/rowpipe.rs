@@ -12,9 +12,9 @@ use std::thread::{self, JoinHandle};
 use crate::analysis::ConnRow;
 
 /// Rows per batch: enough to make the hand-over cheap, few enough to keep output flowing.
-const BATCH: usize = 256;
+const BATCH: usize = 128;
 /// Batches queued for the worker before the analysis waits for it.
-const QUEUED: usize = 4;
+const QUEUED: usize = 2;
 
 /// What the worker does with each row: format it (or hold it) into `out`.
 pub trait RowSink: Send + 'static {
