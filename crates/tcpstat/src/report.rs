@@ -14,7 +14,7 @@ use crate::analysis::{
 };
 use crate::input::{self, InputStats};
 use crate::record::{ConnRecord, LimitedRecord, finite};
-use crate::rowpipe::{RowPipe, RowSink};
+use crate::rowpipe::{Item, RowPipe, RowSink};
 
 /// The error for a connection number the capture does not have.
 pub fn no_connection(file: &str, n: u32, have: usize) -> anyhow::Error {
@@ -203,28 +203,38 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
     let mut an = Analyzer::evicting(Eviction {
         keep: o.only,
         ..o.evict
-    });
+    })
+    .handing_over();
     let sink = match o.stream {
         true => Rows::Stream(fmt),
         false => Rows::InOrder(InOrder::new(o.only.unwrap_or(0), fmt)),
     };
     let mut rows = RowPipe::new(sink)?;
-    let wanted = |r: &ConnRow| o.only.is_none_or(|n| n == r.id);
+    let wanted = |id: u32| o.only.is_none_or(|n| n == id);
     if o.stream {
         conns_header(fmt, out)?;
     }
+    let mut freed = Vec::new();
     let st = input::for_each_tcp_with(file, |s, st| {
         an.handle(s);
         let t0 = st.first_ts.unwrap_or(0);
-        for row in an.take_evicted().filter(|r| wanted(r)) {
-            rows.push(row, t0, out)?;
+        // Their rows are made on the worker; the ones not wanted go back at once.
+        for c in an.take_evicted_conns() {
+            match wanted(c.id) {
+                true => rows.push(Item::Ended(c), t0, out)?,
+                false => freed.push(c),
+            }
+        }
+        freed.extend(rows.take_freed());
+        for c in freed.drain(..) {
+            an.recycle(c);
         }
         Ok(input::Flow::Continue)
     })?;
     an.finish();
     let t0 = st.first_ts.unwrap_or(0);
-    for row in an.conns.iter().map(ConnRow::new).filter(|r| wanted(r)) {
-        rows.push(row, t0, out)?;
+    for row in an.conns.iter().filter(|c| wanted(c.id)).map(ConnRow::new) {
+        rows.push(Item::Row(Box::new(row)), t0, out)?;
     }
     if let Rows::InOrder(mut held) = rows.finish(out)? {
         held.finish(an.conns.len(), t0, out)?;

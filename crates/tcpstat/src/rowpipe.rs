@@ -1,17 +1,18 @@
-//! `conns`' rows formatted on a second core while the first goes on analysing packets: on a
-//! capture of many short connections, formatting and ordering the rows is a fifth to a third
-//! of the work. Rows go to a worker in batches; the worker formats them into byte buffers
-//! and hands those back, and the caller writes them to its writer (stdout's lock cannot
-//! leave its thread) in the order the rows came. Memory stays bounded: a few batches are in
-//! flight at most.
+//! `conns`' rows made and formatted on a second core while the first goes on analysing
+//! packets: on a capture of many short connections, building each row (reading a state that
+//! has waited out its close, long out of the cache), formatting and ordering the rows are a
+//! third of the work. Ended connections (or rows) go to a worker in batches; the worker
+//! makes the rows, formats them into byte buffers and hands those back with the connections'
+//! state for reuse, and the caller writes the bytes to its writer (stdout's lock cannot leave
+//! its thread) in the order the rows came. Memory stays bounded: a few batches are in flight.
 
 use std::io::{self, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
 
-use crate::analysis::ConnRow;
+use crate::analysis::{Conn, ConnRow};
 
-/// Rows per batch: enough to make the hand-over cheap, few enough to keep output flowing.
+/// Items per batch: enough to make the hand-over cheap, few enough to keep output flowing.
 const BATCH: usize = 128;
 /// Batches queued for the worker before the analysis waits for it.
 const QUEUED: usize = 2;
@@ -21,28 +22,55 @@ pub trait RowSink: Send + 'static {
     fn row(&mut self, row: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()>;
 }
 
-/// Rows on their way to the worker, and the bytes they became on the way back.
+/// What goes to the worker: a row, or a connection that is over, to make its row from.
+pub enum Item {
+    Row(Box<ConnRow>),
+    Ended(Box<Conn>),
+}
+
+/// Items on their way to the worker; the bytes they became and the connections' state on the
+/// way back.
 struct Batch {
-    rows: Vec<ConnRow>,
+    items: Vec<Item>,
     t0: i64,
     bytes: Vec<u8>,
+    #[allow(clippy::vec_box)]
+    freed: Vec<Box<Conn>>,
 }
 
 impl Batch {
     fn new() -> Batch {
         Batch {
-            rows: Vec::with_capacity(BATCH),
+            items: Vec::with_capacity(BATCH),
             t0: 0,
             bytes: Vec::new(),
+            freed: Vec::new(),
         }
+    }
+
+    /// The worker's part: every item's row through `sink`.
+    fn format(&mut self, sink: &mut impl RowSink) -> io::Result<()> {
+        for item in self.items.drain(..) {
+            match item {
+                Item::Row(r) => sink.row(&r, self.t0, &mut self.bytes)?,
+                Item::Ended(mut c) => {
+                    sink.row(&ConnRow::of_ended(&mut c), self.t0, &mut self.bytes)?;
+                    self.freed.push(c);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
-/// Rows in, their bytes written in order; [`RowPipe::finish`] gives the sink back.
+/// Items in, their rows' bytes written in order; [`RowPipe::finish`] gives the sink back.
 pub struct RowPipe<S: RowSink> {
     filling: Batch,
     /// Batches back from the worker, written out and emptied, for reuse.
     spare: Vec<Batch>,
+    /// Connections whose rows are made, for the caller to reuse.
+    #[allow(clippy::vec_box)]
+    freed: Vec<Box<Conn>>,
     to_worker: Option<SyncSender<Batch>>,
     from_worker: Receiver<Batch>,
     worker: Option<JoinHandle<io::Result<S>>>,
@@ -57,10 +85,7 @@ impl<S: RowSink> RowPipe<S> {
             .spawn(move || {
                 let mut sink = sink;
                 for mut b in queued {
-                    for r in &b.rows {
-                        sink.row(r, b.t0, &mut b.bytes)?;
-                    }
-                    b.rows.clear();
+                    b.format(&mut sink)?;
                     if done.send(b).is_err() {
                         break;
                     }
@@ -70,25 +95,32 @@ impl<S: RowSink> RowPipe<S> {
         Ok(RowPipe {
             filling: Batch::new(),
             spare: Vec::new(),
+            freed: Vec::new(),
             to_worker: Some(to_worker),
             from_worker,
             worker: Some(worker),
         })
     }
 
-    /// Row `row` (of a capture that began at `t0`), after those pushed before it.
-    pub fn push(&mut self, row: ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+    /// `item`'s row (of a capture that began at `t0`), after those pushed before it.
+    pub fn push(&mut self, item: Item, t0: i64, out: &mut impl Write) -> io::Result<()> {
         self.filling.t0 = t0;
-        self.filling.rows.push(row);
-        if self.filling.rows.len() >= BATCH {
+        self.filling.items.push(item);
+        if self.filling.items.len() >= BATCH {
             self.send(out)?;
         }
         Ok(())
     }
 
-    /// Every row is in: the rest is formatted and written, and the sink comes back.
-    pub fn finish(mut self, out: &mut impl Write) -> io::Result<S> {
-        if !self.filling.rows.is_empty() {
+    /// The connections whose rows are made since the last call.
+    pub fn take_freed(&mut self) -> std::vec::Drain<'_, Box<Conn>> {
+        self.freed.drain(..)
+    }
+
+    /// Every row is in: the rest is formatted and written, and the sink comes back (the last
+    /// connections freed are still in [`RowPipe::take_freed`]).
+    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<S> {
+        if !self.filling.items.is_empty() {
             self.send(out)?;
         }
         self.to_worker = None;
@@ -117,6 +149,7 @@ impl<S: RowSink> RowPipe<S> {
     fn write(&mut self, mut b: Batch, out: &mut impl Write) -> io::Result<()> {
         out.write_all(&b.bytes)?;
         b.bytes.clear();
+        self.freed.append(&mut b.freed);
         self.spare.push(b);
         Ok(())
     }
@@ -138,7 +171,7 @@ mod tests {
     use netproto::frame::{TcpFlags, TcpOptions};
 
     use super::*;
-    use crate::analysis::{Analyzer, TcpSample};
+    use crate::analysis::{Analyzer, Eviction, TcpSample};
 
     /// Writes each row's id and the capture start it was given.
     struct Ids;
@@ -148,13 +181,12 @@ mod tests {
         }
     }
 
-    /// A row per connection: `n` SYNs from different ports.
-    fn rows(n: u16) -> Vec<ConnRow> {
-        let mut an = Analyzer::new();
+    /// `n` SYNs from different ports, `gap_ns` apart.
+    fn syns(an: &mut Analyzer, n: u16, gap_ns: i64, mut each: impl FnMut(&mut Analyzer)) {
         for p in 0..n {
             an.handle(&TcpSample {
                 frame: u64::from(p) + 1,
-                ts_ns: i64::from(p) * 1000,
+                ts_ns: i64::from(p) * gap_ns,
                 src: SocketAddr::from(([10, 0, 0, 1], 1024 + p)),
                 dst: SocketAddr::from(([10, 0, 0, 2], 80)),
                 seq: 7,
@@ -167,8 +199,52 @@ mod tests {
                 wire_len: 54,
                 truncated: false,
             });
+            each(an);
         }
+    }
+
+    /// A row per connection: `n` SYNs from different ports.
+    fn rows(n: u16) -> Vec<ConnRow> {
+        let mut an = Analyzer::new();
+        syns(&mut an, n, 1000, |_| {});
         an.conns.iter().map(ConnRow::new).collect()
+    }
+
+    /// Debug-prints each row.
+    struct Debug;
+    impl RowSink for Debug {
+        fn row(&mut self, row: &ConnRow, _: i64, out: &mut Vec<u8>) -> io::Result<()> {
+            writeln!(out, "{row:?}")
+        }
+    }
+
+    #[test]
+    fn rows_made_on_the_worker_are_the_engines_rows() {
+        // Unanswered SYNs a second apart: each is evicted 5 s after it (Zeek's attempt delay).
+        let mut an = Analyzer::evicting(Eviction::default());
+        let mut want = String::new();
+        syns(&mut an, 400, 1_000_000_000, |an| {
+            want.extend(an.take_evicted().map(|r| format!("{r:?}\n")))
+        });
+        let mut an = Analyzer::evicting(Eviction::default()).handing_over();
+        let (mut out, mut freed) = (Vec::new(), 0);
+        let mut pipe = RowPipe::new(Debug).unwrap();
+        syns(&mut an, 400, 1_000_000_000, |an| {
+            let ended: Vec<_> = an.take_evicted_conns().collect();
+            for c in ended {
+                pipe.push(Item::Ended(c), 0, &mut out).unwrap();
+            }
+            for c in pipe.take_freed().collect::<Vec<_>>() {
+                freed += 1;
+                an.recycle(c);
+            }
+        });
+        pipe.finish(&mut out).unwrap();
+        freed += pipe.take_freed().count();
+        let n = want.lines().count();
+        assert!(n > 300, "{want}");
+        assert_eq!(String::from_utf8(out).unwrap(), want);
+        assert_eq!(freed, n, "every connection comes back for reuse");
     }
 
     #[test]
@@ -177,7 +253,7 @@ mod tests {
         let mut out = Vec::new();
         let mut pipe = RowPipe::new(Ids).unwrap();
         for r in all.iter().cloned() {
-            pipe.push(r, 5, &mut out).unwrap();
+            pipe.push(Item::Row(Box::new(r)), 5, &mut out).unwrap();
         }
         pipe.finish(&mut out).unwrap();
         let want: String = all.iter().map(|r| format!("{} 5\n", r.id)).collect();
@@ -206,7 +282,7 @@ mod tests {
             .cycle()
             .take(40 * BATCH)
         {
-            if let Err(e) = pipe.push(r, 0, &mut out) {
+            if let Err(e) = pipe.push(Item::Row(Box::new(r)), 0, &mut out) {
                 err = Some(e);
                 break;
             }

@@ -190,6 +190,15 @@ impl ConnRow {
     pub fn state(&self) -> (&'static str, String) {
         self.state.state()
     }
+
+    /// The row of a connection that is over: the ACKs still on their way reach their
+    /// senders first, as at the end of a capture.
+    pub fn of_ended(c: &mut Conn) -> ConnRow {
+        for f in &mut c.flows {
+            f.cwnd.finish();
+        }
+        ConnRow::new(c)
+    }
 }
 
 /// An `f64` encoded in as few bytes as give it back exactly: most of a row's values are

@@ -236,6 +236,10 @@ pub struct Analyzer {
     /// Rows of connections evicted since the caller last took them (unless not wanted).
     evicted: Vec<ConnRow>,
     no_rows: bool,
+    /// Or the evicted connections themselves, for the caller to make their rows.
+    #[allow(clippy::vec_box)]
+    evicted_conns: Vec<Box<Conn>>,
+    hand_over: bool,
     /// Connections evicted in all, and those of them evicted before their grace was over.
     pub evicted_total: u64,
     pub evicted_early: u64,
@@ -277,10 +281,31 @@ impl Analyzer {
         }
     }
 
+    /// This engine, handing the connections it evicts over as they are (from
+    /// [`Analyzer::take_evicted_conns`]; [`ConnRow::of_ended`] makes their rows, elsewhere),
+    /// to be given back with [`Analyzer::recycle`].
+    pub fn handing_over(self) -> Analyzer {
+        Analyzer {
+            hand_over: true,
+            ..self
+        }
+    }
+
     /// The rows of the connections evicted since the last call, in the order they went (the
     /// buffer is kept: most packets evict nothing or one).
     pub fn take_evicted(&mut self) -> std::vec::Drain<'_, ConnRow> {
         self.evicted.drain(..)
+    }
+
+    /// The connections evicted since the last call, in the order they went (an engine
+    /// [`Analyzer::handing_over`]).
+    pub fn take_evicted_conns(&mut self) -> std::vec::Drain<'_, Box<Conn>> {
+        self.evicted_conns.drain(..)
+    }
+
+    /// A connection handed over, back for the next one's state.
+    pub fn recycle(&mut self, c: Box<Conn>) {
+        self.conns.recycle(c);
     }
 
     /// The connection a sample belongs to (creating it), its direction, and extra flags
@@ -397,8 +422,7 @@ impl Analyzer {
         }
     }
 
-    /// Reduce connection `id` to its row: the ACKs still on their way reach their senders,
-    /// as at the end of a capture.
+    /// Reduce connection `id` to its row ([`ConnRow::of_ended`]), or hand it over.
     fn evict(&mut self, id: u32, e: Eviction) {
         if e.keep == Some(id) {
             if let Some(c) = self.conns.get_mut(id as usize)
@@ -428,11 +452,12 @@ impl Analyzer {
             return;
         }
         if let Some(mut c) = self.conns.take(id as usize) {
+            if self.hand_over {
+                self.evicted_conns.push(c);
+                return;
+            }
             if !self.no_rows {
-                for f in &mut c.flows {
-                    f.cwnd.finish();
-                }
-                self.evicted.push(ConnRow::new(&c));
+                self.evicted.push(ConnRow::of_ended(&mut c));
             }
             self.conns.recycle(c);
         }
