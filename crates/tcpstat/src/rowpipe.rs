@@ -13,7 +13,7 @@ use std::thread::{self, JoinHandle};
 use crate::analysis::{Conn, ConnRow};
 
 /// Items per batch: enough to make the hand-over cheap, few enough to keep output flowing.
-const BATCH: usize = 128;
+const BATCH: usize = 64;
 /// Batches queued for the worker before the analysis waits for it.
 const QUEUED: usize = 2;
 
