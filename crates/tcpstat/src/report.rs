@@ -200,41 +200,42 @@ const CSV_HEADER: &str = "id,client,server,rel_start,duration,packets_c2s,packet
 /// about the order they began), the others held compact until then; with `stream` each is
 /// printed as its connection is freed (the rest at the end, in order).
 pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut an = Analyzer::evicting(Eviction {
+    let an = Analyzer::evicting(Eviction {
         keep: o.only,
         ..o.evict
-    })
-    .handing_over();
+    });
+    // With `--conn N`, N is never evicted: no evicted connection's row is wanted.
+    let mut an = match o.only {
+        None => an.handing_over(),
+        Some(_) => an.discarding_rows(),
+    };
     let sink = match o.stream {
         true => Rows::Stream(fmt),
         false => Rows::InOrder(InOrder::new(o.only.unwrap_or(0), fmt)),
     };
-    let mut rows = RowPipe::new(sink)?;
+    let mut rows = RowPipe::new(sink);
     let wanted = |id: u32| o.only.is_none_or(|n| n == id);
     if o.stream {
         conns_header(fmt, out)?;
     }
-    let mut freed = Vec::new();
     let st = input::for_each_tcp_with(file, |s, st| {
         an.handle(s);
-        let t0 = st.first_ts.unwrap_or(0);
-        // Their rows are made on the worker; the ones not wanted go back at once.
-        for c in an.take_evicted_conns() {
-            match wanted(c.id) {
-                true => rows.push(Item::Ended(c), t0, out)?,
-                false => freed.push(c),
+        if an.has_evicted_conns() {
+            // Their rows are made on the worker; the state it is done with comes back.
+            let t0 = st.first_ts.unwrap_or(0);
+            for c in an.take_evicted_conns() {
+                rows.push(Item::Ended(c), t0, s.ts_ns, out)?;
             }
-        }
-        freed.extend(rows.take_freed());
-        for c in freed.drain(..) {
-            an.recycle(c);
+            for c in rows.take_freed() {
+                an.recycle(c);
+            }
         }
         Ok(input::Flow::Continue)
     })?;
     an.finish();
     let t0 = st.first_ts.unwrap_or(0);
     for row in an.conns.iter().filter(|c| wanted(c.id)).map(ConnRow::new) {
-        rows.push(Item::Row(Box::new(row)), t0, out)?;
+        rows.push(Item::Row(Box::new(row)), t0, st.last_ts, out)?;
     }
     if let Rows::InOrder(mut held) = rows.finish(out)? {
         held.finish(an.conns.len(), t0, out)?;

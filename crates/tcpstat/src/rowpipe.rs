@@ -16,6 +16,12 @@ use crate::analysis::{Conn, ConnRow};
 const BATCH: usize = 64;
 /// Batches queued for the worker before the analysis waits for it.
 const QUEUED: usize = 2;
+/// Rows made where they come, without a worker: a capture of a few connections (bulk flows)
+/// never starts one.
+const INLINE: usize = 1024;
+/// A batch goes when full or when its first item has waited this long in capture time (a
+/// live pipe's rows come out as their connections end, not 64 at a time).
+const WAIT_NS: i64 = 1_000_000_000;
 
 /// What the worker does with each row: format it (or hold it) into `out`.
 pub trait RowSink: Send + 'static {
@@ -33,6 +39,8 @@ pub enum Item {
 struct Batch {
     items: Vec<Item>,
     t0: i64,
+    /// Capture time of its first item.
+    since: i64,
     bytes: Vec<u8>,
     #[allow(clippy::vec_box)]
     freed: Vec<Box<Conn>>,
@@ -43,6 +51,7 @@ impl Batch {
         Batch {
             items: Vec::with_capacity(BATCH),
             t0: 0,
+            since: 0,
             bytes: Vec::new(),
             freed: Vec::new(),
         }
@@ -64,6 +73,7 @@ impl Batch {
 }
 
 /// Items in, their rows' bytes written in order; [`RowPipe::finish`] gives the sink back.
+/// The first rows are made where they come; the worker starts when there are many.
 pub struct RowPipe<S: RowSink> {
     filling: Batch,
     /// Batches back from the worker, written out and emptied, for reuse.
@@ -71,42 +81,53 @@ pub struct RowPipe<S: RowSink> {
     /// Connections whose rows are made, for the caller to reuse.
     #[allow(clippy::vec_box)]
     freed: Vec<Box<Conn>>,
-    to_worker: Option<SyncSender<Batch>>,
-    from_worker: Receiver<Batch>,
-    worker: Option<JoinHandle<io::Result<S>>>,
+    /// Rows made without the worker so far.
+    inline: usize,
+    worker: Worker<S>,
+}
+
+enum Worker<S> {
+    /// Not started: the sink is here.
+    Idle(S),
+    Running {
+        to: SyncSender<Batch>,
+        from: Receiver<Batch>,
+        thread: JoinHandle<io::Result<S>>,
+    },
+    Stopped,
 }
 
 impl<S: RowSink> RowPipe<S> {
-    pub fn new(sink: S) -> io::Result<RowPipe<S>> {
-        let (to_worker, queued) = mpsc::sync_channel::<Batch>(QUEUED);
-        let (done, from_worker) = mpsc::channel::<Batch>();
-        let worker = thread::Builder::new()
-            .name("tcpstat-rows".into())
-            .spawn(move || {
-                let mut sink = sink;
-                for mut b in queued {
-                    b.format(&mut sink)?;
-                    if done.send(b).is_err() {
-                        break;
-                    }
-                }
-                Ok(sink)
-            })?;
-        Ok(RowPipe {
+    pub fn new(sink: S) -> RowPipe<S> {
+        RowPipe {
             filling: Batch::new(),
             spare: Vec::new(),
             freed: Vec::new(),
-            to_worker: Some(to_worker),
-            from_worker,
-            worker: Some(worker),
-        })
+            inline: 0,
+            worker: Worker::Idle(sink),
+        }
     }
 
-    /// `item`'s row (of a capture that began at `t0`), after those pushed before it.
-    pub fn push(&mut self, item: Item, t0: i64, out: &mut impl Write) -> io::Result<()> {
+    /// `item`'s row (of a capture that began at `t0`; `now` the capture time), after those
+    /// pushed before it.
+    pub fn push(&mut self, item: Item, t0: i64, now: i64, out: &mut impl Write) -> io::Result<()> {
+        if self.filling.items.is_empty() {
+            self.filling.since = now;
+        }
         self.filling.t0 = t0;
         self.filling.items.push(item);
-        if self.filling.items.len() >= BATCH {
+        if let Worker::Idle(sink) = &mut self.worker
+            && self.inline < INLINE
+        {
+            self.inline += 1;
+            let b = &mut self.filling;
+            b.format(sink)?;
+            out.write_all(&b.bytes)?;
+            b.bytes.clear();
+            self.freed.append(&mut b.freed);
+            return Ok(());
+        }
+        if self.filling.items.len() >= BATCH || now.saturating_sub(self.filling.since) >= WAIT_NS {
             self.send(out)?;
         }
         Ok(())
@@ -120,29 +141,68 @@ impl<S: RowSink> RowPipe<S> {
     /// Every row is in: the rest is formatted and written, and the sink comes back (the last
     /// connections freed are still in [`RowPipe::take_freed`]).
     pub fn finish(&mut self, out: &mut impl Write) -> io::Result<S> {
-        if !self.filling.items.is_empty() {
+        if matches!(self.worker, Worker::Running { .. }) && !self.filling.items.is_empty() {
             self.send(out)?;
         }
-        self.to_worker = None;
-        // The worker ends when its queue is closed and empty: then nothing more comes back.
-        while let Ok(b) = self.from_worker.recv() {
-            self.write(b, out)?;
+        match std::mem::replace(&mut self.worker, Worker::Stopped) {
+            Worker::Idle(mut sink) => {
+                let mut b = std::mem::replace(&mut self.filling, Batch::new());
+                b.format(&mut sink)?;
+                self.write(b, out)?;
+                Ok(sink)
+            }
+            Worker::Running { to, from, thread } => {
+                // The worker ends once its closed queue is empty: then nothing more comes back.
+                drop(to);
+                for b in from {
+                    self.write(b, out)?;
+                }
+                joined(thread)
+            }
+            Worker::Stopped => Err(stopped()),
         }
-        self.join()
     }
 
     fn send(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if let Worker::Idle(_) = self.worker {
+            self.start()?;
+        }
         let next = self.spare.pop().unwrap_or_else(Batch::new);
         let full = std::mem::replace(&mut self.filling, next);
-        let sent = self.to_worker.as_ref().map(|t| t.send(full));
-        if !matches!(sent, Some(Ok(()))) {
+        let Worker::Running { to, .. } = &self.worker else {
+            return Err(stopped());
+        };
+        if to.send(full).is_err() {
             // The worker stopped early: its error says why.
             self.join()?;
             return Err(io::Error::other("the row formatter stopped"));
         }
-        while let Ok(b) = self.from_worker.try_recv() {
+        while let Worker::Running { from, .. } = &self.worker
+            && let Ok(b) = from.try_recv()
+        {
             self.write(b, out)?;
         }
+        Ok(())
+    }
+
+    fn start(&mut self) -> io::Result<()> {
+        let Worker::Idle(mut sink) = std::mem::replace(&mut self.worker, Worker::Stopped) else {
+            return Ok(());
+        };
+        let (to, queued) = mpsc::sync_channel::<Batch>(QUEUED);
+        let (done, from) = mpsc::channel::<Batch>();
+        let thread = thread::Builder::new()
+            .name("tcpstat-rows".into())
+            .spawn(move || {
+                for mut b in queued {
+                    b.format(&mut sink)?;
+                    if done.send(b).is_err() {
+                        break;
+                    }
+                }
+                Ok(sink)
+            })?;
+        self.worker = Worker::Running { to, from, thread };
         Ok(())
     }
 
@@ -155,13 +215,26 @@ impl<S: RowSink> RowPipe<S> {
     }
 
     fn join(&mut self) -> io::Result<S> {
-        self.to_worker = None;
-        match self.worker.take().map(JoinHandle::join) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(io::Error::other("the row formatter panicked")),
-            None => Err(io::Error::other("the row formatter already stopped")),
+        match std::mem::replace(&mut self.worker, Worker::Stopped) {
+            Worker::Running { to, thread, .. } => {
+                drop(to);
+                joined(thread)
+            }
+            Worker::Idle(sink) => Ok(sink),
+            Worker::Stopped => Err(stopped()),
         }
     }
+}
+
+/// The worker's result: the sink, or what stopped it.
+fn joined<S>(thread: JoinHandle<io::Result<S>>) -> io::Result<S> {
+    thread
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the row formatter panicked")))
+}
+
+fn stopped() -> io::Error {
+    io::Error::other("the row formatter already stopped")
 }
 
 #[cfg(test)]
@@ -223,16 +296,16 @@ mod tests {
         // Unanswered SYNs a second apart: each is evicted 5 s after it (Zeek's attempt delay).
         let mut an = Analyzer::evicting(Eviction::default());
         let mut want = String::new();
-        syns(&mut an, 400, 1_000_000_000, |an| {
+        syns(&mut an, 1500, 1_000_000_000, |an| {
             want.extend(an.take_evicted().map(|r| format!("{r:?}\n")))
         });
         let mut an = Analyzer::evicting(Eviction::default()).handing_over();
         let (mut out, mut freed) = (Vec::new(), 0);
-        let mut pipe = RowPipe::new(Debug).unwrap();
-        syns(&mut an, 400, 1_000_000_000, |an| {
+        let mut pipe = RowPipe::new(Debug);
+        syns(&mut an, 1500, 1_000_000_000, |an| {
             let ended: Vec<_> = an.take_evicted_conns().collect();
             for c in ended {
-                pipe.push(Item::Ended(c), 0, &mut out).unwrap();
+                pipe.push(Item::Ended(c), 0, 0, &mut out).unwrap();
             }
             for c in pipe.take_freed().collect::<Vec<_>>() {
                 freed += 1;
@@ -242,30 +315,37 @@ mod tests {
         pipe.finish(&mut out).unwrap();
         freed += pipe.take_freed().count();
         let n = want.lines().count();
-        assert!(n > 300, "{want}");
+        assert!(n > INLINE + 3 * BATCH, "{n} rows");
         assert_eq!(String::from_utf8(out).unwrap(), want);
         assert_eq!(freed, n, "every connection comes back for reuse");
     }
 
     #[test]
     fn rows_come_out_in_order_across_batches() {
-        let all = rows(3 * BATCH as u16 + 7);
-        let mut out = Vec::new();
-        let mut pipe = RowPipe::new(Ids).unwrap();
-        for r in all.iter().cloned() {
-            pipe.push(Item::Row(Box::new(r)), 5, &mut out).unwrap();
+        // Without the worker, up to a batch with it, several batches; the capture's clock
+        // still, or moving 0.3 s per row (a batch then goes after 4 rows).
+        for n in [0, 1, INLINE, INLINE + BATCH, INLINE + 3 * BATCH + 7] {
+            for step in [0, 300_000_000] {
+                let all = rows(n as u16);
+                let mut out = Vec::new();
+                let mut pipe = RowPipe::new(Ids);
+                for (i, r) in all.iter().cloned().enumerate() {
+                    let now = i as i64 * step;
+                    pipe.push(Item::Row(Box::new(r)), 5, now, &mut out).unwrap();
+                }
+                pipe.finish(&mut out).unwrap();
+                let want: String = all.iter().map(|r| format!("{} 5\n", r.id)).collect();
+                assert_eq!(String::from_utf8(out).unwrap(), want, "{n} rows");
+            }
         }
-        pipe.finish(&mut out).unwrap();
-        let want: String = all.iter().map(|r| format!("{} 5\n", r.id)).collect();
-        assert_eq!(String::from_utf8(out).unwrap(), want);
     }
 
-    /// A sink that fails on its second row.
-    struct Fails(u32);
+    /// A sink that fails on its `.1`th row.
+    struct Fails(usize, usize);
     impl RowSink for Fails {
         fn row(&mut self, _: &ConnRow, _: i64, _: &mut Vec<u8>) -> io::Result<()> {
             self.0 += 1;
-            if self.0 == 2 {
+            if self.0 == self.1 {
                 return Err(io::Error::other("sink failed"));
             }
             Ok(())
@@ -274,23 +354,26 @@ mod tests {
 
     #[test]
     fn the_sinks_error_reaches_the_caller() {
-        let mut out = Vec::new();
-        let mut pipe = RowPipe::new(Fails(0)).unwrap();
-        let mut err = None;
-        for r in rows(4 * BATCH as u16 + 1)
-            .into_iter()
-            .cycle()
-            .take(40 * BATCH)
-        {
-            if let Err(e) = pipe.push(Item::Row(Box::new(r)), 0, &mut out) {
-                err = Some(e);
-                break;
+        // Failing on a row made inline, and on one made by the worker.
+        for at in [2, INLINE + 2] {
+            let mut out = Vec::new();
+            let mut pipe = RowPipe::new(Fails(0, at));
+            let mut err = None;
+            for r in rows(4 * BATCH as u16 + 1)
+                .into_iter()
+                .cycle()
+                .take(INLINE + 40 * BATCH)
+            {
+                if let Err(e) = pipe.push(Item::Row(Box::new(r)), 0, 0, &mut out) {
+                    err = Some(e);
+                    break;
+                }
             }
+            let err = match err {
+                Some(e) => e,
+                None => pipe.finish(&mut out).err().expect("the sink's error"),
+            };
+            assert_eq!(err.to_string(), "sink failed", "failing at row {at}");
         }
-        let err = match err {
-            Some(e) => e,
-            None => pipe.finish(&mut out).err().expect("the sink's error"),
-        };
-        assert_eq!(err.to_string(), "sink failed");
     }
 }

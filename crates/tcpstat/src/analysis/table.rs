@@ -297,6 +297,12 @@ impl Analyzer {
         self.evicted.drain(..)
     }
 
+    /// Whether [`Analyzer::take_evicted_conns`] has any (checked per packet: cheaper than
+    /// draining nothing).
+    pub fn has_evicted_conns(&self) -> bool {
+        !self.evicted_conns.is_empty()
+    }
+
     /// The connections evicted since the last call, in the order they went (an engine
     /// [`Analyzer::handing_over`]).
     pub fn take_evicted_conns(&mut self) -> std::vec::Drain<'_, Box<Conn>> {
