@@ -218,8 +218,13 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
     if o.stream {
         conns_header(fmt, out)?;
     }
+    let mut next_tick = i64::MIN;
     let st = input::for_each_tcp_with(file, |s, st| {
         an.handle(s);
+        if s.ts_ns >= next_tick {
+            next_tick = s.ts_ns.saturating_add(TICK_NS);
+            rows.tick(s.ts_ns, out)?;
+        }
         if an.has_evicted_conns() {
             // Their rows are made on the worker; the state it is done with comes back.
             let t0 = st.first_ts.unwrap_or(0);
@@ -251,6 +256,9 @@ pub fn conns(file: &str, o: &ConnsOpts, fmt: Format, out: &mut impl Write) -> an
     out.flush()?;
     st.check()
 }
+
+/// How often (capture time) `conns` lets the row worker's output out between batches.
+const TICK_NS: i64 = 1_000_000;
 
 /// What becomes of `conns`' rows (on the row formatter's core): printed as they come
 /// (`--stream`), or in connection order.

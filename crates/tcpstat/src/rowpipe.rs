@@ -83,6 +83,8 @@ pub struct RowPipe<S: RowSink> {
     freed: Vec<Box<Conn>>,
     /// Rows made without the worker so far.
     inline: usize,
+    /// Batches sent and not back yet.
+    in_flight: usize,
     worker: Worker<S>,
 }
 
@@ -104,6 +106,7 @@ impl<S: RowSink> RowPipe<S> {
             spare: Vec::new(),
             freed: Vec::new(),
             inline: 0,
+            in_flight: 0,
             worker: Worker::Idle(sink),
         }
     }
@@ -129,6 +132,20 @@ impl<S: RowSink> RowPipe<S> {
         }
         if self.filling.items.len() >= BATCH || now.saturating_sub(self.filling.since) >= WAIT_NS {
             self.send(out)?;
+        }
+        Ok(())
+    }
+
+    /// The capture's clock moved to `now` (call it every millisecond or so of capture time):
+    /// a batch that has waited long enough goes, and the bytes back from the worker are
+    /// written — a live pipe's rows come out as their connections end, whether more
+    /// connections end or not.
+    pub fn tick(&mut self, now: i64, out: &mut impl Write) -> io::Result<()> {
+        if !self.filling.items.is_empty() && now.saturating_sub(self.filling.since) >= WAIT_NS {
+            self.send(out)?;
+        }
+        if self.in_flight > 0 {
+            self.write_done(out)?;
         }
         Ok(())
     }
@@ -177,6 +194,12 @@ impl<S: RowSink> RowPipe<S> {
             self.join()?;
             return Err(io::Error::other("the row formatter stopped"));
         }
+        self.in_flight += 1;
+        self.write_done(out)
+    }
+
+    /// Write what the worker has handed back so far.
+    fn write_done(&mut self, out: &mut impl Write) -> io::Result<()> {
         while let Worker::Running { from, .. } = &self.worker
             && let Ok(b) = from.try_recv()
         {
@@ -207,6 +230,7 @@ impl<S: RowSink> RowPipe<S> {
     }
 
     fn write(&mut self, mut b: Batch, out: &mut impl Write) -> io::Result<()> {
+        self.in_flight = self.in_flight.saturating_sub(1);
         out.write_all(&b.bytes)?;
         b.bytes.clear();
         self.freed.append(&mut b.freed);
@@ -338,6 +362,30 @@ mod tests {
                 assert_eq!(String::from_utf8(out).unwrap(), want, "{n} rows");
             }
         }
+    }
+
+    #[test]
+    fn a_lone_row_goes_when_the_clock_has_moved_a_second() {
+        let all = rows(INLINE as u16 + 1);
+        let mut out = Vec::new();
+        let mut pipe = RowPipe::new(Ids);
+        for r in all.iter().cloned() {
+            pipe.push(Item::Row(Box::new(r)), 0, 0, &mut out).unwrap();
+        }
+        // The last row waits in a batch of one.
+        pipe.tick(WAIT_NS - 1, &mut out).unwrap();
+        let before = out.len();
+        pipe.tick(WAIT_NS, &mut out).unwrap();
+        let last = format!("{} 0\n", INLINE);
+        // Written once the worker hands it back.
+        let ok = (1..500).any(|i| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            pipe.tick(WAIT_NS + i, &mut out).unwrap();
+            out.len() > before
+        });
+        assert!(ok, "the row never came out");
+        assert!(String::from_utf8(out.clone()).unwrap().ends_with(&last));
+        pipe.finish(&mut out).unwrap();
     }
 
     /// A sink that fails on its `.1`th row.
