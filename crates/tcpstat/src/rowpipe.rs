@@ -130,10 +130,15 @@ impl<S: RowSink> RowPipe<S> {
             self.freed.append(&mut b.freed);
             return Ok(());
         }
-        if self.filling.items.len() >= BATCH || now.saturating_sub(self.filling.since) >= WAIT_NS {
+        if self.filling.items.len() >= BATCH || self.waited(now) {
             self.send(out)?;
         }
         Ok(())
+    }
+
+    /// The batch being filled has items, the first of them waiting since `WAIT_NS` before `now`.
+    fn waited(&self, now: i64) -> bool {
+        !self.filling.items.is_empty() && now.saturating_sub(self.filling.since) >= WAIT_NS
     }
 
     /// The capture's clock moved to `now` (call it every millisecond or so of capture time):
@@ -141,7 +146,7 @@ impl<S: RowSink> RowPipe<S> {
     /// written — a live pipe's rows come out as their connections end, whether more
     /// connections end or not.
     pub fn tick(&mut self, now: i64, out: &mut impl Write) -> io::Result<()> {
-        if !self.filling.items.is_empty() && now.saturating_sub(self.filling.since) >= WAIT_NS {
+        if self.waited(now) {
             self.send(out)?;
         }
         if self.in_flight > 0 {
