@@ -135,10 +135,12 @@ impl Evidence {
     }
 
     /// Random losses strike whatever the queue holds; a drop-tail queue drops when it is
-    /// full, so congestion losses come again and again at the same queue. Congestion when the
-    /// loss events after the first (often slow start's overshoot) are two or more, their
-    /// median queue at least a tenth of the minimum RTT (and 5 ms), and two in three of them
-    /// within 30 % of that queue of the median.
+    /// full, so congestion losses come again and again at the same queue, never at an empty
+    /// one. Congestion when the loss events after the first (often slow start's overshoot)
+    /// are two or more, their median queue at least a tenth of the minimum RTT (and 5 ms), and
+    /// two in three of them within 30 % of that queue of the median — or none of them below
+    /// half of it (a few events read at different points of a full queue: random losses
+    /// would have struck some at an empty one).
     fn loss_cause(&self, d: usize) -> &'static str {
         let (Some(min), Some(rest)) = (self.path_min[d], self.loss_rtt[d].get(1..)) else {
             return "random_loss";
@@ -150,7 +152,8 @@ impl Evidence {
         let median = v[v.len() / 2];
         let q = median - min;
         let alike = v.iter().filter(|p| (*p - median).abs() <= 0.3 * q).count();
-        if q >= (0.1 * min).max(5.0) && 3 * alike >= 2 * v.len() {
+        let never_empty = v[0] - min >= 0.5 * q;
+        if q >= (0.1 * min).max(5.0) && (3 * alike >= 2 * v.len() || never_empty) {
             "congestion_loss"
         } else {
             "random_loss"
