@@ -720,3 +720,49 @@ pub fn run(
     out.flush()?;
     stats.check()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cause from the queue at each loss event (path RTT then, ms) and the minimum.
+    fn cause(loss_rtt: &[f64], min: f64) -> &'static str {
+        let mut e = Evidence::default();
+        e.path_min[0] = Some(min);
+        e.loss_rtt[0] = loss_rtt.to_vec();
+        e.loss_cause(0)
+    }
+
+    #[test]
+    fn losses_at_a_full_queue_are_congestion_and_losses_anywhere_are_random() {
+        // Read in ground-truth runs (crates/tcpstat/tests/ground_truth.rs): the 4 Mbit/s
+        // drop-tail bottleneck at 100 ms from the receiver, three events, the last two 15 ms
+        // apart (a CI run read them as random); from the sender; at 10 ms.
+        assert_eq!(
+            cause(&[269.846, 236.159, 251.182], 203.1),
+            "congestion_loss"
+        );
+        assert_eq!(
+            cause(&[272.802, 236.252, 244.878], 203.102),
+            "congestion_loss"
+        );
+        let b10 = [
+            54.768, 51.49, 54.107, 51.468, 51.553, 51.499, 51.507, 48.496, 51.769,
+        ];
+        assert_eq!(cause(&b10, 23.924), "congestion_loss");
+        // Random loss 1 % at 100 ms: about half the events at an empty queue.
+        let a100 = [
+            220.926, 212.081, 202.813, 202.773, 287.966, 249.423, 243.922, 246.063, 245.194,
+            202.73, 247.152, 202.752, 241.671,
+        ];
+        assert_eq!(cause(&a100, 201.293), "random_loss");
+        // Random loss 5 % at 10 ms: queues of a few ms, under the 5 ms floor.
+        let a10 = [
+            78.691, 38.825, 68.938, 27.403, 22.573, 21.973, 22.524, 41.534, 21.368,
+        ];
+        assert_eq!(cause(&a10, 21.273), "random_loss");
+        // Too few events after the first to tell, or none: random.
+        assert_eq!(cause(&[260.0, 250.0], 200.0), "random_loss");
+        assert_eq!(cause(&[], 200.0), "random_loss");
+    }
+}
