@@ -285,9 +285,15 @@ impl RowStore {
         postcard::from_bytes(&self.bytes[at as usize..]).ok()
     }
 
+    /// One more than the highest connection number stored (0 when empty).
+    pub fn ids(&self) -> u32 {
+        self.at.len() as u32
+    }
+
     /// Every row in connection order.
+    #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = ConnRow> + '_ {
-        (0..self.at.len() as u32).filter_map(|id| self.get(id))
+        (0..self.ids()).filter_map(|id| self.get(id))
     }
 }
 
