@@ -267,7 +267,7 @@ fn stopped() -> io::Error {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::net::SocketAddr;
 
     use netproto::frame::{TcpFlags, TcpOptions};
@@ -284,7 +284,12 @@ mod tests {
     }
 
     /// `n` SYNs from different ports, `gap_ns` apart.
-    fn syns(an: &mut Analyzer, n: u16, gap_ns: i64, mut each: impl FnMut(&mut Analyzer)) {
+    pub(crate) fn syns(
+        an: &mut Analyzer,
+        n: u16,
+        gap_ns: i64,
+        mut each: impl FnMut(&mut Analyzer),
+    ) {
         for p in 0..n {
             an.handle(&TcpSample {
                 frame: u64::from(p) + 1,
