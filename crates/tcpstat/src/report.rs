@@ -387,7 +387,8 @@ fn human_details(all: &RowStore, t0: i64, out: &mut impl Write) -> io::Result<()
     std::thread::scope(|scope| {
         let mut from = 0;
         while from < n {
-            let (a, b) = (chunk(from), chunk(chunk(from).end));
+            let a = chunk(from);
+            let b = chunk(a.end);
             from = b.end;
             let mut text = std::mem::take(&mut theirs);
             let other =
