@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
 
-use crate::analysis::{Conn, ConnRow};
+use crate::analysis::{Cleared, Conn, ConnRow};
 
 /// Items per batch: enough to make the hand-over cheap, few enough to keep output flowing.
 const BATCH: usize = 64;
@@ -42,8 +42,7 @@ struct Batch {
     /// Capture time of its first item.
     since: i64,
     bytes: Vec<u8>,
-    #[allow(clippy::vec_box)]
-    freed: Vec<Box<Conn>>,
+    freed: Vec<Cleared>,
 }
 
 impl Batch {
@@ -64,7 +63,7 @@ impl Batch {
                 Item::Row(r) => sink.row(&r, self.t0, &mut self.bytes)?,
                 Item::Ended(mut c) => {
                     sink.row(&ConnRow::of_ended(&mut c), self.t0, &mut self.bytes)?;
-                    self.freed.push(c);
+                    self.freed.push(c.clear());
                 }
             }
         }
@@ -78,9 +77,8 @@ pub struct RowPipe<S: RowSink> {
     filling: Batch,
     /// Batches back from the worker, written out and emptied, for reuse.
     spare: Vec<Batch>,
-    /// Connections whose rows are made, for the caller to reuse.
-    #[allow(clippy::vec_box)]
-    freed: Vec<Box<Conn>>,
+    /// Connections whose rows are made, cleared, for the caller to reuse.
+    freed: Vec<Cleared>,
     /// Rows made without the worker so far.
     inline: usize,
     /// Batches sent and not back yet.
@@ -156,7 +154,7 @@ impl<S: RowSink> RowPipe<S> {
     }
 
     /// The connections whose rows are made since the last call.
-    pub fn take_freed(&mut self) -> std::vec::Drain<'_, Box<Conn>> {
+    pub fn take_freed(&mut self) -> std::vec::Drain<'_, Cleared> {
         self.freed.drain(..)
     }
 

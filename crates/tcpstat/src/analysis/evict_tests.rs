@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use netproto::frame::{TcpFlags, TcpOptions};
 use proptest::prelude::*;
 
+use super::conn::Cleared;
 use super::*;
 
 const A: u16 = TcpFlags::ACK;
@@ -240,7 +241,7 @@ fn a_reused_connection_is_a_new_one() {
         let pkts = merge(&[(5000, script(0, 10, 3, resend, refin, rst))]);
         let mut an = Analyzer::new();
         feed(&mut an, &pkts, |_| {});
-        let mut old = an.conns[0].clone();
+        let old = Box::new(an.conns[0].clone());
         assert!(old.flows[0].packets > 0 && old.flows[1].packets > 0);
         let s = TcpSample {
             frame: 77,
@@ -258,7 +259,49 @@ fn a_reused_connection_is_a_new_one() {
             truncated: false,
         };
         let fresh = Conn::new(3, s.src, s.dst, &s);
-        old.reuse(3, s.src, s.dst, &s);
+        let Cleared(mut old) = old.clear();
+        old.start(3, s.src, s.dst, &s);
         assert_eq!(format!("{old:?}"), format!("{fresh:?}"));
     }
+}
+
+/// A connection open while thousands of others come and go leaves the window of recent
+/// connections (which stays bounded by the live ones) and is still found by its packets.
+#[test]
+fn a_long_lived_connection_leaves_the_window_and_is_still_found() {
+    // Port 39999: a handshake, then a request every 2 s for a minute.
+    let mut long = script(0, 10, 0, false, false, false);
+    long.truncate(3);
+    let (_, _, _, mut seq, ack, _) = long[2];
+    for t in (2_000..60_000).step_by(2_000) {
+        long.push((t, true, PSH | A, seq, ack, 10));
+        seq += 10;
+    }
+    // 20 000 short ones, 3 ms apart, each freed 5 s after it closes.
+    let mut conns = vec![(39999, long)];
+    conns.extend((0..20_000u16).map(|i| {
+        (
+            1024 + i,
+            script(5 + 3 * i64::from(i), 1, 0, false, false, false),
+        )
+    }));
+    let pkts = merge(&conns);
+    let mut an = Analyzer::evicting(Eviction::default());
+    let (mut moved, mut widest) = (false, 0);
+    feed(&mut an, &pkts, |an| {
+        an.take_evicted();
+        let (base, len, live) = an.conns.window();
+        moved |= base > 0 && an.conns.get(0).is_some();
+        widest = widest.max(len.saturating_sub(2 * live));
+    });
+    assert!(moved, "connection 0 left the window");
+    // Checked as each connection opens; those freed by a packet since free their slots later.
+    assert!(
+        widest <= table::WINDOW_SLACK + 16,
+        "{widest} slots beyond twice the live ones"
+    );
+    let first = &an.conns[0];
+    assert_eq!((first.client.port(), first.flows[0].packets), (39999, 31));
+    let (whole, streamed, _) = both(&pkts, Eviction::default());
+    assert_eq!(whole, streamed);
 }

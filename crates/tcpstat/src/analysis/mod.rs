@@ -40,7 +40,7 @@ mod tests;
 mod tsclock;
 mod vantage;
 
-pub use conn::Conn;
+pub use conn::{Cleared, Conn};
 pub use cwnd::{CwndSample, Limit, LimitedBy, LossEvent, Phase};
 pub use flow::Flow;
 pub use options::SynOptions;

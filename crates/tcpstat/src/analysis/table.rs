@@ -11,6 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 use std::ops::{Index, IndexMut};
 
+use super::conn::Cleared;
 use super::segment::analyze;
 use super::{Conn, ConnRow, Dir, PacketInfo, TcpSample, af};
 
@@ -84,22 +85,33 @@ fn key(a: SocketAddr, b: SocketAddr) -> Key {
 }
 
 /// The connections by number: live ones boxed (their state is large: a growing table must
-/// not move it) in a map, so that freed ones cost nothing however many there were.
+/// not move it), the recent ones in a window indexed by number (a packet finds its
+/// connection without a second hash probe), those left behind by it in a map; freed ones
+/// cost nothing however many there were.
 #[derive(Default, Debug)]
 pub struct Conns {
-    live: HashMap<u32, Box<Conn>, BuildHasherDefault<FxHasher>>,
+    /// Connections `base..count`, a slot per number (`None` once freed).
+    recent: VecDeque<Option<Box<Conn>>>,
+    base: u32,
+    /// Live connections numbered before `base`: long-lived ones, moved out of the window so
+    /// that a connection open for hours does not keep a slot for every one since.
+    old: HashMap<u32, Box<Conn>, BuildHasherDefault<FxHasher>>,
+    /// Live connections (in both).
+    live: usize,
     /// Connections numbered so far.
     count: u32,
-    /// Freed connections, their allocations kept for the next ones (boxed: each moves into
-    /// `live` as it is, not 3 KB copied).
-    #[allow(clippy::vec_box)]
-    spare: Vec<Box<Conn>>,
+    /// Freed connections, cleared, their allocations kept for the next ones (boxed: each
+    /// moves into the table as it is, not 3 KB copied).
+    spare: Vec<Cleared>,
 }
 
 /// Freed connections kept for reuse: they come back from the row worker a batch (64) at a
 /// time and are reopened one by one, so two batches' worth are kept (freeing and allocating
 /// the rest was a tenth of the analysis on a capture of short connections).
 const SPARE: usize = 128;
+/// The window holds at most this many slots beyond twice the live connections: past that,
+/// its oldest are moved out (each at most once: the window costs O(live) memory).
+pub(super) const WINDOW_SLACK: usize = 4096;
 
 impl Conns {
     /// Connections numbered so far (live and evicted).
@@ -113,22 +125,32 @@ impl Conns {
 
     /// Connection `i`, unless it was evicted.
     pub fn get(&self, i: usize) -> Option<&Conn> {
-        self.live.get(&u32::try_from(i).ok()?).map(|c| &**c)
+        let i = u32::try_from(i).ok()?;
+        match i.checked_sub(self.base) {
+            Some(at) => self.recent.get(at as usize)?.as_deref(),
+            None => self.old.get(&i).map(|c| &**c),
+        }
     }
 
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Conn> {
-        self.live.get_mut(&u32::try_from(i).ok()?).map(|c| &mut **c)
+        let i = u32::try_from(i).ok()?;
+        match i.checked_sub(self.base) {
+            Some(at) => self.recent.get_mut(at as usize)?.as_deref_mut(),
+            None => self.old.get_mut(&i).map(|c| &mut **c),
+        }
     }
 
     /// The live connections in number order.
     pub fn iter(&self) -> impl Iterator<Item = &Conn> {
-        let mut v: Vec<&Conn> = self.live.values().map(|c| &**c).collect();
-        v.sort_unstable_by_key(|c| c.id);
-        v.into_iter()
+        let mut old: Vec<&Conn> = self.old.values().map(|c| &**c).collect();
+        old.sort_unstable_by_key(|c| c.id);
+        old.into_iter()
+            .chain(self.recent.iter().flatten().map(|c| &**c))
     }
 
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Conn> {
-        self.live.values_mut().map(|c| &mut **c)
+        let recent = self.recent.iter_mut().flatten();
+        self.old.values_mut().chain(recent).map(|c| &mut **c)
     }
 
     /// Number the next connection, `s` its first packet; its number.
@@ -136,22 +158,61 @@ impl Conns {
         let id = self.count;
         self.count += 1;
         let c = match self.spare.pop() {
-            Some(mut c) => {
-                c.reuse(id, client, server, s);
+            Some(Cleared(mut c)) => {
+                c.start(id, client, server, s);
                 c
             }
             None => Box::new(Conn::new(id, client, server, s)),
         };
-        self.live.insert(id, c);
+        self.recent.push_back(Some(c));
+        self.live += 1;
+        if self.recent.len() > 2 * self.live + WINDOW_SLACK {
+            self.shrink_window();
+        }
         id
     }
 
+    /// Move the window's oldest live connections to `old`, down to twice the live ones.
+    fn shrink_window(&mut self) {
+        while self.recent.len() > 2 * self.live {
+            if let Some(Some(c)) = self.recent.pop_front() {
+                self.old.insert(self.base, c);
+            }
+            self.base += 1;
+        }
+        self.trim_window();
+    }
+
+    /// Drop the freed slots at the window's front.
+    fn trim_window(&mut self) {
+        while let Some(None) = self.recent.front() {
+            self.recent.pop_front();
+            self.base += 1;
+        }
+    }
+
     fn take(&mut self, i: usize) -> Option<Box<Conn>> {
-        self.live.remove(&u32::try_from(i).ok()?)
+        let i = u32::try_from(i).ok()?;
+        let c = match i.checked_sub(self.base) {
+            Some(at) => {
+                let c = self.recent.get_mut(at as usize)?.take();
+                self.trim_window();
+                c
+            }
+            None => self.old.remove(&i),
+        };
+        self.live -= usize::from(c.is_some());
+        c
+    }
+
+    /// The window's first number, its slots and the live connections.
+    #[cfg(test)]
+    pub(super) fn window(&self) -> (u32, usize, usize) {
+        (self.base, self.recent.len(), self.live)
     }
 
     /// A freed connection's allocations, for the next one.
-    fn recycle(&mut self, c: Box<Conn>) {
+    fn recycle(&mut self, c: Cleared) {
         if self.spare.len() < SPARE {
             self.spare.push(c);
         }
@@ -311,8 +372,8 @@ impl Analyzer {
         self.evicted_conns.drain(..)
     }
 
-    /// A connection handed over, back for the next one's state.
-    pub fn recycle(&mut self, c: Box<Conn>) {
+    /// A connection handed over, back (cleared) for the next one's state.
+    pub fn recycle(&mut self, c: Cleared) {
         self.conns.recycle(c);
     }
 
@@ -449,8 +510,11 @@ impl Analyzer {
             self.closing_live -= 1;
         }
         let k = key(c.client, c.server);
-        if self.active.get(&k) == Some(&id) {
-            self.active.remove(&k);
+        // One probe: the ports' newest connection is almost always this one.
+        if let Some(newer) = self.active.remove(&k)
+            && newer != id
+        {
+            self.active.insert(k, newer);
         }
         if self.last.is_some_and(|(_, l)| l == id) {
             self.last = None;
@@ -467,7 +531,7 @@ impl Analyzer {
             if !self.no_rows {
                 self.evicted.push(ConnRow::of_ended(&mut c));
             }
-            self.conns.recycle(c);
+            self.conns.recycle(c.clear());
         }
     }
 
