@@ -2,6 +2,7 @@
 //! analysis, TCBs, reassembled streams, graphs and a network-vs-application diagnosis.
 
 mod analysis;
+mod cells;
 mod cwnd;
 mod diagnose;
 mod follow;

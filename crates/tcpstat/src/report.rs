@@ -7,7 +7,6 @@ use std::io::{self, Write};
 use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
 
-use crate::Format;
 use crate::analysis::{
     Analyzer, ConnRow, Eviction, FlowRow, Limit, LimitedBy, PacketInfo, RowQueue, RowStore,
     TcpSample, af,
@@ -15,6 +14,7 @@ use crate::analysis::{
 use crate::input::{self, InputStats};
 use crate::record::{ConnRecord, LimitedRecord, finite};
 use crate::rowpipe::{Item, RowPipe, RowSink};
+use crate::{Format, cells};
 
 /// The error for a connection number the capture does not have.
 pub fn no_connection(file: &str, n: u32, have: usize) -> anyhow::Error {
@@ -111,20 +111,6 @@ impl fmt::Display for Fx {
             Some(x) => write!(f, "{x:.3}"),
             None => f.write_str("-"),
         }
-    }
-}
-
-/// `a/b`, padded as a whole (the table's packet and byte columns).
-struct Pair(u64, u64);
-
-impl fmt::Display for Pair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; 48];
-        let mut w = &mut buf[..];
-        // Two u64 and a slash fit in 48 bytes.
-        let _ = write!(w, "{}/{}", self.0, self.1);
-        let n = 48 - w.len();
-        f.pad(std::str::from_utf8(&buf[..n]).unwrap_or_default())
     }
 }
 
@@ -434,25 +420,36 @@ pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut impl Write) -> io:
             out.write_all(b"\n")
         }
         Format::Csv => csv_row(c, t0, out),
-        Format::Human => {
-            let [a, b] = &c.flows;
-            let (code, words) = c.state();
-            writeln!(
-                out,
-                "{:>3} {:<26} {:<26} {:>9.3} {:>9.3} {:>11} {:>15} {:>15} {:<6} {}",
-                c.id,
-                c.client,
-                c.server,
-                secs(c.first_ts - t0),
-                secs(c.last_ts - c.first_ts),
-                Pair(a.packets, b.packets),
-                Pair(a.bytes, b.bytes),
-                Pair(a.payload_bytes, b.payload_bytes),
-                code,
-                words
-            )
-        }
+        Format::Human => human_row(c, t0, out),
     }
+}
+
+/// The human table's row: `{:>3} {:<26} {:<26} {:>9.3} {:>9.3} {:>11} {:>15} {:>15} {:<6} {}`
+/// of the number, the endpoints, start and duration in seconds, packets, bytes and payload
+/// (`a/b`), the state's code and words; written cell by cell ([`cells`]).
+fn human_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+    let [a, b] = &c.flows;
+    let (code, words) = c.state();
+    cells::right(out, itoa::Buffer::new().format(c.id).as_bytes(), 3)?;
+    out.write_all(b" ")?;
+    cells::addr(out, c.client, 26)?;
+    out.write_all(b" ")?;
+    cells::addr(out, c.server, 26)?;
+    out.write_all(b" ")?;
+    cells::secs3(out, c.first_ts - t0, 9)?;
+    out.write_all(b" ")?;
+    cells::secs3(out, c.last_ts - c.first_ts, 9)?;
+    out.write_all(b" ")?;
+    cells::pair(out, a.packets, b.packets, 11)?;
+    out.write_all(b" ")?;
+    cells::pair(out, a.bytes, b.bytes, 15)?;
+    out.write_all(b" ")?;
+    cells::pair(out, a.payload_bytes, b.payload_bytes, 15)?;
+    out.write_all(b" ")?;
+    cells::left(out, code.as_bytes(), 6)?;
+    out.write_all(b" ")?;
+    out.write_all(words.as_bytes())?;
+    out.write_all(b"\n")
 }
 
 fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
