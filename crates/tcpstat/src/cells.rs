@@ -41,6 +41,11 @@ impl Cell {
     }
 }
 
+/// `{}` of an integer.
+pub fn num(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
 /// `{:>width$}` of `text` (ASCII): right-aligned.
 pub fn right(out: &mut impl Write, text: &[u8], width: usize) -> io::Result<()> {
     spaces(out, width.saturating_sub(text.len()))?;
@@ -95,29 +100,65 @@ pub fn pair(out: &mut impl Write, a: u64, b: u64, width: usize) -> io::Result<()
 }
 
 /// `{:>width$.3}` of `ns` in seconds (`ns as f64 / 1e9`, as `report::secs` makes it).
-///
-/// `{:.3}` rounds the binary value of the quotient half to even. For `0 <= ns < 2^50` that
-/// value lies within a quarter of a nanosecond of `ns / 1e9`, so it rounds as the integer
-/// does unless the integer sits exactly on a half millisecond; that case, a negative time
-/// (`-0.000`) and a huge one go through `core::fmt`.
 pub fn secs3(out: &mut impl Write, ns: i64, width: usize) -> io::Result<()> {
-    const MS: i64 = 1_000_000;
-    if !(0..1 << 50).contains(&ns) || ns % MS == MS / 2 {
-        let mut s = String::new();
-        let _ = write!(s, "{:>width$.3}", ns as f64 / 1e9);
-        return out.write_all(s.as_bytes());
+    fixed(out, ns as f64 / 1e9, 3, width)
+}
+
+/// `{:>width$.digits$}` of `x`, for `digits` up to 3.
+///
+/// `core::fmt` prints the exact binary value of `x` rounded half to even; so does this, in
+/// integers: `x` is `m * 2^e` exactly, `x * 10^digits` is `m * 10^digits` shifted right by
+/// `-e`, and the bits shifted out say which way to round. A negative `x` (its `-0.000`), a
+/// value of 2^53 or more, and what is not finite go through `core::fmt`.
+pub fn fixed(out: &mut impl Write, x: f64, digits: u32, width: usize) -> io::Result<()> {
+    match scaled(x, digits) {
+        Some(q) => {
+            let mut c = Cell::new();
+            let unit = 10u64.pow(digits);
+            c.num(q / unit);
+            if digits > 0 {
+                c.push(b".");
+                let frac = q % unit;
+                for d in (0..digits).rev() {
+                    c.push(&[b'0' + (frac / 10u64.pow(d) % 10) as u8]);
+                }
+            }
+            right(out, c.bytes(), width)
+        }
+        None => {
+            let mut s = String::new();
+            let _ = write!(s, "{x:>width$.prec$}", prec = digits as usize);
+            out.write_all(s.as_bytes())
+        }
     }
-    let ms = (ns + MS / 2) / MS;
-    let mut c = Cell::new();
-    c.num(ms / 1000);
-    let frac = (ms % 1000) as u16;
-    c.push(&[
-        b'.',
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-    ]);
-    right(out, c.bytes(), width)
+}
+
+/// `x * 10^digits` rounded half to even, for `0 <= x < 2^53` and `digits <= 3`.
+fn scaled(x: f64, digits: u32) -> Option<u64> {
+    if !(0.0..9_007_199_254_740_992.0).contains(&x) || digits > 3 || x.is_sign_negative() {
+        return None;
+    }
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    // x = m * 2^e (a subnormal's exponent is that of the smallest normal).
+    let (m, e) = match exp {
+        0 => (frac, -1074),
+        _ => (frac | 1 << 52, exp - 1075),
+    };
+    let n = u128::from(m) * u128::from(10u64.pow(digits));
+    if e >= 0 {
+        // An integer below 2^53: no bits to shift out.
+        return u64::try_from(n << e).ok();
+    }
+    let s = e.unsigned_abs();
+    if s >= 127 {
+        // Below 2^-70 after scaling: rounds to 0.
+        return Some(0);
+    }
+    let (q, rest, half) = (n >> s, n & ((1 << s) - 1), 1u128 << (s - 1));
+    let up = rest > half || (rest == half && q & 1 == 1);
+    u64::try_from(q + u128::from(up)).ok()
 }
 
 #[cfg(test)]
@@ -159,9 +200,27 @@ mod tests {
             prop_assert_eq!(text(|o| addr(o, a, w)), format!("{a:<w$}"));
             prop_assert_eq!(text(|o| pair(o, x, y, w)), format!("{:>w$}", format!("{x}/{y}")));
             prop_assert_eq!(text(|o| secs3(o, ns, w)), format!("{:>w$.3}", ns as f64 / 1e9));
+            let f = f64::from_bits(x);
+            for d in 0..4 {
+                prop_assert_eq!(text(|o| fixed(o, f, d, w)), format!("{f:>w$.p$}", p = d as usize));
+            }
             let small = x % 100_000;
             prop_assert_eq!(text(|o| right(o, small.to_string().as_bytes(), w)), format!("{small:>w$}"));
             prop_assert_eq!(text(|o| left(o, b"SF", w)), format!("{:<w$}", "SF"));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fixed_rounds_as_fmt_rounds(k in 0u64..1 << 40, shift in 0i32..60, d in 0u32..4, sub in any::<u64>()) {
+            // Binary fractions land on decimal ties (1/16 = 0.0625); values near 2^53,
+            // subnormals and whole numbers too.
+            let tie = k as f64 / f64::from(2u32).powi(shift);
+            let big = 9_007_199_254_740_992.0 - (k % 1000) as f64;
+            let tiny = f64::from_bits(sub % (1 << 52));
+            for x in [tie, big, tiny, k as f64, tie / 1000.0] {
+                prop_assert_eq!(text(|o| fixed(o, x, d, 0)), format!("{x:.p$}", p = d as usize));
+            }
         }
     }
 
@@ -173,6 +232,14 @@ mod tests {
                 text(|o| secs3(o, ns, 9)),
                 format!("{:>9.3}", ns as f64 / 1e9)
             );
+        }
+        for x in [0.0625, 0.1875, 2.5, 3.5, 0.5, 1e-300, 5e-324, 123.4565] {
+            for d in 0..4 {
+                assert_eq!(
+                    text(|o| fixed(o, x, d, 0)),
+                    format!("{x:.p$}", p = d as usize)
+                );
+            }
         }
     }
 }

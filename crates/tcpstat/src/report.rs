@@ -102,18 +102,6 @@ impl fmt::Display for LimitedText<'_> {
     }
 }
 
-/// `{:.3}` of a figure that JSON prints as a number, `-` where it prints null.
-struct Fx(Option<f64>);
-
-impl fmt::Display for Fx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match finite(self.0) {
-            Some(x) => write!(f, "{x:.3}"),
-            None => f.write_str("-"),
-        }
-    }
-}
-
 fn opt_text(f: &FlowRow) -> String {
     match &f.syn_opts {
         None => "(no SYN seen)".into(),
@@ -496,65 +484,114 @@ fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// The human table's block for one connection, after the table.
-fn human_detail(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+/// A connection's detail block. Written piece by piece (200 000 blocks on a busy server's
+/// capture): integers with itoa, floats with [`cells::fixed`]; only the texts the analysis
+/// words (vantage, delayed ACK, what limited the sender) are formatted elsewhere.
+fn human_detail(c: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()> {
     let r = ConnRecord::new(c, t0);
+    detail_head(c, out)?;
+    detail_counts(c, &r, out);
+    detail_timing(c, &r, out)?;
+    out.extend_from_slice(b"  delayed ACK client ");
+    out.extend_from_slice(r.delayed_ack.client_text.as_bytes());
+    out.extend_from_slice(b"\n             server ");
+    out.extend_from_slice(r.delayed_ack.server_text.as_bytes());
+    out.extend_from_slice(b"\n  goodput    c>s ");
+    cells::fixed(out, r.goodput_bps[0], 0, 0)?;
+    out.extend_from_slice(b" bit/s  s>c ");
+    cells::fixed(out, r.goodput_bps[1], 0, 0)?;
+    out.extend_from_slice(b" bit/s\n");
+    Ok(())
+}
+
+/// The block's first lines: the connection, its ISNs and SYN options.
+fn detail_head(c: &ConnRow, out: &mut Vec<u8>) -> io::Result<()> {
     let [a, b] = &c.flows;
-    writeln!(out)?;
-    writeln!(out, "connection {}: {} -> {}", c.id, c.client, c.server)?;
-    let isn = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
-    writeln!(
-        out,
-        "  ISN        client {}  server {}",
-        isn(a.isn),
-        isn(b.isn)
-    )?;
-    writeln!(out, "  options    client {}", opt_text(a))?;
-    writeln!(out, "             server {}", opt_text(b))?;
-    writeln!(
-        out,
-        "  retrans    {} (fast {}, timeout {}, probe {}, spurious {}); client {} server {}",
-        r.retransmissions,
-        r.fast_retransmissions,
-        r.timeout_retransmissions,
-        r.probe_retransmissions,
-        r.spurious_retransmissions,
-        a.retrans,
-        b.retrans
-    )?;
-    writeln!(
-        out,
-        "  dup ACKs   {}  out-of-order {}  not captured {}  zero-window {}",
-        r.dup_acks, r.out_of_order, r.lost_segments, r.zero_window
-    )?;
-    writeln!(
-        out,
-        "  RTT ms     min {} avg {} max {} (Karn, {} samples); handshake {}",
-        Fx(r.rtt_ms.min),
-        Fx(r.rtt_ms.avg),
-        Fx(r.rtt_ms.max),
-        a.rtt.n + b.rtt.n,
-        Fx(r.handshake_rtt_ms)
-    )?;
-    writeln!(out, "  vantage    {}", r.vantage_evidence)?;
+    out.extend_from_slice(b"\nconnection ");
+    cells::num(out, c.id);
+    out.extend_from_slice(b": ");
+    cells::addr(out, c.client, 0)?;
+    out.extend_from_slice(b" -> ");
+    cells::addr(out, c.server, 0)?;
+    let isn = |out: &mut Vec<u8>, v: Option<u32>| match v {
+        Some(v) => cells::num(out, v),
+        None => out.push(b'-'),
+    };
+    out.extend_from_slice(b"\n  ISN        client ");
+    isn(out, a.isn);
+    out.extend_from_slice(b"  server ");
+    isn(out, b.isn);
+    out.extend_from_slice(b"\n  options    client ");
+    out.extend_from_slice(opt_text(a).as_bytes());
+    out.extend_from_slice(b"\n             server ");
+    out.extend_from_slice(opt_text(b).as_bytes());
+    Ok(())
+}
+
+/// Retransmissions by kind and side, duplicate ACKs and the other anomalies.
+fn detail_counts(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) {
+    let [a, b] = &c.flows;
+    let lines: [(&[u8], u64); 11] = [
+        (b"\n  retrans    ", r.retransmissions),
+        (b" (fast ", r.fast_retransmissions),
+        (b", timeout ", r.timeout_retransmissions),
+        (b", probe ", r.probe_retransmissions),
+        (b", spurious ", r.spurious_retransmissions),
+        (b"); client ", a.retrans),
+        (b" server ", b.retrans),
+        (b"\n  dup ACKs   ", r.dup_acks),
+        (b"  out-of-order ", r.out_of_order),
+        (b"  not captured ", r.lost_segments),
+        (b"  zero-window ", r.zero_window),
+    ];
+    for (text, n) in lines {
+        out.extend_from_slice(text);
+        cells::num(out, n);
+    }
+}
+
+/// RTTs, where the capture was taken, the path RTT and what limited the sender.
+fn detail_timing(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) -> io::Result<()> {
+    let [a, b] = &c.flows;
+    let rtt: [(&[u8], Option<f64>); 3] = [
+        (b"\n  RTT ms     min ", r.rtt_ms.min),
+        (b" avg ", r.rtt_ms.avg),
+        (b" max ", r.rtt_ms.max),
+    ];
+    for (text, v) in rtt {
+        out.extend_from_slice(text);
+        fx(out, v)?;
+    }
+    out.extend_from_slice(b" (Karn, ");
+    cells::num(out, a.rtt.n + b.rtt.n);
+    out.extend_from_slice(b" samples); handshake ");
+    fx(out, r.handshake_rtt_ms)?;
+    out.extend_from_slice(b"\n  vantage    ");
+    out.extend_from_slice(r.vantage_evidence.as_bytes());
+    out.push(b'\n');
     if let Some(p) = finite(r.path_rtt_ms) {
-        writeln!(
-            out,
-            "  path RTT   {p:.3} ms = data→ACK {} + ACK→next data {} ms at the capture point ({} data, medians)",
-            Fx(r.data_to_ack_ms),
-            Fx(r.ack_to_data_ms),
-            r.data_dir
-        )?;
+        out.extend_from_slice(b"  path RTT   ");
+        cells::fixed(out, p, 3, 0)?;
+        out.extend_from_slice(" ms = data→ACK ".as_bytes());
+        fx(out, r.data_to_ack_ms)?;
+        out.extend_from_slice(" + ACK→next data ".as_bytes());
+        fx(out, r.ack_to_data_ms)?;
+        out.extend_from_slice(b" ms at the capture point (");
+        out.extend_from_slice(r.data_dir.as_bytes());
+        out.extend_from_slice(b" data, medians)\n");
     }
     if let Some(l) = c.limited {
         writeln!(out, "  limited by {}", LimitedText(&l))?;
     }
-    writeln!(out, "  delayed ACK client {}", r.delayed_ack.client_text)?;
-    writeln!(out, "             server {}", r.delayed_ack.server_text)?;
-    writeln!(
-        out,
-        "  goodput    c>s {:.0} bit/s  s>c {:.0} bit/s",
-        r.goodput_bps[0], r.goodput_bps[1]
-    )
+    Ok(())
+}
+
+/// Milliseconds to three places, or `-` (none, or not finite).
+fn fx(out: &mut Vec<u8>, v: Option<f64>) -> io::Result<()> {
+    match finite(v) {
+        Some(x) => cells::fixed(out, x, 3, 0),
+        None => out.write_all(b"-"),
+    }
 }
 
 fn conns_footer(
