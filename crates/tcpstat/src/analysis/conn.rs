@@ -90,13 +90,14 @@ impl Conn {
     pub fn clear(mut self: Box<Conn>) -> Cleared {
         // Every field, so that one added to `Conn` and not reset here does not compile.
         let Conn {
-            id,
-            client,
-            server,
-            first_ts,
-            last_ts,
-            first_frame,
-            last_frame,
+            // What `start` sets.
+            id: _,
+            client: _,
+            server: _,
+            first_ts: _,
+            last_ts: _,
+            first_frame: _,
+            last_frame: _,
             flows,
             ts_mru_syn,
             irtt_ns,
@@ -110,16 +111,6 @@ impl Conn {
             closing,
             ended,
         } = &mut *self;
-        // What `start` sets.
-        let _ = (
-            id,
-            client,
-            server,
-            first_ts,
-            last_ts,
-            first_frame,
-            last_frame,
-        );
         for f in flows {
             f.recycle();
         }
