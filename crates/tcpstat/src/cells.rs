@@ -1,8 +1,8 @@
 //! The human table's cells written without `core::fmt`: a capture of short connections has a
-//! row per six packets, and formatting each row through `write!` (padding, socket addresses,
-//! floats) cost as much as analysing its packets. Every cell is byte for byte what the
-//! `format!` spelling next to it in the tests gives; what is not the common case (IPv6, a
-//! time that `{:.3}` would round from a tie) goes through `core::fmt` as before.
+//! row and a detail block per six packets, and formatting them through `write!` (padding,
+//! socket addresses, floats) cost more than analysing the packets. Every cell is byte for
+//! byte what the `format!` spelling beside it in the tests gives; what is not the common case
+//! (an IPv6 endpoint, a negative or huge figure) goes through `core::fmt`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -97,11 +97,6 @@ pub fn pair(out: &mut impl Write, a: u64, b: u64, width: usize) -> io::Result<()
     c.push(b"/");
     c.num(b);
     right(out, c.bytes(), width)
-}
-
-/// `{:>width$.3}` of `ns` in seconds (`ns as f64 / 1e9`, as `report::secs` makes it).
-pub fn secs3(out: &mut impl Write, ns: i64, width: usize) -> io::Result<()> {
-    fixed(out, ns as f64 / 1e9, 3, width)
 }
 
 /// `{:>width$.digits$}` of `x`, for `digits` up to 3.
@@ -199,7 +194,8 @@ mod tests {
         fn cells_are_what_fmt_writes(a in any_addr(), x in any::<u64>(), y in any::<u64>(), ns in any_ns(), w in 0usize..30) {
             prop_assert_eq!(text(|o| addr(o, a, w)), format!("{a:<w$}"));
             prop_assert_eq!(text(|o| pair(o, x, y, w)), format!("{:>w$}", format!("{x}/{y}")));
-            prop_assert_eq!(text(|o| secs3(o, ns, w)), format!("{:>w$.3}", ns as f64 / 1e9));
+            let secs = ns as f64 / 1e9;
+            prop_assert_eq!(text(|o| fixed(o, secs, 3, w)), format!("{secs:>w$.3}"));
             let f = f64::from_bits(x);
             for d in 0..4 {
                 prop_assert_eq!(text(|o| fixed(o, f, d, w)), format!("{f:>w$.p$}", p = d as usize));
@@ -226,12 +222,10 @@ mod tests {
 
     #[test]
     fn a_tie_rounds_as_fmt_rounds_it() {
-        // 0.0005 s and 1.2345 s sit on a tie in decimal, not in binary.
-        for ns in [500_000, 1_234_500_000, 2_500_000, 7_000_500_000] {
-            assert_eq!(
-                text(|o| secs3(o, ns, 9)),
-                format!("{:>9.3}", ns as f64 / 1e9)
-            );
+        // 0.0005 s and 1.2345 s sit on a tie in decimal, not in binary; 1/16 does in both.
+        for ns in [500_000i64, 1_234_500_000, 2_500_000, 7_000_500_000] {
+            let secs = ns as f64 / 1e9;
+            assert_eq!(text(|o| fixed(o, secs, 3, 9)), format!("{secs:>9.3}"));
         }
         for x in [0.0625, 0.1875, 2.5, 3.5, 0.5, 1e-300, 5e-324, 123.4565] {
             for d in 0..4 {

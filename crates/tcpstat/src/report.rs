@@ -424,9 +424,9 @@ fn human_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
     out.write_all(b" ")?;
     cells::addr(out, c.server, 26)?;
     out.write_all(b" ")?;
-    cells::secs3(out, c.first_ts - t0, 9)?;
+    cells::fixed(out, secs(c.first_ts - t0), 3, 9)?;
     out.write_all(b" ")?;
-    cells::secs3(out, c.last_ts - c.first_ts, 9)?;
+    cells::fixed(out, secs(c.last_ts - c.first_ts), 3, 9)?;
     out.write_all(b" ")?;
     cells::pair(out, a.packets, b.packets, 11)?;
     out.write_all(b" ")?;
@@ -483,8 +483,7 @@ fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
     )
 }
 
-/// The human table's block for one connection, after the table.
-/// A connection's detail block. Written piece by piece (200 000 blocks on a busy server's
+/// The human table's block for one connection, after the table. Written piece by piece (200 000 blocks on a busy server's
 /// capture): integers with itoa, floats with [`cells::fixed`]; only the texts the analysis
 /// words (vantage, delayed ACK, what limited the sender) are formatted elsewhere.
 fn human_detail(c: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()> {
