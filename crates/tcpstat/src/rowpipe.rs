@@ -3,7 +3,8 @@
 //! has waited out its close, long out of the cache), formatting and ordering the rows are a
 //! third of the work. Ended connections (or rows) go to a worker in batches; the worker
 //! makes the rows, formats them into byte buffers and hands those back with the connections'
-//! state for reuse, and the caller writes the bytes to its writer (stdout's lock cannot leave
+//! state, cleared for reuse ([`Conn::clear`]: while it is in the worker's cache), and the
+//! caller writes the bytes to its writer (stdout's lock cannot leave
 //! its thread) in the order the rows came. Memory stays bounded: a few batches are in flight.
 
 use std::io::{self, Write};
