@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
-/// A cell's text, built on the stack (a cell longer than this goes through `core::fmt`).
-pub struct Cell {
+/// A cell's text, built on the stack: the longest cell here, `a/b` of two u64, is 41 bytes.
+struct Cell {
     buf: [u8; 48],
     len: usize,
 }
@@ -22,18 +22,16 @@ impl Cell {
         }
     }
 
-    /// Append `s`; false when it does not fit.
-    fn push(&mut self, s: &[u8]) -> bool {
-        let Some(dst) = self.buf.get_mut(self.len..self.len + s.len()) else {
-            return false;
-        };
-        dst.copy_from_slice(s);
-        self.len += s.len();
-        true
+    /// Append `s` (every cell fits: see above; were one not to, it would be cut, not panic).
+    fn push(&mut self, s: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + s.len()) {
+            dst.copy_from_slice(s);
+            self.len += s.len();
+        }
     }
 
-    fn num(&mut self, n: impl itoa::Integer) -> bool {
-        self.push(itoa::Buffer::new().format(n).as_bytes())
+    fn num(&mut self, n: impl itoa::Integer) {
+        self.push(itoa::Buffer::new().format(n).as_bytes());
     }
 
     fn bytes(&self) -> &[u8] {
@@ -147,8 +145,8 @@ fn scaled(x: f64, digits: u32) -> Option<u64> {
         return u64::try_from(n << e).ok();
     }
     let s = e.unsigned_abs();
-    if s >= 127 {
-        // Below 2^-70 after scaling: rounds to 0.
+    if s >= 64 {
+        // n < 2^63 is below half of 2^s: rounds to 0 (and 1 << s must not overflow).
         return Some(0);
     }
     let (q, rest, half) = (n >> s, n & ((1 << s) - 1), 1u128 << (s - 1));
