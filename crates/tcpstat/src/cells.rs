@@ -8,6 +8,43 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
+/// A text the analysis words from figures (a verdict, the evidence for a vantage point, what
+/// limited a sender): written as bytes where the tables are made, and through `Display` and
+/// serde (as a string) everywhere else, from this one spelling ([`text_display!`]).
+pub trait Text {
+    fn write_text(&self, out: &mut Vec<u8>);
+
+    fn to_text(&self) -> String {
+        let mut v = Vec::new();
+        self.write_text(&mut v);
+        // Every piece written is ASCII or a literal of this crate: valid UTF-8.
+        String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+/// `Display` and `Serialize` (a string) of [`Text`] types.
+macro_rules! text_display {
+    ($($t:ty),* $(,)?) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&$crate::cells::Text::to_text(self))
+            }
+        }
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&$crate::cells::Text::to_text(self))
+            }
+        }
+    )*};
+}
+pub(crate) use text_display;
+
+/// `{:.digits$}` of `x` (see [`fixed`]) into a byte buffer, which cannot fail.
+pub fn decimal(out: &mut Vec<u8>, x: f64, digits: u32) {
+    // Writing to a Vec never fails.
+    let _ = fixed(out, x, digits, 0);
+}
+
 /// A cell's text, built on the stack: the longest cell here, `a/b` of two u64, is 41 bytes.
 struct Cell {
     buf: [u8; 48],

@@ -11,8 +11,9 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use crate::analysis::Evidence;
 use crate::analysis::{ConnRow, FlowRow, Limit, LimitedBy, Place, SynOptions};
-use crate::report::{delayed_ack_verdict, ms, secs};
+use crate::report::{DelayedAckText, delayed_ack_verdict, ms, secs};
 
 /// The `connection` record.
 #[derive(Serialize)]
@@ -52,13 +53,13 @@ pub struct ConnRecord {
     pub srtt_ms: Option<f64>,
     pub start: f64,
     pub state: &'static str,
-    pub state_text: String,
+    pub state_text: &'static str,
     pub timeout_retransmissions: u64,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub unique_bytes: [u64; 2],
     pub vantage: &'static str,
-    pub vantage_evidence: String,
+    pub vantage_evidence: Evidence,
     pub zero_window: u64,
 }
 
@@ -66,9 +67,9 @@ pub struct ConnRecord {
 #[derive(Serialize)]
 pub struct DelayedAck {
     pub client: &'static str,
-    pub client_text: String,
+    pub client_text: DelayedAckText,
     pub server: &'static str,
-    pub server_text: String,
+    pub server_text: DelayedAckText,
 }
 
 /// Both directions' RTT samples together (ms).

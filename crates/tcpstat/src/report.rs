@@ -1,20 +1,20 @@
 //! `conns` and `packets`: the connection table and the per-packet analysis lines, as human
 //! tables, NDJSON or CSV.
 
-use std::fmt;
 use std::io::{self, Write};
 
 use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
 
+use crate::Format;
 use crate::analysis::{
     Analyzer, ConnRow, Eviction, FlowRow, Limit, LimitedBy, PacketInfo, RowQueue, RowStore,
     TcpSample, af,
 };
+use crate::cells::{self, Text};
 use crate::input::{self, InputStats};
 use crate::record::{ConnRecord, LimitedRecord, finite};
 use crate::rowpipe::{Item, RowPipe, RowSink};
-use crate::{Format, cells};
 
 /// The error for a connection number the capture does not have.
 pub fn no_connection(file: &str, n: u32, have: usize) -> anyhow::Error {
@@ -33,40 +33,82 @@ pub fn ms(ns: i64) -> f64 {
     ns as f64 / 1e6
 }
 
-/// Delayed-ACK verdict for one side acting as a receiver.
+/// Delayed-ACK verdict for one side acting as a receiver: `yes`/`no`/`unknown` and its words.
 ///
 /// `timing_here`: the capture was taken next to this side (or where is unknown), so the time
 /// from data to a single-segment ACK is this side's ACK delay; elsewhere it includes the path
 /// between the capture point and this side, and is not shown as a delay.
-pub fn delayed_ack_verdict(f: &FlowRow, timing_here: bool) -> (String, &'static str) {
-    if f.acks_new < 3 {
-        return (
-            format!("too few ACKs to tell ({} ACKs of new data)", f.acks_new),
-            "unknown",
-        );
+pub fn delayed_ack_verdict(f: &FlowRow, timing_here: bool) -> (DelayedAckText, &'static str) {
+    let new = f.acks_new;
+    if new < 3 {
+        return (DelayedAckText::TooFew(new), "unknown");
     }
-    let ratio = f.acks_multi as f64 / f.acks_new as f64;
     let delay = match f.single_ack_delay.avg() {
-        Some(d) if timing_here => format!(", single-segment ACKs after {d:.1} ms on average"),
-        Some(_) => " (how long it waits is not visible from this capture point: data to ACK includes the path)".to_owned(),
-        None => String::new(),
+        Some(d) if timing_here => AckDelay::Here(d),
+        Some(_) => AckDelay::NotHere,
+        None => AckDelay::None,
     };
-    if ratio >= 0.25 {
-        (
-            format!(
-                "delayed ACKs: {} of {} ACKs cover two or more segments{delay}",
-                f.acks_multi, f.acks_new
-            ),
-            "yes",
-        )
+    if f.acks_multi as f64 / new as f64 >= 0.25 {
+        (DelayedAckText::Yes(f.acks_multi, new, delay), "yes")
     } else {
-        (
-            format!(
-                "no delayed ACKs: {} of {} ACKs acknowledge a single segment{delay}",
-                f.acks_single, f.acks_new
+        (DelayedAckText::No(f.acks_single, new, delay), "no")
+    }
+}
+
+/// The words of a delayed-ACK verdict: `delayed ACKs: 5 of 9 ACKs cover two or more segments, …`.
+#[derive(Clone, Copy, Debug)]
+pub enum DelayedAckText {
+    /// ACKs of new data: too few.
+    TooFew(u64),
+    /// ACKs covering several segments, of the ACKs of new data.
+    Yes(u64, u64, AckDelay),
+    /// ACKs of a single segment, of the ACKs of new data.
+    No(u64, u64, AckDelay),
+}
+
+/// What the capture says of how long single-segment ACKs waited.
+#[derive(Clone, Copy, Debug)]
+pub enum AckDelay {
+    /// The average (ms), the capture being next to the receiver.
+    Here(f64),
+    /// Taken elsewhere: data to ACK includes the path.
+    NotHere,
+    None,
+}
+
+impl Text for DelayedAckText {
+    fn write_text(&self, out: &mut Vec<u8>) {
+        let (n, of, delay, words): (_, _, _, &[u8]) = match *self {
+            DelayedAckText::TooFew(n) => {
+                out.extend_from_slice(b"too few ACKs to tell (");
+                cells::num(out, n);
+                out.extend_from_slice(b" ACKs of new data)");
+                return;
+            }
+            DelayedAckText::Yes(n, of, d) => {
+                out.extend_from_slice(b"delayed ACKs: ");
+                (n, of, d, b" ACKs cover two or more segments")
+            }
+            DelayedAckText::No(n, of, d) => {
+                out.extend_from_slice(b"no delayed ACKs: ");
+                (n, of, d, b" ACKs acknowledge a single segment")
+            }
+        };
+        cells::num(out, n);
+        out.extend_from_slice(b" of ");
+        cells::num(out, of);
+        out.extend_from_slice(words);
+        match delay {
+            AckDelay::Here(d) => {
+                out.extend_from_slice(b", single-segment ACKs after ");
+                cells::decimal(out, d, 1);
+                out.extend_from_slice(b" ms on average");
+            }
+            AckDelay::NotHere => out.extend_from_slice(
+                b" (how long it waits is not visible from this capture point: data to ACK includes the path)",
             ),
-            "no",
-        )
+            AckDelay::None => {}
+        }
     }
 }
 
@@ -77,39 +119,53 @@ pub fn limited_json(l: &LimitedBy) -> Value {
 
 /// `cwnd 62 %, loss 30 %, ...` (largest first, shares under 0.5 % left out), and the span.
 pub fn limited_text(l: &LimitedBy) -> String {
-    LimitedText(l).to_string()
+    LimitedText(*l).to_text()
 }
 
 /// [`limited_text`] written where it goes.
-pub struct LimitedText<'a>(pub &'a LimitedBy);
+pub struct LimitedText(pub LimitedBy);
 
-impl fmt::Display for LimitedText<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let l = self.0;
+impl Text for LimitedText {
+    fn write_text(&self, out: &mut Vec<u8>) {
+        let l = &self.0;
         let mut v = Limit::ALL.map(|k| (k, l.share(k)));
         // Stable: equal shares keep Limit::ALL's order.
         v.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let mut sep = "";
+        let mut sep: &[u8] = b"";
         for (k, s) in v.iter().filter(|(_, s)| *s >= 0.005) {
-            write!(f, "{sep}{} {:.0} %", k.name(), s * 100.0)?;
-            sep = ", ";
+            out.extend_from_slice(sep);
+            out.extend_from_slice(k.name().as_bytes());
+            out.push(b' ');
+            cells::decimal(out, s * 100.0, 0);
+            out.extend_from_slice(b" %");
+            sep = b", ";
         }
-        write!(
-            f,
-            " of the sender's {:.3} s (first data to the last ACK)",
-            secs(l.end.saturating_sub(l.start))
-        )
+        out.extend_from_slice(b" of the sender's ");
+        cells::decimal(out, secs(l.end.saturating_sub(l.start)), 3);
+        out.extend_from_slice(b" s (first data to the last ACK)");
     }
 }
 
-fn opt_text(f: &FlowRow) -> String {
+cells::text_display!(DelayedAckText, LimitedText);
+
+/// A SYN's options as the table words them (`MSS=1460 SACK_PERM …`, `none`, `(no SYN seen)`).
+fn opt_text(f: &FlowRow, out: &mut Vec<u8>) {
     match &f.syn_opts {
-        None => "(no SYN seen)".into(),
+        None => out.extend_from_slice(b"(no SYN seen)"),
         Some(o) => {
-            let d = o.describe();
-            if d.is_empty() { "none".into() } else { d }
+            let at = out.len();
+            o.write_describe(out);
+            if out.len() == at {
+                out.extend_from_slice(b"none");
+            }
         }
     }
+}
+
+fn opt_string(f: &FlowRow) -> String {
+    let mut v = Vec::new();
+    opt_text(f, &mut v);
+    String::from_utf8_lossy(&v).into_owned()
 }
 
 fn csv_field(s: &str) -> String {
@@ -463,8 +519,8 @@ fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
         csv_field(&r.state_text),
         isn(a.isn),
         isn(b.isn),
-        csv_field(&opt_text(a)),
-        csv_field(&opt_text(b)),
+        csv_field(&opt_string(a)),
+        csv_field(&opt_string(b)),
         r.retransmissions,
         r.fast_retransmissions,
         r.timeout_retransmissions,
@@ -492,9 +548,9 @@ fn human_detail(c: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()> {
     detail_counts(c, &r, out);
     detail_timing(c, &r, out)?;
     out.extend_from_slice(b"  delayed ACK client ");
-    out.extend_from_slice(r.delayed_ack.client_text.as_bytes());
+    r.delayed_ack.client_text.write_text(out);
     out.extend_from_slice(b"\n             server ");
-    out.extend_from_slice(r.delayed_ack.server_text.as_bytes());
+    r.delayed_ack.server_text.write_text(out);
     out.extend_from_slice(b"\n  goodput    c>s ");
     cells::fixed(out, r.goodput_bps[0], 0, 0)?;
     out.extend_from_slice(b" bit/s  s>c ");
@@ -521,9 +577,9 @@ fn detail_head(c: &ConnRow, out: &mut Vec<u8>) -> io::Result<()> {
     out.extend_from_slice(b"  server ");
     isn(out, b.isn);
     out.extend_from_slice(b"\n  options    client ");
-    out.extend_from_slice(opt_text(a).as_bytes());
+    opt_text(a, out);
     out.extend_from_slice(b"\n             server ");
-    out.extend_from_slice(opt_text(b).as_bytes());
+    opt_text(b, out);
     Ok(())
 }
 
@@ -566,7 +622,7 @@ fn detail_timing(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) -> io::Result<(
     out.extend_from_slice(b" samples); handshake ");
     fx(out, r.handshake_rtt_ms)?;
     out.extend_from_slice(b"\n  vantage    ");
-    out.extend_from_slice(r.vantage_evidence.as_bytes());
+    r.vantage_evidence.write_text(out);
     out.push(b'\n');
     if let Some(p) = finite(r.path_rtt_ms) {
         out.extend_from_slice(b"  path RTT   ");
@@ -580,7 +636,9 @@ fn detail_timing(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) -> io::Result<(
         out.extend_from_slice(b" data, medians)\n");
     }
     if let Some(l) = c.limited {
-        writeln!(out, "  limited by {}", LimitedText(&l))?;
+        out.extend_from_slice(b"  limited by ");
+        LimitedText(l).write_text(out);
+        out.push(b'\n');
     }
     Ok(())
 }
@@ -778,6 +836,35 @@ pub fn packets(
 mod tests {
     use super::*;
     use crate::rowpipe::tests::syns;
+
+    #[test]
+    fn delayed_ack_verdicts_are_worded_with_their_figures() {
+        let words = |t: DelayedAckText| t.to_string();
+        assert_eq!(
+            words(DelayedAckText::TooFew(2)),
+            "too few ACKs to tell (2 ACKs of new data)"
+        );
+        // 40.25 is a tie at one place: rounded to even, as `{:.1}` rounds it.
+        assert_eq!(
+            words(DelayedAckText::Yes(5, 9, AckDelay::Here(40.25))),
+            "delayed ACKs: 5 of 9 ACKs cover two or more segments, single-segment ACKs after 40.2 ms on average"
+        );
+        assert_eq!(
+            words(DelayedAckText::No(7, 9, AckDelay::NotHere)),
+            "no delayed ACKs: 7 of 9 ACKs acknowledge a single segment (how long it waits is not visible from this capture point: data to ACK includes the path)"
+        );
+        assert_eq!(
+            words(DelayedAckText::No(3, 3, AckDelay::None)),
+            "no delayed ACKs: 3 of 3 ACKs acknowledge a single segment"
+        );
+        for d in [0.05, 0.15, 1.25, 39.95, 199.999, 1e6 + 0.45] {
+            assert!(
+                words(DelayedAckText::Yes(1, 1, AckDelay::Here(d)))
+                    .ends_with(&format!(", single-segment ACKs after {d:.1} ms on average")),
+                "{d}"
+            );
+        }
+    }
 
     #[test]
     fn detail_blocks_formatted_on_two_cores_are_the_blocks_one_after_another() {

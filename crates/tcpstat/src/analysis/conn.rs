@@ -123,7 +123,7 @@ impl Conn {
     }
 
     /// Zeek's `conn_state` code and our plain words.
-    pub fn state(&self) -> (&'static str, String) {
+    pub fn state(&self) -> (&'static str, &'static str) {
         self.state_facts().state()
     }
 
@@ -179,62 +179,58 @@ impl StateFacts {
     }
 
     /// Zeek's `conn_state` code and our plain words.
-    pub fn state(&self) -> (&'static str, String) {
+    pub fn state(&self) -> (&'static str, &'static str) {
         let syn = self.bit(0);
         let synack = self.bit(1);
         let (c_rst, s_rst, c_fin, s_fin) = (self.bit(2), self.bit(3), self.bit(4), self.bit(5));
         let (first_fin, first_rst) = (self.dir(7), self.dir(9));
-        let who = |d: Dir| if d == 0 { "client" } else { "server" };
         if !syn && !synack {
-            return ("OTH", "midstream: no SYN seen".into());
+            return ("OTH", "midstream: no SYN seen");
         }
         if syn && !synack {
             if s_rst {
-                return ("REJ", "refused (RST from server)".into());
+                return ("REJ", "refused (RST from server)");
             }
             if c_rst {
-                return ("RSTOS0", "client sent SYN then RST, never answered".into());
+                return ("RSTOS0", "client sent SYN then RST, never answered");
             }
             if c_fin {
-                return ("SH", "client sent SYN then FIN, never answered".into());
+                return ("SH", "client sent SYN then FIN, never answered");
             }
             if self.bit(6) {
-                return ("OTH", "SYN answered without SYN-ACK".into());
+                return ("OTH", "SYN answered without SYN-ACK");
             }
-            return ("S0", "never answered (no SYN-ACK)".into());
+            return ("S0", "never answered (no SYN-ACK)");
         }
         if !syn && synack {
             if s_rst {
-                return (
-                    "RSTRH",
-                    "server SYN-ACK then RST, client SYN not seen".into(),
-                );
+                return ("RSTRH", "server SYN-ACK then RST, client SYN not seen");
             }
             if s_fin {
-                return ("SHR", "server SYN-ACK then FIN, client SYN not seen".into());
+                return ("SHR", "server SYN-ACK then FIN, client SYN not seen");
             }
-            return ("OTH", "SYN-ACK seen without the SYN".into());
+            return ("OTH", "SYN-ACK seen without the SYN");
         }
         if let Some(d) = first_rst {
             let code = if d == 0 { "RSTO" } else { "RSTR" };
-            let mut words = format!("aborted by RST from {}", who(d));
-            if let Some(f) = first_fin {
-                words = format!(
-                    "closed by FIN from {} first, then RST from {}",
-                    who(f),
-                    who(d)
-                );
-            }
+            let words = match (first_fin, d) {
+                (None, 0) => "aborted by RST from client",
+                (None, _) => "aborted by RST from server",
+                (Some(0), 0) => "closed by FIN from client first, then RST from client",
+                (Some(0), _) => "closed by FIN from client first, then RST from server",
+                (Some(_), 0) => "closed by FIN from server first, then RST from client",
+                (Some(_), _) => "closed by FIN from server first, then RST from server",
+            };
             return (code, words);
         }
         match (c_fin, s_fin) {
-            (true, true) => {
-                let f = first_fin.unwrap_or(0);
-                ("SF", format!("closed by FIN from {} first", who(f)))
-            }
-            (true, false) => ("S2", "half-closed by client (no FIN from server)".into()),
-            (false, true) => ("S3", "half-closed by server (no FIN from client)".into()),
-            (false, false) => ("S1", "established, still open at end of capture".into()),
+            (true, true) => match first_fin.unwrap_or(0) {
+                0 => ("SF", "closed by FIN from client first"),
+                _ => ("SF", "closed by FIN from server first"),
+            },
+            (true, false) => ("S2", "half-closed by client (no FIN from server)"),
+            (false, true) => ("S3", "half-closed by server (no FIN from client)"),
+            (false, false) => ("S1", "established, still open at end of capture"),
         }
     }
 }

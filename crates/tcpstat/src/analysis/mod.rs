@@ -46,7 +46,7 @@ pub use flow::Flow;
 pub use options::SynOptions;
 pub use row::{ConnRow, FlowRow, RowQueue, RowStore};
 pub use table::{Analyzer, Eviction};
-pub use vantage::Place;
+pub use vantage::{Evidence, Place};
 
 /// A recycled connection keeps a buffer's allocation up to this many elements (a bulk flow's
 /// thousands are given back).

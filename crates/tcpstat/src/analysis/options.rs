@@ -4,6 +4,8 @@
 
 use netproto::frame::{TcpOption, TcpOptionSummary, TcpOptions};
 
+use crate::cells;
+
 /// A TCP header holds at most 40 option bytes.
 const MAX_OPTION_BYTES: usize = 40;
 
@@ -39,24 +41,45 @@ impl SynOptions {
 
     /// Short text like Wireshark's Info column: `MSS=1460 SACK_PERM TSval=.. WS=4`.
     pub fn describe(&self) -> String {
-        let s = self.summary;
         let mut v = Vec::new();
+        self.write_describe(&mut v);
+        String::from_utf8_lossy(&v).into_owned()
+    }
+
+    /// [`SynOptions::describe`] written where it goes (a table of many connections).
+    pub fn write_describe(&self, out: &mut Vec<u8>) {
+        let s = self.summary;
+        // Items separated by a space.
+        let start = out.len();
+        let item = |out: &mut Vec<u8>, text: &[u8]| {
+            if out.len() > start {
+                out.push(b' ');
+            }
+            out.extend_from_slice(text);
+        };
         if let Some(m) = s.mss {
-            v.push(format!("MSS={m}"));
+            item(out, b"MSS=");
+            cells::num(out, m);
         }
         if s.sack_permitted {
-            v.push("SACK_PERM".into());
+            item(out, b"SACK_PERM");
         }
         if let Some((a, b)) = s.timestamp {
-            v.push(format!("TSval={a} TSecr={b}"));
+            item(out, b"TSval=");
+            cells::num(out, a);
+            out.extend_from_slice(b" TSecr=");
+            cells::num(out, b);
         }
         if let Some(w) = s.window_scale {
-            v.push(format!("WS={}", 1u32 << w.min(14)));
+            item(out, b"WS=");
+            cells::num(out, 1u32 << w.min(14));
         }
         for (l, r) in self.sack_blocks() {
-            v.push(format!("SACK={l}-{r}"));
+            item(out, b"SACK=");
+            cells::num(out, l);
+            out.push(b'-');
+            cells::num(out, r);
         }
-        v.join(" ")
     }
 
     /// SACK blocks of a SYN (unusual, but printed): each SACK option overwrites the first of

@@ -187,7 +187,7 @@ impl ConnRow {
     }
 
     /// Zeek's `conn_state` code and our plain words.
-    pub fn state(&self) -> (&'static str, String) {
+    pub fn state(&self) -> (&'static str, &'static str) {
         self.state.state()
     }
 

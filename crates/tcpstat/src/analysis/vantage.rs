@@ -10,6 +10,7 @@
 
 use super::segment::Segment;
 use super::{Conn, Dir, Flow, af, elapsed, lt, recycle_vec};
+use crate::cells::{self, Text};
 
 /// Samples kept per flow for medians (beyond this, only min/avg/max grow).
 const MAX_SAMPLES: usize = 1 << 16;
@@ -269,7 +270,7 @@ pub struct Vantage {
     pub place: Place,
     /// The direction that carried most data (the "sender" the words refer to).
     pub data_dir: Dir,
-    pub evidence: String,
+    pub evidence: Evidence,
     /// Median data → ACK at the capture point (ms), for the data direction.
     pub data_to_ack_ms: Option<f64>,
     /// Median ACK → echoing new data at the capture point (ms).
@@ -279,6 +280,61 @@ pub struct Vantage {
     /// The sender's smoothed RTT (RFC 6298) over time, median (ms).
     pub srtt_ms: Option<f64>,
 }
+
+/// Why a connection's capture is placed where it is: `between: SYN→SYN/ACK 3.552 ms, …`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evidence {
+    place: Place,
+    data_dir: Dir,
+    seen: Seen,
+}
+
+/// What the place was told from (ms).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Seen {
+    /// The handshake's server side and client side of the capture point.
+    Handshake(f64, f64),
+    /// The data direction's median data → ACK and ACK → data.
+    Medians(f64, f64),
+    Nothing,
+}
+
+impl Text for Evidence {
+    fn write_text(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.place.name().as_bytes());
+        out.extend_from_slice(match (self.place, self.data_dir) {
+            (Place::NearClient, 0) | (Place::NearServer, 1) => b" (the data sender)",
+            (Place::NearClient, _) | (Place::NearServer, _) => b" (the data receiver)",
+            _ => b"",
+        });
+        out.extend_from_slice(b": ");
+        let (a, b, [first, second, end]) = match self.seen {
+            Seen::Handshake(a, b) => (a, b, ["SYN→SYN/ACK ", " ms, SYN/ACK→ACK ", " ms"]),
+            Seen::Medians(a, b) => (
+                a,
+                b,
+                [
+                    "median data→ACK ",
+                    " ms, ACK→data ",
+                    " ms (no handshake captured)",
+                ],
+            ),
+            Seen::Nothing => {
+                out.extend_from_slice(
+                    b"no handshake and no timestamp echoes to tell the two sides of the path apart",
+                );
+                return;
+            }
+        };
+        out.extend_from_slice(first.as_bytes());
+        cells::decimal(out, a, 3);
+        out.extend_from_slice(second.as_bytes());
+        cells::decimal(out, b, 3);
+        out.extend_from_slice(end.as_bytes());
+    }
+}
+
+cells::text_display!(Evidence);
 
 impl Conn {
     /// The handshake's two sides of the capture point (server's, client's; ns): matched by
@@ -365,12 +421,7 @@ impl VantageFacts {
             (Some(a), Some(b)) => Some(a + b),
             _ => None,
         };
-        let who = |p: Place| match (p, data_dir) {
-            (Place::NearClient, 0) | (Place::NearServer, 1) => " (the data sender)",
-            (Place::NearClient, _) | (Place::NearServer, _) => " (the data receiver)",
-            _ => "",
-        };
-        let (place, evidence) = if let Some((server_side, client_side)) = self.split {
+        let (place, seen) = if let Some((server_side, client_side)) = self.split {
             let (server_side, client_side) = (server_side as f64 / 1e6, client_side as f64 / 1e6);
             let place = split_place(
                 client_side,
@@ -378,10 +429,7 @@ impl VantageFacts {
                 Place::NearClient,
                 Place::NearServer,
             );
-            (
-                place,
-                format!("SYN→SYN/ACK {server_side:.3} ms, SYN/ACK→ACK {client_side:.3} ms"),
-            )
+            (place, Seen::Handshake(server_side, client_side))
         } else if let (Some(d), Some(e)) = (d2a, a2d) {
             // Data → ACK is the receiver's side, ACK → data the sender's.
             let (near_sender, near_receiver) = if data_dir == 0 {
@@ -389,22 +437,21 @@ impl VantageFacts {
             } else {
                 (Place::NearServer, Place::NearClient)
             };
-            let place = split_place(e, d, near_sender, near_receiver);
             (
-                place,
-                format!("median data→ACK {d:.3} ms, ACK→data {e:.3} ms (no handshake captured)"),
+                split_place(e, d, near_sender, near_receiver),
+                Seen::Medians(d, e),
             )
         } else {
-            (
-                Place::Unknown,
-                "no handshake and no timestamp echoes to tell the two sides of the path apart"
-                    .into(),
-            )
+            (Place::Unknown, Seen::Nothing)
         };
         Vantage {
             place,
             data_dir,
-            evidence: format!("{}{}: {evidence}", place.name(), who(place)),
+            evidence: Evidence {
+                place,
+                data_dir,
+                seen,
+            },
             data_to_ack_ms: d2a,
             ack_to_data_ms: a2d,
             path_rtt_ms: path,
