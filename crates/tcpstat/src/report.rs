@@ -516,7 +516,7 @@ fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
         a.payload_bytes,
         b.payload_bytes,
         csv_field(r.state),
-        csv_field(&r.state_text),
+        csv_field(r.state_text),
         isn(a.isn),
         isn(b.isn),
         csv_field(&opt_string(a)),
