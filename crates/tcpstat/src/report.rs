@@ -1,12 +1,15 @@
 //! `conns` and `packets`: the connection table and the per-packet analysis lines, as human
 //! tables, NDJSON or CSV.
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::io::{self, Write};
 
 use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
 
 use crate::Format;
+use crate::analysis::table::FxHasher;
 use crate::analysis::{
     Analyzer, ConnRow, Eviction, FlowRow, Limit, LimitedBy, PacketInfo, RowQueue, RowStore,
     TcpSample, af,
@@ -308,8 +311,9 @@ impl RowSink for Rows {
 
 /// `conns`' rows in connection order: each printed as soon as every earlier one has been,
 /// the others held encoded until then (memory follows the connections that ended out of
-/// order, not all of them); the human table keeps every row for its detail blocks, and
-/// takes the held ones from there.
+/// order, not all of them); the human table keeps every row for its detail blocks, and holds
+/// the lines of rows that came early as text (up to [`HELD_LINES`]; beyond, their rows are
+/// read back from the store when their turn comes).
 struct InOrder {
     fmt: Format,
     /// The next row to print.
@@ -317,8 +321,15 @@ struct InOrder {
     held: RowQueue,
     /// Every row, for the detail blocks printed after the table (human format).
     all: Option<RowStore>,
+    /// The human table's lines of rows that came before their turn.
+    lines: HashMap<u32, Box<[u8]>, BuildHasherDefault<FxHasher>>,
     header_done: bool,
 }
+
+/// Table lines held as text at most (~170 bytes each): connections end a little out of the
+/// order they began in, a few hundred rows early on a busy server's capture; reading such a
+/// row back from the store cost more than making it.
+const HELD_LINES: usize = 4096;
 
 impl InOrder {
     fn new(first: u32, fmt: Format) -> InOrder {
@@ -327,6 +338,7 @@ impl InOrder {
             next: first,
             held: RowQueue::default(),
             all: (fmt == Format::Human).then(RowStore::default),
+            lines: HashMap::default(),
             header_done: false,
         }
     }
@@ -338,23 +350,36 @@ impl InOrder {
         if row.id != self.next {
             if self.all.is_none() {
                 self.held.insert(row);
+            } else if self.lines.len() < HELD_LINES {
+                let mut line = Vec::with_capacity(192);
+                conns_row(row, t0, self.fmt, &mut line)?;
+                self.lines.insert(row.id, line.into_boxed_slice());
             }
             return Ok(());
         }
         self.emit(row, t0, out)?;
         self.next += 1;
-        while let Some(r) = self.take_held(self.next) {
-            self.emit(&r, t0, out)?;
+        while self.emit_held(self.next, t0, out)? {
             self.next += 1;
         }
         Ok(())
     }
 
-    /// Row `id` if it came before its turn (the human table has every row in `all`).
-    fn take_held(&mut self, id: u32) -> Option<ConnRow> {
-        match &self.all {
+    /// Print row `id` if it came before its turn (its line, or the row from where it is
+    /// kept); whether it had.
+    fn emit_held(&mut self, id: u32, t0: i64, out: &mut impl Write) -> io::Result<bool> {
+        if let Some(line) = self.lines.remove(&id) {
+            self.header(out)?;
+            out.write_all(&line)?;
+            return Ok(true);
+        }
+        let row = match &self.all {
             Some(all) => all.get(id),
             None => self.held.take(id),
+        };
+        match row {
+            Some(r) => self.emit(&r, t0, out).map(|_| true),
+            None => Ok(false),
         }
     }
 
@@ -377,9 +402,7 @@ impl InOrder {
     fn finish(&mut self, count: usize, t0: i64, out: &mut impl Write) -> io::Result<()> {
         self.header(out)?;
         for id in self.next..count as u32 {
-            if let Some(r) = self.take_held(id) {
-                self.emit(&r, t0, out)?;
-            }
+            self.emit_held(id, t0, out)?;
         }
         match &self.all {
             Some(all) => human_details(all, t0, out),
@@ -864,6 +887,32 @@ mod tests {
                 "{d}"
             );
         }
+    }
+
+    #[test]
+    fn rows_that_come_early_print_in_order_as_lines_or_read_back_from_the_store() {
+        // More early rows than are held as lines: the last HELD_LINES wait as text, the others
+        // are read back; either way the table and its blocks are those of rows in order.
+        let n = (HELD_LINES + 300) as u16;
+        let mut an = Analyzer::evicting(Eviction::default());
+        syns(&mut an, n, 1000, |_| {});
+        let rows: Vec<ConnRow> = an.conns.iter().map(ConnRow::new).collect();
+        let table = |order: &mut dyn Iterator<Item = &ConnRow>| {
+            let mut t = InOrder::new(0, Format::Human);
+            let (mut out, mut early) = (Vec::new(), 0);
+            for r in order {
+                t.push(r, 5, &mut out).unwrap();
+                early = early.max(t.lines.len());
+            }
+            t.finish(rows.len(), 5, &mut out).unwrap();
+            (String::from_utf8(out).unwrap(), early)
+        };
+        let (want, _) = table(&mut rows.iter());
+        // Row 0 last: every other row comes before its turn.
+        let (got, early) = table(&mut rows.iter().skip(1).chain(&rows[..1]));
+        assert_eq!(early, HELD_LINES);
+        assert_eq!(got, want);
+        assert_eq!(want.matches("\nconnection ").count(), rows.len());
     }
 
     #[test]
