@@ -163,10 +163,19 @@ impl Conn {
 /// connection's row keeps only these): bit 0 the client's SYN, 1 the server's SYN/ACK,
 /// 2–3 a RST from client/server, 4–5 a FIN from client/server, 6 the server sent anything;
 /// bits 7–8 and 9–10 who sent the first FIN and the first RST (0 none, 1 client, 2 server).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateFacts(u16);
 
 impl StateFacts {
+    /// The packed bits, as a row is stored.
+    pub(super) fn bits(self) -> u16 {
+        self.0
+    }
+
+    pub(super) fn from_bits(bits: u16) -> StateFacts {
+        StateFacts(bits)
+    }
+
     fn bit(self, i: u32) -> bool {
         self.0 >> i & 1 == 1
     }

@@ -136,7 +136,7 @@ pub struct LossEvent {
 }
 
 /// Time spent in each [`Limit`], ns.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LimitedBy {
     pub start: i64,
     pub end: i64,

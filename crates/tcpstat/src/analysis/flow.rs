@@ -5,7 +5,6 @@ use std::collections::VecDeque;
 
 use super::cwnd::CwndTracker;
 use super::options::SynOptions;
-use super::row::Cf64;
 use super::vantage::{Samples, Srtt, TsSeen};
 use super::{gt, le, lt, recycle_deque, recycle_vec};
 
@@ -22,34 +21,12 @@ pub(super) struct Unacked {
 }
 
 /// Running min/avg/max.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(
-    from = "Option<(u64, Cf64, Cf64, Cf64)>",
-    into = "Option<(u64, Cf64, Cf64, Cf64)>"
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Stat {
     pub n: u64,
     pub sum: f64,
     pub min: f64,
     pub max: f64,
-}
-
-/// Encoded (a finished connection's row) as nothing when empty.
-impl From<Stat> for Option<(u64, Cf64, Cf64, Cf64)> {
-    fn from(s: Stat) -> Self {
-        (s.n > 0).then_some((s.n, Cf64(s.sum), Cf64(s.min), Cf64(s.max)))
-    }
-}
-
-impl From<Option<(u64, Cf64, Cf64, Cf64)>> for Stat {
-    fn from(v: Option<(u64, Cf64, Cf64, Cf64)>) -> Stat {
-        v.map_or_else(Stat::default, |(n, sum, min, max)| Stat {
-            n,
-            sum: sum.0,
-            min: min.0,
-            max: max.0,
-        })
-    }
 }
 
 impl Stat {

@@ -31,6 +31,7 @@ mod inflight;
 mod options;
 mod retrans;
 pub(crate) mod row;
+mod rowcodec;
 mod rst;
 mod segment;
 mod sequence;

@@ -108,17 +108,3 @@ impl SynOptions {
         })
     }
 }
-
-/// As their raw bytes (a finished connection's row: 5 bytes for a lone MSS).
-impl serde::Serialize for SynOptions {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.options().0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SynOptions {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SynOptions, D::Error> {
-        let raw: &[u8] = serde::Deserialize::deserialize(d)?;
-        Ok(SynOptions::new(TcpOptions(raw)))
-    }
-}

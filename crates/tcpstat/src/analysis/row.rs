@@ -2,25 +2,23 @@
 //! connection leaves behind when its state is freed (eviction), and the form every row is
 //! printed from, so that a row printed after eviction is the row printed without it.
 //!
-//! Rows are kept encoded (postcard: varints, ~150 bytes for a short connection) in a
-//! [`RowStore`] indexed by connection number.
+//! Rows are kept encoded ([`super::rowcodec`]: varints, ~150 bytes for a short connection)
+//! in a [`RowStore`] indexed by connection number.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::net::SocketAddr;
 
-use serde::{Deserialize, Serialize};
-
 use super::conn::StateFacts;
 use super::flow::Stat;
 use super::options::SynOptions;
+use super::rowcodec;
 use super::table::FxHasher;
 use super::vantage::VantageFacts;
 use super::{Conn, Flow, LimitedBy};
 
 /// Everything `conns` prints about one connection.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Packed", into = "Packed")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConnRow {
     pub id: u32,
     pub client: SocketAddr,
@@ -38,7 +36,7 @@ pub struct ConnRow {
 }
 
 /// One direction's counters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FlowRow {
     pub packets: u64,
     pub bytes: u64,
@@ -62,80 +60,6 @@ pub struct FlowRow {
     pub acks_multi: u64,
     pub acks_single: u64,
     pub single_ack_delay: Stat,
-}
-
-/// A row as it is stored: times and frame numbers relative to the connection's first
-/// (varints of a few bytes instead of nine).
-#[derive(Clone, Serialize, Deserialize)]
-struct Packed {
-    id: u32,
-    client: SocketAddr,
-    server: SocketAddr,
-    first_ts: i64,
-    last_ts: i64,
-    first_frame: u64,
-    last_frame: u64,
-    state: StateFacts,
-    irtt_ns: Option<i64>,
-    vantage: VantageFacts,
-    limited: Option<LimitedBy>,
-    flows: [FlowRow; 2],
-}
-
-impl From<ConnRow> for Packed {
-    fn from(r: ConnRow) -> Packed {
-        let t0 = r.first_ts;
-        let rel = |t: i64| t.wrapping_sub(t0);
-        Packed {
-            id: r.id,
-            client: r.client,
-            server: r.server,
-            first_ts: t0,
-            last_ts: rel(r.last_ts),
-            first_frame: r.first_frame,
-            last_frame: r.last_frame.wrapping_sub(r.first_frame),
-            state: r.state,
-            irtt_ns: r.irtt_ns,
-            vantage: r.vantage,
-            limited: r.limited.map(|l| LimitedBy {
-                start: rel(l.start),
-                end: rel(l.end),
-                ns: l.ns,
-            }),
-            flows: r.flows.map(|f| FlowRow {
-                last_data_ts: f.last_data_ts.map(rel),
-                ..f
-            }),
-        }
-    }
-}
-
-impl From<Packed> for ConnRow {
-    fn from(p: Packed) -> ConnRow {
-        let t0 = p.first_ts;
-        let abs = |t: i64| t.wrapping_add(t0);
-        ConnRow {
-            id: p.id,
-            client: p.client,
-            server: p.server,
-            first_ts: t0,
-            last_ts: abs(p.last_ts),
-            first_frame: p.first_frame,
-            last_frame: p.last_frame.wrapping_add(p.first_frame),
-            state: p.state,
-            irtt_ns: p.irtt_ns,
-            vantage: p.vantage,
-            limited: p.limited.map(|l| LimitedBy {
-                start: abs(l.start),
-                end: abs(l.end),
-                ns: l.ns,
-            }),
-            flows: p.flows.map(|f| FlowRow {
-                last_data_ts: f.last_data_ts.map(abs),
-                ..f
-            }),
-        }
-    }
 }
 
 impl FlowRow {
@@ -201,58 +125,6 @@ impl ConnRow {
     }
 }
 
-/// An `f64` encoded in as few bytes as give it back exactly: most of a row's values are
-/// nanoseconds divided into milliseconds (a varint) or medians of `f32` samples.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Exact", into = "Exact")]
-pub struct Cf64(pub f64);
-
-#[derive(Clone, Copy, Serialize, Deserialize)]
-enum Exact {
-    /// `ns as f64 / 1e6`
-    Ms(i64),
-    F32(f32),
-    F64(f64),
-}
-
-impl From<Cf64> for Exact {
-    fn from(Cf64(x): Cf64) -> Exact {
-        let ns = (x * 1e6).round();
-        // Bit for bit: -0.0 and NaNs stay what they are.
-        if ns.abs() < 9e15 && ((ns as i64) as f64 / 1e6).to_bits() == x.to_bits() {
-            Exact::Ms(ns as i64)
-        } else if f64::from(x as f32).to_bits() == x.to_bits() {
-            Exact::F32(x as f32)
-        } else {
-            Exact::F64(x)
-        }
-    }
-}
-
-impl From<Exact> for Cf64 {
-    fn from(e: Exact) -> Cf64 {
-        Cf64(match e {
-            Exact::Ms(ns) => ns as f64 / 1e6,
-            Exact::F32(x) => f64::from(x),
-            Exact::F64(x) => x,
-        })
-    }
-}
-
-/// `#[serde(with)]` for an `Option<f64>` as [`Cf64`].
-pub mod opt_cf64 {
-    use super::Cf64;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
-        v.map(Cf64).serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-        Ok(Option::<Cf64>::deserialize(d)?.map(|c| c.0))
-    }
-}
-
 /// Rows by connection number, encoded; any order of insertion.
 #[derive(Default)]
 pub struct RowStore {
@@ -265,15 +137,13 @@ impl RowStore {
     pub fn insert(&mut self, row: &ConnRow) {
         // Encoding cannot fail (every field is a plain value); were it to, nothing is kept.
         let start = self.bytes.len();
-        match postcard::to_io(row, &mut self.bytes) {
-            Ok(_) => self.at.set(row.id as usize, start as u64),
-            Err(_) => self.bytes.truncate(start),
-        }
+        rowcodec::encode(row, &mut self.bytes);
+        self.at.set(row.id as usize, start as u64);
     }
 
     pub fn get(&self, id: u32) -> Option<ConnRow> {
         let at = self.at.get(id as usize)?;
-        postcard::from_bytes(self.bytes.get(usize::try_from(at).ok()?..)?).ok()
+        rowcodec::decode(self.bytes.get(usize::try_from(at).ok()?..)?)
     }
 
     /// One more than the highest connection number stored (0 when empty).
@@ -386,14 +256,13 @@ pub struct RowQueue(HashMap<u32, Box<[u8]>, BuildHasherDefault<FxHasher>>);
 
 impl RowQueue {
     pub fn insert(&mut self, row: &ConnRow) {
-        // Encoding cannot fail: every field is a plain value.
-        if let Ok(b) = postcard::to_allocvec(row) {
-            self.0.insert(row.id, b.into_boxed_slice());
-        }
+        let mut b = Vec::with_capacity(160);
+        rowcodec::encode(row, &mut b);
+        self.0.insert(row.id, b.into_boxed_slice());
     }
 
     /// Row `id`, no longer held.
     pub fn take(&mut self, id: u32) -> Option<ConnRow> {
-        postcard::from_bytes(&self.0.remove(&id)?).ok()
+        rowcodec::decode(&self.0.remove(&id)?)
     }
 }

@@ -398,16 +398,13 @@ impl Conn {
 }
 
 /// What a connection's vantage is decided from (medians in ms, the handshake split in ns).
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VantageFacts {
     pub data_dir: u8,
     /// The handshake's server side and client side of the capture point (ns).
     pub split: Option<(i64, i64)>,
-    #[serde(with = "super::row::opt_cf64")]
     pub d2a: Option<f64>,
-    #[serde(with = "super::row::opt_cf64")]
     pub a2d: Option<f64>,
-    #[serde(with = "super::row::opt_cf64")]
     pub srtt_ms: Option<f64>,
 }
 
