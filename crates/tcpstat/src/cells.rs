@@ -143,14 +143,25 @@ pub fn pair(out: &mut impl Write, a: u64, b: u64, width: usize) -> io::Result<()
 pub fn fixed(out: &mut impl Write, x: f64, digits: u32, width: usize) -> io::Result<()> {
     match scaled(x, digits) {
         Some(q) => {
+            // q's digits with the point put in (and zeros before them where they are fewer
+            // than `digits`): no division per digit.
+            let mut n = itoa::Buffer::new();
+            let s = n.format(q).as_bytes();
+            let d = digits as usize;
+            if d == 0 {
+                return right(out, s, width);
+            }
             let mut c = Cell::new();
-            let unit = 10u64.pow(digits);
-            c.num(q / unit);
-            if digits > 0 {
-                c.push(b".");
-                let frac = q % unit;
-                for d in (0..digits).rev() {
-                    c.push(&[b'0' + (frac / 10u64.pow(d) % 10) as u8]);
+            match s.len().checked_sub(d) {
+                Some(int @ 1..) => {
+                    c.push(&s[..int]);
+                    c.push(b".");
+                    c.push(&s[int..]);
+                }
+                _ => {
+                    c.push(b"0.");
+                    c.push(&b"000"[..d - s.len()]);
+                    c.push(s);
                 }
             }
             right(out, c.bytes(), width)
