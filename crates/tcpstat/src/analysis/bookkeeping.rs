@@ -6,15 +6,15 @@ use super::options::SynOptions;
 use super::{Conn, Dir, Flow, TcpSample, af, elapsed, split};
 
 impl Conn {
-    /// The connection-level facts of one segment sent in direction `dir`.
-    pub(super) fn note_segment(&mut self, dir: Dir, s: &TcpSample) {
+    /// The connection-level facts of one segment sent in direction `dir` (`ts`: its
+    /// timestamp option, read once per packet by the caller).
+    pub(super) fn note_segment(&mut self, dir: Dir, s: &TcpSample, ts: Option<(u32, u32)>) {
         let idle = elapsed(s.ts_ns, self.last_ts);
         if idle > self.max_idle.0 {
             self.max_idle = (idle, s.frame);
         }
         self.last_ts = s.ts_ns;
         self.last_frame = s.frame;
-        let ts = s.options.summary().timestamp;
         if s.flags.syn() {
             self.note_syn(dir, s);
             if let Some((tsval, tsecr)) = ts {

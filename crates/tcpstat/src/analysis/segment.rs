@@ -133,7 +133,7 @@ impl Segment {
 #[inline(always)]
 pub(super) fn analyze(conn: &mut Conn, dir: Dir, s: &TcpSample) -> PacketInfo {
     let mut seg = Segment::new(s, dir);
-    conn.note_segment(dir, s);
+    conn.note_segment(dir, s, seg.ts);
     seg.irtt = conn.irtt_ns.unwrap_or(0);
     seg.halves = conn.sender_halves(dir);
     seg.near_sender = conn.handshake_place()
