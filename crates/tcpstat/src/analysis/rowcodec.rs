@@ -247,7 +247,19 @@ impl Reader<'_> {
         Some(*b)
     }
 
+    /// Most of a row's varints are a byte long: those without a loop.
+    #[inline]
     fn u(&mut self) -> Option<u64> {
+        match self.0.split_first() {
+            Some((&b, rest)) if b < 0x80 => {
+                self.0 = rest;
+                Some(u64::from(b))
+            }
+            _ => self.u_long(),
+        }
+    }
+
+    fn u_long(&mut self) -> Option<u64> {
         let (mut v, mut shift) = (0u64, 0);
         loop {
             let b = self.byte()?;
