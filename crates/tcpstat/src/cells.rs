@@ -60,10 +60,14 @@ impl Cell {
     }
 
     /// Append `s` (every cell fits: see above; were one not to, it would be cut, not panic).
+    /// Byte by byte: the pieces are a few bytes long, and a `memcpy` call per piece cost
+    /// more than copying them.
     fn push(&mut self, s: &[u8]) {
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + s.len()) {
-            dst.copy_from_slice(s);
-            self.len += s.len();
+        for &b in s {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
         }
     }
 
