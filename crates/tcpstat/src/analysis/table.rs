@@ -124,6 +124,7 @@ impl Conns {
     }
 
     /// Connection `i`, unless it was evicted.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&Conn> {
         let i = u32::try_from(i).ok()?;
         match i.checked_sub(self.base) {
@@ -132,6 +133,7 @@ impl Conns {
         }
     }
 
+    #[inline]
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Conn> {
         let i = u32::try_from(i).ok()?;
         match i.checked_sub(self.base) {
@@ -222,6 +224,7 @@ impl Conns {
 /// Connection `i`; panics when it was evicted (only an evicting engine evicts).
 impl Index<usize> for Conns {
     type Output = Conn;
+    #[inline]
     fn index(&self, i: usize) -> &Conn {
         self.get(i)
             .unwrap_or_else(|| panic!("connection {i} was evicted"))
@@ -229,6 +232,7 @@ impl Index<usize> for Conns {
 }
 
 impl IndexMut<usize> for Conns {
+    #[inline]
     fn index_mut(&mut self, i: usize) -> &mut Conn {
         self.get_mut(i)
             .unwrap_or_else(|| panic!("connection {i} was evicted"))
