@@ -260,18 +260,19 @@ impl Reader<'_> {
     }
 
     fn u_long(&mut self) -> Option<u64> {
-        let (mut v, mut shift) = (0u64, 0);
-        loop {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
+        let mut v = 0u64;
+        for (i, &b) in self.0.iter().enumerate().take(10) {
+            v |= u64::from(b & 0x7f) << (7 * i);
             if b < 0x80 {
+                // A tenth byte holds the top bit only.
+                if i == 9 && b > 1 {
+                    return None;
+                }
+                self.0 = &self.0[i + 1..];
                 return Some(v);
             }
-            shift += 7;
-            if shift > 63 {
-                return None;
-            }
         }
+        None
     }
 
     fn i(&mut self) -> Option<i64> {
