@@ -336,62 +336,37 @@ impl Reader<'_> {
         })
     }
 
+    /// The fields in the order they were written (a struct expression's fields are
+    /// evaluated in the order they are written).
     fn flow(&mut self, t0: i64) -> Option<FlowRow> {
-        let [packets, bytes, payload_bytes, unique_bytes] = self.us()?;
-        let last_data_ts = self.opt(|r| r.i().map(|t| t.wrapping_add(t0)))?;
-        let isn = self.opt(|r| u32::try_from(r.u()?).ok())?;
-        let syn_opts = self.opt(|r| {
-            let n = usize::from(r.byte()?);
-            let (raw, rest) = r.0.split_at_checked(n)?;
-            r.0 = rest;
-            Some(SynOptions::new(TcpOptions(raw)))
-        })?;
-        let [
-            retrans,
-            fast,
-            timeout,
-            spurious,
-            probes,
-            dupacks,
-            ooo,
-            lost,
-            zero_windows,
-        ] = self.us()?;
-        let rtt = self.stat()?;
-        let [acks_new, acks_multi, acks_single] = self.us()?;
-        let single_ack_delay = self.stat()?;
         Some(FlowRow {
-            packets,
-            bytes,
-            payload_bytes,
-            unique_bytes,
-            last_data_ts,
-            isn,
-            syn_opts,
-            retrans,
-            fast,
-            timeout,
-            spurious,
-            probes,
-            dupacks,
-            ooo,
-            lost,
-            zero_windows,
-            rtt,
-            acks_new,
-            acks_multi,
-            acks_single,
-            single_ack_delay,
+            packets: self.u()?,
+            bytes: self.u()?,
+            payload_bytes: self.u()?,
+            unique_bytes: self.u()?,
+            last_data_ts: self.opt(|r| r.i().map(|t| t.wrapping_add(t0)))?,
+            isn: self.opt(|r| u32::try_from(r.u()?).ok())?,
+            syn_opts: self.opt(|r| {
+                let n = usize::from(r.byte()?);
+                let (raw, rest) = r.0.split_at_checked(n)?;
+                r.0 = rest;
+                Some(SynOptions::new(TcpOptions(raw)))
+            })?,
+            retrans: self.u()?,
+            fast: self.u()?,
+            timeout: self.u()?,
+            spurious: self.u()?,
+            probes: self.u()?,
+            dupacks: self.u()?,
+            ooo: self.u()?,
+            lost: self.u()?,
+            zero_windows: self.u()?,
+            rtt: self.stat()?,
+            acks_new: self.u()?,
+            acks_multi: self.u()?,
+            acks_single: self.u()?,
+            single_ack_delay: self.stat()?,
         })
-    }
-
-    /// `N` varints in a row.
-    fn us<const N: usize>(&mut self) -> Option<[u64; N]> {
-        let mut v = [0; N];
-        for x in &mut v {
-            *x = self.u()?;
-        }
-        Some(v)
     }
 }
 
