@@ -15,11 +15,16 @@ pub trait Text {
     fn write_text(&self, out: &mut Vec<u8>);
 
     fn to_text(&self) -> String {
-        let mut v = Vec::new();
-        self.write_text(&mut v);
-        // Every piece written is ASCII or a literal of this crate: valid UTF-8.
-        String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        text_of(|out| self.write_text(out))
     }
+}
+
+/// What `write` writes, as a `String`.
+pub fn text_of(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut v = Vec::new();
+    write(&mut v);
+    // Every piece written is ASCII or a literal of this crate: valid UTF-8.
+    String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// `Display` and `Serialize` (a string) of [`Text`] types.

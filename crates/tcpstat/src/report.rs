@@ -157,18 +157,12 @@ fn opt_text(f: &FlowRow, out: &mut Vec<u8>) {
         None => out.extend_from_slice(b"(no SYN seen)"),
         Some(o) => {
             let at = out.len();
-            o.write_describe(out);
+            o.describe(out);
             if out.len() == at {
                 out.extend_from_slice(b"none");
             }
         }
     }
-}
-
-fn opt_string(f: &FlowRow) -> String {
-    let mut v = Vec::new();
-    opt_text(f, &mut v);
-    String::from_utf8_lossy(&v).into_owned()
 }
 
 fn csv_field(s: &str) -> String {
@@ -542,8 +536,8 @@ fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
         csv_field(r.state_text),
         isn(a.isn),
         isn(b.isn),
-        csv_field(&opt_string(a)),
-        csv_field(&opt_string(b)),
+        csv_field(&cells::text_of(|out| opt_text(a, out))),
+        csv_field(&cells::text_of(|out| opt_text(b, out))),
         r.retransmissions,
         r.fast_retransmissions,
         r.timeout_retransmissions,

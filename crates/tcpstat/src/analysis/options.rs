@@ -40,14 +40,7 @@ impl SynOptions {
     }
 
     /// Short text like Wireshark's Info column: `MSS=1460 SACK_PERM TSval=.. WS=4`.
-    pub fn describe(&self) -> String {
-        let mut v = Vec::new();
-        self.write_describe(&mut v);
-        String::from_utf8_lossy(&v).into_owned()
-    }
-
-    /// [`SynOptions::describe`] written where it goes (a table of many connections).
-    pub fn write_describe(&self, out: &mut Vec<u8>) {
+    pub fn describe(&self, out: &mut Vec<u8>) {
         let s = self.summary;
         // Items separated by a space.
         let start = out.len();
