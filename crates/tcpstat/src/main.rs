@@ -8,6 +8,7 @@ mod diagnose;
 mod follow;
 mod graph;
 mod input;
+mod jsonrow;
 mod live;
 mod record;
 mod report;

@@ -147,7 +147,9 @@ pub fn finite(x: Option<f64>) -> Option<f64> {
 /// Data rate of one direction's unique bytes from the connection's start to its last data.
 pub fn goodput_bps(c: &ConnRow, f: &FlowRow) -> f64 {
     match f.last_data_ts {
-        Some(t) if t > c.first_ts => f.unique_bytes as f64 * 8.0 / secs(t - c.first_ts),
+        Some(t) if t > c.first_ts => {
+            f.unique_bytes as f64 * 8.0 / secs(t.saturating_sub(c.first_ts))
+        }
         _ => 0.0,
     }
 }
@@ -174,7 +176,7 @@ fn rtt_both(a: &FlowRow, b: &FlowRow) -> RttRecord {
         } else {
             all.min = all.min.min(b.rtt.min);
             all.max = all.max.max(b.rtt.max);
-            all.n += b.rtt.n;
+            all.n = all.n.saturating_add(b.rtt.n);
             all.sum += b.rtt.sum;
         }
     }
@@ -212,9 +214,9 @@ impl ConnRecord {
                 server,
                 server_text,
             },
-            dup_acks: a.dupacks + b.dupacks,
-            duration: secs(c.last_ts - c.first_ts),
-            fast_retransmissions: a.fast + b.fast,
+            dup_acks: a.dupacks.saturating_add(b.dupacks),
+            duration: secs(c.last_ts.saturating_sub(c.first_ts)),
+            fast_retransmissions: a.fast.saturating_add(b.fast),
             first_frame: c.first_frame,
             goodput_bps: [goodput_bps(c, a), goodput_bps(c, b)],
             handshake_rtt_ms: c.irtt_ns.map(ms),
@@ -223,31 +225,31 @@ impl ConnRecord {
             isn_server: b.isn,
             last_frame: c.last_frame,
             limited_by: c.limited.as_ref().map(LimitedRecord::new),
-            lost_segments: a.lost + b.lost,
+            lost_segments: a.lost.saturating_add(b.lost),
             options_client: a.syn_opts.as_ref().map(OptionsRecord::new),
             options_server: b.syn_opts.as_ref().map(OptionsRecord::new),
-            out_of_order: a.ooo + b.ooo,
+            out_of_order: a.ooo.saturating_add(b.ooo),
             packets: [a.packets, b.packets],
             path_rtt_ms: v.path_rtt_ms,
             payload_bytes: [a.payload_bytes, b.payload_bytes],
-            probe_retransmissions: a.probes + b.probes,
-            rel_start: secs(c.first_ts - t0),
-            retransmissions: a.retrans + b.retrans,
+            probe_retransmissions: a.probes.saturating_add(b.probes),
+            rel_start: secs(c.first_ts.saturating_sub(t0)),
+            retransmissions: a.retrans.saturating_add(b.retrans),
             retransmissions_by_dir: [a.retrans, b.retrans],
             rtt_ms: rtt_both(a, b),
             rtt_ms_by_dir: [rtt_dir(a), rtt_dir(b)],
             server: c.server,
-            spurious_retransmissions: a.spurious + b.spurious,
+            spurious_retransmissions: a.spurious.saturating_add(b.spurious),
             srtt_ms: v.srtt_ms,
             start: secs(c.first_ts),
             state,
             state_text,
-            timeout_retransmissions: a.timeout + b.timeout,
+            timeout_retransmissions: a.timeout.saturating_add(b.timeout),
             kind: "connection",
             unique_bytes: [a.unique_bytes, b.unique_bytes],
             vantage: v.place.name(),
             vantage_evidence: v.evidence,
-            zero_window: a.zero_windows + b.zero_windows,
+            zero_window: a.zero_windows.saturating_add(b.zero_windows),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::analysis::{
 };
 use crate::cells::{self, Text};
 use crate::input::{self, InputStats};
+use crate::jsonrow;
 use crate::record::{ConnRecord, LimitedRecord, finite};
 use crate::rowpipe::{Item, RowPipe, RowSink};
 
@@ -303,11 +304,11 @@ impl RowSink for Rows {
     }
 }
 
-/// `conns`' rows in connection order: each printed as soon as every earlier one has been,
-/// the others held encoded until then (memory follows the connections that ended out of
-/// order, not all of them); the human table keeps every row for its detail blocks, and holds
-/// the lines of rows that came early as text (up to [`HELD_LINES`]; beyond, their rows are
-/// read back from the store when their turn comes).
+/// `conns`' rows in connection order: each printed as soon as every earlier one has been;
+/// the lines of rows that came early wait as text (up to [`HELD_LINES`]), beyond that their
+/// rows wait encoded (memory follows the connections that ended out of order, not all of
+/// them). The human table keeps every row for its detail blocks, and reads such a row back
+/// from there.
 struct InOrder {
     fmt: Format,
     /// The next row to print.
@@ -320,9 +321,9 @@ struct InOrder {
     header_done: bool,
 }
 
-/// Table lines held as text at most (~170 bytes each): connections end a little out of the
-/// order they began in, a few hundred rows early on a busy server's capture; reading such a
-/// row back from the store cost more than making it.
+/// Lines held as text at most (a table line ~170 bytes, a JSON record ~1.3 KB: 5 MiB at
+/// most): connections end a little out of the order they began in, a few hundred rows early
+/// on a busy server's capture, and reading such a row back cost more than making its line.
 const HELD_LINES: usize = 4096;
 
 impl InOrder {
@@ -342,12 +343,12 @@ impl InOrder {
             all.insert(row);
         }
         if row.id != self.next {
-            if self.all.is_none() {
-                self.held.insert(row);
-            } else if self.lines.len() < HELD_LINES {
-                let mut line = Vec::with_capacity(192);
+            if self.lines.len() < HELD_LINES {
+                let mut line = Vec::new();
                 conns_row(row, t0, self.fmt, &mut line)?;
                 self.lines.insert(row.id, line.into_boxed_slice());
+            } else if self.all.is_none() {
+                self.held.insert(row);
             }
             return Ok(());
         }
@@ -477,8 +478,10 @@ pub fn conns_header(fmt: Format, out: &mut impl Write) -> io::Result<()> {
 pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut impl Write) -> io::Result<()> {
     match fmt {
         Format::Json => {
-            serde_json::to_writer(&mut *out, &ConnRecord::new(c, t0))?;
-            out.write_all(b"\n")
+            let mut line = Vec::with_capacity(1536);
+            jsonrow::write(&ConnRecord::new(c, t0), &mut line);
+            line.push(b'\n');
+            out.write_all(&line)
         }
         Format::Csv => csv_row(c, t0, out),
         Format::Human => human_row(c, t0, out),
@@ -886,27 +889,35 @@ mod tests {
     #[test]
     fn rows_that_come_early_print_in_order_as_lines_or_read_back_from_the_store() {
         // More early rows than are held as lines: the last HELD_LINES wait as text, the others
-        // are read back; either way the table and its blocks are those of rows in order.
+        // wait encoded (or, for the human table, in its store); either way the output is that
+        // of rows in order, in every format.
         let n = (HELD_LINES + 300) as u16;
         let mut an = Analyzer::evicting(Eviction::default());
         syns(&mut an, n, 1000, |_| {});
         let rows: Vec<ConnRow> = an.conns.iter().map(ConnRow::new).collect();
-        let table = |order: &mut dyn Iterator<Item = &ConnRow>| {
-            let mut t = InOrder::new(0, Format::Human);
-            let (mut out, mut early) = (Vec::new(), 0);
-            for r in order {
-                t.push(r, 5, &mut out).unwrap();
-                early = early.max(t.lines.len());
-            }
-            t.finish(rows.len(), 5, &mut out).unwrap();
-            (String::from_utf8(out).unwrap(), early)
-        };
-        let (want, _) = table(&mut rows.iter());
-        // Row 0 last: every other row comes before its turn.
-        let (got, early) = table(&mut rows.iter().skip(1).chain(&rows[..1]));
-        assert_eq!(early, HELD_LINES);
-        assert_eq!(got, want);
-        assert_eq!(want.matches("\nconnection ").count(), rows.len());
+        for fmt in [Format::Human, Format::Json, Format::Csv] {
+            let table = |order: &mut dyn Iterator<Item = &ConnRow>| {
+                let mut t = InOrder::new(0, fmt);
+                let (mut out, mut early) = (Vec::new(), 0);
+                for r in order {
+                    t.push(r, 5, &mut out).unwrap();
+                    early = early.max(t.lines.len());
+                }
+                t.finish(rows.len(), 5, &mut out).unwrap();
+                (String::from_utf8(out).unwrap(), early)
+            };
+            let (want, _) = table(&mut rows.iter());
+            // Row 0 last: every other row comes before its turn.
+            let (got, early) = table(&mut rows.iter().skip(1).chain(&rows[..1]));
+            assert_eq!(early, HELD_LINES);
+            assert_eq!(got, want, "{fmt:?}");
+            let records = match fmt {
+                Format::Human => want.matches("\nconnection ").count(),
+                Format::Json => want.matches("\"type\":\"connection\"").count(),
+                Format::Csv => want.lines().count() - 1,
+            };
+            assert_eq!(records, rows.len(), "{fmt:?}");
+        }
     }
 
     #[test]

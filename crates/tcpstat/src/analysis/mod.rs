@@ -32,6 +32,8 @@ mod options;
 mod retrans;
 pub(crate) mod row;
 mod rowcodec;
+#[cfg(test)]
+pub(crate) use rowcodec::tests::{floats as arb_float, row as arb_row};
 mod rst;
 mod segment;
 mod sequence;

@@ -371,12 +371,12 @@ impl Reader<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
 
-    fn floats() -> impl Strategy<Value = f64> {
+    pub(crate) fn floats() -> impl Strategy<Value = f64> {
         prop_oneof![
             any::<f64>(),
             any::<i64>().prop_map(|ns| ns as f64 / 1e6),
@@ -449,7 +449,8 @@ mod tests {
             )
     }
 
-    fn row() -> impl Strategy<Value = ConnRow> {
+    /// Any row (the JSON record's property test draws its rows here too).
+    pub(crate) fn row() -> impl Strategy<Value = ConnRow> {
         let vantage = (
             any::<(u8, Option<(i64, i64)>)>(),
             proptest::option::of(floats()),
