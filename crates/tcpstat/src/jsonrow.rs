@@ -217,25 +217,25 @@ impl Json<'_> {
     }
 
     fn rtt(&mut self, r: &RttRecord) {
-        self.raw(b"{\"avg\":");
-        self.opt_f(r.avg);
-        self.raw(b",\"max\":");
-        self.opt_f(r.max);
-        self.raw(b",\"min\":");
-        self.opt_f(r.min);
+        self.avg_max_min(r.avg, r.max, r.min);
         self.raw(b"}");
     }
 
     fn rtt_dir(&mut self, r: &RttDirRecord) {
-        self.raw(b"{\"avg\":");
-        self.opt_f(r.avg);
-        self.raw(b",\"max\":");
-        self.opt_f(r.max);
-        self.raw(b",\"min\":");
-        self.opt_f(r.min);
+        self.avg_max_min(r.avg, r.max, r.min);
         self.raw(b",\"samples\":");
         self.u(r.samples);
         self.raw(b"}");
+    }
+
+    /// `{"avg":…,"max":…,"min":…` (the caller closes it).
+    fn avg_max_min(&mut self, avg: Option<f64>, max: Option<f64>, min: Option<f64>) {
+        self.raw(b"{\"avg\":");
+        self.opt_f(avg);
+        self.raw(b",\"max\":");
+        self.opt_f(max);
+        self.raw(b",\"min\":");
+        self.opt_f(min);
     }
 }
 
