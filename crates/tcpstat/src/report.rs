@@ -344,7 +344,11 @@ impl InOrder {
         }
         if row.id != self.next {
             if self.lines.len() < HELD_LINES {
-                let mut line = Vec::new();
+                // Room for the line at once (a table line is ~170 bytes, a record ~1.3 KB).
+                let mut line = Vec::with_capacity(match self.fmt {
+                    Format::Human => 256,
+                    Format::Json | Format::Csv => 2048,
+                });
                 conns_row(row, t0, self.fmt, &mut line)?;
                 self.lines.insert(row.id, line.into_boxed_slice());
             } else if self.all.is_none() {
