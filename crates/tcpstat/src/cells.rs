@@ -2,7 +2,8 @@
 //! row and a detail block per six packets, and formatting them through `write!` (padding,
 //! socket addresses, floats) cost more than analysing the packets. Every cell is byte for
 //! byte what the `format!` spelling beside it in the tests gives; what is not the common case
-//! (an IPv6 endpoint, a negative or huge figure) goes through `core::fmt`.
+//! (an IPv6 endpoint, a negative or huge figure) goes through `core::fmt`. Also the [`Text`]
+//! trait: the analysis's worded figures, written as bytes and displayed from one spelling.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

@@ -1,8 +1,9 @@
 //! A connection's row as `conns` prints it: every derived figure computed once from its
-//! [`ConnRow`] into a [`ConnRecord`], which serialises straight to the `connection` JSON
-//! record and feeds the CSV row and the human block — no `serde_json::Value` in between (a
-//! capture of many short connections prints hundreds of thousands of rows, and building a map
-//! per row cost more than analysing its packets).
+//! [`ConnRow`] into a [`ConnRecord`], which becomes the `connection` JSON record
+//! ([`crate::jsonrow`] writes it; its `Serialize` here is what that must equal, property-tested)
+//! and feeds the CSV row and the human block — no `serde_json::Value` in between (a capture of
+//! many short connections prints hundreds of thousands of rows, and building a map per row
+//! cost more than analysing its packets).
 //!
 //! Field order is the JSON's: keys sorted, as tcpstat has always printed them (serde_json's
 //! map sorts); the records are byte for byte what the map printed.
