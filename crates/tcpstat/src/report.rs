@@ -174,7 +174,8 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// [`analyze_file`] with an engine set up by the caller.
+/// Every TCP packet of `file` through `an` (an engine set up by the caller), `each` called with
+/// the packet, its analysis and the engine after it; the engine and the input counts back.
 pub fn analyze_with(
     file: &str,
     mut an: Analyzer,
