@@ -10,6 +10,7 @@ mod graph;
 mod input;
 mod jsonrow;
 mod live;
+mod prefetch;
 mod record;
 mod report;
 mod rowpipe;

@@ -57,9 +57,19 @@ impl Batch {
         }
     }
 
-    /// The worker's part: every item's row through `sink`.
+    /// The worker's part: every item's row through `sink`. Each connection is read here
+    /// for the first time since its last packet, on the other core: the next [`AHEAD`] are
+    /// fetched into the cache meanwhile (a third of the worker's time on a port scan's
+    /// capture went into waiting for them).
     fn format(&mut self, sink: &mut impl RowSink) -> io::Result<()> {
-        for item in self.items.drain(..) {
+        let mut items = self.items.drain(..);
+        for item in items.as_slice().iter().take(AHEAD) {
+            fetch(item);
+        }
+        while let Some(item) = items.next() {
+            if let Some(next) = items.as_slice().get(AHEAD - 1) {
+                fetch(next);
+            }
             match item {
                 Item::Row(r) => sink.row(&r, self.t0, &mut self.bytes)?,
                 Item::Ended(mut c) => {
@@ -69,6 +79,15 @@ impl Batch {
             }
         }
         Ok(())
+    }
+}
+
+/// Connections fetched ahead of the one whose row is being made.
+const AHEAD: usize = 2;
+
+fn fetch(item: &Item) {
+    if let Item::Ended(c) = item {
+        crate::prefetch::all(&**c);
     }
 }
 
