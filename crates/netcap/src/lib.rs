@@ -310,8 +310,13 @@ impl Reader {
     }
 
     /// The next record, `None` at the end. A file cut mid-record is an error naming the file.
+    ///
+    /// Always inlined: called, it handed the record back through memory, and the caller's
+    /// wider loads of what had just been stored waited for every earlier store to reach the
+    /// cache (a trace analysis's stores miss a lot): `tcpstat conns` on bulk captures went 6–7 %
+    /// faster, on 200 000 short connections 4 %.
     #[allow(clippy::should_implement_trait)]
-    #[inline]
+    #[inline(always)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
         loop {
             let Some((off, ts, len, caplen, linktype)) =
