@@ -18,6 +18,25 @@ pub fn all<T>(r: &T) {
     let _ = r;
 }
 
+/// The first lines of a buffer's elements (up to [`SLICE_LINES`]): what a row reads of a
+/// connection's queues and samples is at their start, and they are mostly short.
+#[inline]
+pub fn slice<T>(s: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let p = s.as_ptr().cast::<i8>();
+        let bytes = std::mem::size_of_val(s).min(SLICE_LINES * 64);
+        for off in (0..bytes).step_by(64) {
+            line(p.wrapping_add(off));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = s;
+}
+
+/// Lines of a buffer [`slice`] fetches at most.
+const SLICE_LINES: usize = 4;
+
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[inline]

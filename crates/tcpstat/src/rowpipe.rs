@@ -58,17 +58,25 @@ impl Batch {
     }
 
     /// The worker's part: every item's row through `sink`. Each connection is read here
-    /// for the first time since its last packet, on the other core: the next [`AHEAD`] are
-    /// fetched into the cache meanwhile (a third of the worker's time on a port scan's
-    /// capture went into waiting for them).
+    /// for the first time since its last packet, on the other core, so what the next ones
+    /// read is fetched into the cache meanwhile (a third of the worker's time on a port
+    /// scan's capture went into waiting for it): two rows ahead the connection's state, one
+    /// row ahead the buffers it points to (their addresses are in the state, which has
+    /// arrived by then).
     fn format(&mut self, sink: &mut impl RowSink) -> io::Result<()> {
         let mut items = self.items.drain(..);
-        for item in items.as_slice().iter().take(AHEAD) {
-            fetch(item);
+        for item in items.as_slice().iter().take(2) {
+            fetch(item, Conn::prefetch);
+        }
+        if let Some(first) = items.as_slice().first() {
+            fetch(first, Conn::prefetch_buffers);
         }
         while let Some(item) = items.next() {
-            if let Some(next) = items.as_slice().get(AHEAD - 1) {
-                fetch(next);
+            if let [next, after, ..] = items.as_slice() {
+                fetch(after, Conn::prefetch);
+                fetch(next, Conn::prefetch_buffers);
+            } else if let [next] = items.as_slice() {
+                fetch(next, Conn::prefetch_buffers);
             }
             match item {
                 Item::Row(r) => sink.row(&r, self.t0, &mut self.bytes)?,
@@ -82,12 +90,9 @@ impl Batch {
     }
 }
 
-/// Connections fetched ahead of the one whose row is being made.
-const AHEAD: usize = 2;
-
-fn fetch(item: &Item) {
+fn fetch(item: &Item, how: fn(&Conn)) {
     if let Item::Ended(c) = item {
-        crate::prefetch::all(&**c);
+        how(c);
     }
 }
 

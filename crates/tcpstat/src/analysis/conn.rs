@@ -122,6 +122,20 @@ impl Conn {
         Cleared(self)
     }
 
+    /// Start bringing this connection's state into the cache (a hint; see
+    /// [`crate::prefetch`]).
+    pub fn prefetch(&self) {
+        crate::prefetch::all(self);
+    }
+
+    /// The same for the buffers its row is computed from (their addresses are in the
+    /// state: best once that is in the cache).
+    pub fn prefetch_buffers(&self) {
+        for f in &self.flows {
+            f.prefetch_buffers();
+        }
+    }
+
     /// Zeek's `conn_state` code and our plain words.
     pub fn state(&self) -> (&'static str, &'static str) {
         self.state_facts().state()

@@ -370,6 +370,13 @@ impl CwndTracker {
     }
 
     /// The capture ended: whatever ACKs were pending reached the sender.
+    /// The ACKs still on their way (what [`CwndTracker::finish`] reads first), prefetched.
+    pub(super) fn prefetch_pending(&self) {
+        let (a, b) = self.pending.as_slices();
+        crate::prefetch::slice(a);
+        crate::prefetch::slice(b);
+    }
+
     pub fn finish(&mut self) {
         while let Some(a) = self.pending.pop_front() {
             self.apply(a);

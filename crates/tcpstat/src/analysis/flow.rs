@@ -251,6 +251,14 @@ impl Flow {
         };
     }
 
+    /// The buffers a row reads (the ACKs still on their way, the RTT samples), prefetched.
+    pub(super) fn prefetch_buffers(&self) {
+        self.cwnd.prefetch_pending();
+        self.rtt_samples.prefetch();
+        self.echo_samples.prefetch();
+        self.srtt.prefetch();
+    }
+
     /// Add an unacknowledged segment, keeping the list sorted by sequence number.
     pub(super) fn insert(&mut self, u: Unacked) {
         if self.segments.is_empty() || gt(u.nextseq, self.max_nextseq) {

@@ -35,6 +35,11 @@ pub(super) fn echoed(flow: &Flow, tsecr: u32) -> Option<TsSeen> {
 pub struct Samples(Vec<f32>);
 
 impl Samples {
+    /// Its samples, prefetched (the median reads them all).
+    pub(super) fn prefetch(&self) {
+        crate::prefetch::slice(&self.0);
+    }
+
     /// Empty, its buffer kept (a recycled connection).
     pub(super) fn recycle(&mut self) {
         recycle_vec(&mut self.0);
@@ -86,6 +91,11 @@ pub struct Srtt {
 }
 
 impl Srtt {
+    /// Its history, prefetched (the median reads it).
+    pub(super) fn prefetch(&self) {
+        crate::prefetch::slice(&self.held);
+    }
+
     /// As new, its buffer kept (a recycled connection).
     pub(super) fn recycle(&mut self) {
         let mut held = std::mem::take(&mut self.held);
