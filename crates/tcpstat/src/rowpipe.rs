@@ -68,9 +68,6 @@ impl Batch {
         for item in items.as_slice().iter().take(2) {
             fetch(item, Conn::prefetch);
         }
-        if let Some(first) = items.as_slice().first() {
-            fetch(first, Conn::prefetch_buffers);
-        }
         while let Some(item) = items.next() {
             if let [next, after, ..] = items.as_slice() {
                 fetch(after, Conn::prefetch);

@@ -369,7 +369,6 @@ impl CwndTracker {
         self.ts_clock?.sent_at(tsval, one_way, false)
     }
 
-    /// The capture ended: whatever ACKs were pending reached the sender.
     /// The ACKs still on their way (what [`CwndTracker::finish`] reads first), prefetched.
     pub(super) fn prefetch_pending(&self) {
         let (a, b) = self.pending.as_slices();
@@ -377,6 +376,7 @@ impl CwndTracker {
         crate::prefetch::slice(b);
     }
 
+    /// The capture ended: whatever ACKs were pending reached the sender.
     pub fn finish(&mut self) {
         while let Some(a) = self.pending.pop_front() {
             self.apply(a);
