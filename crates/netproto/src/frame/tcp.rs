@@ -360,19 +360,34 @@ impl<'a> TcpOptions<'a> {
     }
 
     /// The options a connection negotiates, gathered in one pass (tcpstat keeps a SYN's).
+    ///
+    /// Walked without classifying every option (the analysis reads each segment's
+    /// timestamps here): the same walk as [`TcpOptions::iter`], the same values as its
+    /// `Mss`, `WindowScale`, `SackPermitted`, `Sack` and `Timestamp` options.
     pub fn summary(&self) -> TcpOptionSummary {
         let mut s = TcpOptionSummary::default();
-        for o in self.iter() {
-            match o {
-                TcpOption::Mss(v) => s.mss = Some(v),
-                TcpOption::WindowScale(v) => s.window_scale = Some(v),
-                TcpOption::SackPermitted => s.sack_permitted = true,
-                TcpOption::Sack(b) => s.sack_blocks = b.len() as u8,
-                TcpOption::Timestamp { tsval, tsecr } => s.timestamp = Some((tsval, tsecr)),
-                _ => {}
+        let mut rest = self.0;
+        loop {
+            match step(rest) {
+                Step::End | Step::Malformed { .. } => return s,
+                Step::Nop => rest = &rest[1..],
+                Step::Option { kind, data, len } => {
+                    match (kind, data.len()) {
+                        (kind::MSS, 2) => s.mss = Some(be16(data, 0..2)),
+                        (kind::WINDOW_SCALE, 1) => s.window_scale = Some(data[0]),
+                        (kind::SACK_PERMITTED, 0) => s.sack_permitted = true,
+                        (kind::SACK, n) if n % SACK_BLOCK_LEN == 0 => {
+                            s.sack_blocks = (n / SACK_BLOCK_LEN) as u8
+                        }
+                        (kind::TIMESTAMP, 8) => {
+                            s.timestamp = Some((be32(data, 0..4), be32(data, 4..8)))
+                        }
+                        _ => {}
+                    }
+                    rest = &rest[len..];
+                }
             }
         }
-        s
     }
 }
 
@@ -414,43 +429,81 @@ impl<'a> TcpOptionsIter<'a> {
     }
 }
 
+/// The option at the start of `rest`: the one walk [`TcpOptionsIter`] and
+/// [`TcpOptions::summary`] share.
+enum Step<'a> {
+    /// End of option list, or no bytes left.
+    End,
+    Nop,
+    /// A kind, its data and its whole length (kind and length bytes included).
+    Option {
+        kind: u8,
+        data: &'a [u8],
+        len: usize,
+    },
+    /// A length byte missing, under 2 or past the end: nothing after it can be read.
+    Malformed {
+        kind: u8,
+        data: &'a [u8],
+    },
+}
+
+#[inline(always)]
+fn step(rest: &[u8]) -> Step<'_> {
+    let Some(&kind) = rest.first() else {
+        return Step::End;
+    };
+    match kind {
+        kind::END => return Step::End,
+        kind::NOP => return Step::Nop,
+        _ => {}
+    }
+    let Some(&len) = rest.get(1) else {
+        return Step::Malformed {
+            kind,
+            data: &rest[1..],
+        };
+    };
+    let len = usize::from(len);
+    if len < 2 || len > rest.len() {
+        return Step::Malformed {
+            kind,
+            data: &rest[2..],
+        };
+    }
+    Step::Option {
+        kind,
+        data: &rest[2..len],
+        len,
+    }
+}
+
 impl<'a> Iterator for TcpOptionsIter<'a> {
     type Item = TcpOption<'a>;
     fn next(&mut self) -> Option<TcpOption<'a>> {
-        if self.done || self.rest.is_empty() {
+        if self.done {
             return None;
         }
-        let kind = self.rest[0];
-        match kind {
-            kind::END => {
+        let (kind, data, len) = match step(self.rest) {
+            Step::End if self.rest.is_empty() => return None,
+            Step::End => {
                 self.done = true;
                 self.pos += 1;
                 return Some(TcpOption::End);
             }
-            kind::NOP => {
+            Step::Nop => {
                 self.rest = &self.rest[1..];
                 self.pos += 1;
                 return Some(TcpOption::Nop);
             }
-            _ => {}
-        }
-        let Some(&len) = self.rest.get(1) else {
-            self.done = true;
-            self.pos += self.rest.len();
-            return Some(TcpOption::Malformed {
-                kind,
-                data: &self.rest[1..],
-            });
+            Step::Malformed { kind, data } => {
+                self.done = true;
+                self.pos += self.rest.len();
+                return Some(TcpOption::Malformed { kind, data });
+            }
+            Step::Option { kind, data, len } => (kind, data, len),
         };
-        let len = usize::from(len);
-        if len < 2 || len > self.rest.len() {
-            self.done = true;
-            let data = &self.rest[2..];
-            self.pos += self.rest.len();
-            return Some(TcpOption::Malformed { kind, data });
-        }
         let whole = &self.rest[..len];
-        let data = &self.rest[2..len];
         self.rest = &self.rest[len..];
         self.pos += len;
         Some(match (kind, data.len()) {
@@ -867,6 +920,43 @@ mod tests {
             if let Some(fast) = tcp_fast(lt, &f) {
                 proptest::prop_assert_eq!(Some(fast), decode(lt, &f).unwrap().tcp());
             }
+        }
+
+        // The summary's own walk gathers what the options' iterator yields: options of
+        // every kind and length, well formed or not, with and without an end of list.
+        #[test]
+        fn summary_is_what_the_options_say(
+            opts in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![0u8, 1, 2, 3, 4, 5, 8, 19, 30, 34, 254]),
+                    0u8..20,
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+                ),
+                0..8,
+            ),
+            cut in 0usize..4,
+        ) {
+            let mut raw = Vec::new();
+            for (kind, len, data) in opts {
+                raw.push(kind);
+                if kind > 1 {
+                    raw.push(len);
+                    raw.extend(data.iter().take(usize::from(len).saturating_sub(2)));
+                }
+            }
+            raw.truncate(raw.len().saturating_sub(cut));
+            let mut want = TcpOptionSummary::default();
+            for o in TcpOptions(&raw).iter() {
+                match o {
+                    TcpOption::Mss(v) => want.mss = Some(v),
+                    TcpOption::WindowScale(v) => want.window_scale = Some(v),
+                    TcpOption::SackPermitted => want.sack_permitted = true,
+                    TcpOption::Sack(b) => want.sack_blocks = b.len() as u8,
+                    TcpOption::Timestamp { tsval, tsecr } => want.timestamp = Some((tsval, tsecr)),
+                    _ => {}
+                }
+            }
+            proptest::prop_assert_eq!(TcpOptions(&raw).summary(), want);
         }
     }
 }
