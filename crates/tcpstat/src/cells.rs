@@ -6,7 +6,6 @@
 //! trait: the analysis's worded figures, written as bytes and displayed from one spelling.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 use std::net::SocketAddr;
 
 /// A text the analysis words from figures (a verdict, the evidence for a vantage point, what
@@ -45,44 +44,80 @@ macro_rules! text_display {
 }
 pub(crate) use text_display;
 
-/// `{:.digits$}` of `x` (see [`fixed`]) into a byte buffer, which cannot fail.
+/// `{:.digits$}` of `x` (see [`fixed`]).
 pub fn decimal(out: &mut Vec<u8>, x: f64, digits: u32) {
-    // Writing to a Vec never fails.
-    let _ = fixed(out, x, digits, 0);
+    fixed(out, x, digits, 0);
 }
 
-/// A cell's text, built on the stack: the longest cell here, `a/b` of two u64, is 41 bytes.
+/// Bytes a [`Cell`] holds: the longest cell here, `a/b` of two u64, is 41 bytes.
+const CELL: usize = 64;
+
+/// A cell's text, built on the stack from its end into spaces: digits come out of a number
+/// last first, and a right-aligned cell is then the buffer's last `width` bytes, appended in
+/// one copy (a copy per piece cost more than making the pieces).
 struct Cell {
-    buf: [u8; 48],
-    len: usize,
+    buf: [u8; CELL],
+    /// Where the text begins.
+    start: usize,
 }
+
+/// `00`, `01`, … `99`: two digits a division.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 impl Cell {
     fn new() -> Cell {
         Cell {
-            buf: [0; 48],
-            len: 0,
+            buf: [b' '; CELL],
+            start: CELL,
         }
     }
 
-    /// Append `s` (every cell fits: see above; were one not to, it would be cut, not panic).
-    /// Byte by byte: the pieces are a few bytes long, and a `memcpy` call per piece cost
-    /// more than copying them.
-    fn push(&mut self, s: &[u8]) {
-        for &b in s {
-            if let Some(slot) = self.buf.get_mut(self.len) {
-                *slot = b;
-                self.len += 1;
-            }
+    /// Put `b` before the text (every cell fits, see [`CELL`]; were one not to, it would
+    /// be cut, not panic).
+    fn byte(&mut self, b: u8) {
+        if let Some(at) = self.start.checked_sub(1) {
+            self.buf[at] = b;
+            self.start = at;
         }
     }
 
-    fn num(&mut self, n: impl itoa::Integer) {
-        self.push(itoa::Buffer::new().format(n).as_bytes());
+    /// Put `n`'s digits before the text.
+    fn num(&mut self, n: u64) {
+        let mut n = n;
+        while n >= 100 {
+            let d = (n % 100) as usize * 2;
+            n /= 100;
+            self.byte(PAIRS[d + 1]);
+            self.byte(PAIRS[d]);
+        }
+        if n >= 10 {
+            let d = n as usize * 2;
+            self.byte(PAIRS[d + 1]);
+            self.byte(PAIRS[d]);
+        } else {
+            self.byte(b'0' + n as u8);
+        }
     }
 
-    fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+    fn text(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    /// `{:>width$}`: the spaces before the text are already there.
+    fn right(&self, out: &mut Vec<u8>, width: usize) {
+        let from = self.start.min(CELL.saturating_sub(width));
+        spaces(out, width.saturating_sub(CELL));
+        out.extend_from_slice(&self.buf[from..]);
+    }
+
+    /// `{:<width$}`.
+    fn left(&self, out: &mut Vec<u8>, width: usize) {
+        left(out, self.text(), width);
     }
 }
 
@@ -92,56 +127,52 @@ pub fn num(out: &mut Vec<u8>, n: impl itoa::Integer) {
 }
 
 /// `{:>width$}` of `text` (ASCII): right-aligned.
-pub fn right(out: &mut impl Write, text: &[u8], width: usize) -> io::Result<()> {
-    spaces(out, width.saturating_sub(text.len()))?;
-    out.write_all(text)
+pub fn right(out: &mut Vec<u8>, text: &[u8], width: usize) {
+    spaces(out, width.saturating_sub(text.len()));
+    out.extend_from_slice(text);
 }
 
 /// `{:<width$}` of `text` (ASCII): left-aligned.
-pub fn left(out: &mut impl Write, text: &[u8], width: usize) -> io::Result<()> {
-    out.write_all(text)?;
-    spaces(out, width.saturating_sub(text.len()))
+pub fn left(out: &mut Vec<u8>, text: &[u8], width: usize) {
+    out.extend_from_slice(text);
+    spaces(out, width.saturating_sub(text.len()));
 }
 
-fn spaces(out: &mut impl Write, n: usize) -> io::Result<()> {
-    const SPACES: &[u8; 64] = &[b' '; 64];
-    let mut n = n;
-    while n > 0 {
-        let k = n.min(SPACES.len());
-        out.write_all(&SPACES[..k])?;
-        n -= k;
-    }
-    Ok(())
+fn spaces(out: &mut Vec<u8>, n: usize) {
+    out.resize(out.len() + n, b' ');
 }
 
 /// `{:<width$}` of an endpoint.
-pub fn addr(out: &mut impl Write, a: SocketAddr, width: usize) -> io::Result<()> {
+pub fn addr(out: &mut Vec<u8>, a: SocketAddr, width: usize) {
     match a {
         SocketAddr::V4(v4) => {
             let mut c = Cell::new();
             let [a, b, d, e] = v4.ip().octets();
-            for (i, o) in [a, b, d, e].into_iter().enumerate() {
+            c.num(u64::from(v4.port()));
+            c.byte(b':');
+            for (i, o) in [e, d, b, a].into_iter().enumerate() {
                 if i > 0 {
-                    c.push(b".");
+                    c.byte(b'.');
                 }
-                c.num(o);
+                c.num(u64::from(o));
             }
-            c.push(b":");
-            c.num(v4.port());
-            left(out, c.bytes(), width)
+            c.left(out, width);
         }
-        SocketAddr::V6(_) => write!(out, "{a:<width$}"),
+        SocketAddr::V6(_) => {
+            let mut s = String::new();
+            let _ = write!(s, "{a:<width$}");
+            out.extend_from_slice(s.as_bytes());
+        }
     }
 }
 
 /// `{:>width$}` of `a/b`.
-pub fn pair(out: &mut impl Write, a: u64, b: u64, width: usize) -> io::Result<()> {
+pub fn pair(out: &mut Vec<u8>, a: u64, b: u64, width: usize) {
     let mut c = Cell::new();
-    // Two u64 (20 digits each) and the slash fit in a cell.
-    c.num(a);
-    c.push(b"/");
     c.num(b);
-    right(out, c.bytes(), width)
+    c.byte(b'/');
+    c.num(a);
+    c.right(out, width);
 }
 
 /// `{:>width$.digits$}` of `x`, for `digits` up to 3.
@@ -150,36 +181,26 @@ pub fn pair(out: &mut impl Write, a: u64, b: u64, width: usize) -> io::Result<()
 /// integers: `x` is `m * 2^e` exactly, `x * 10^digits` is `m * 10^digits` shifted right by
 /// `-e`, and the bits shifted out say which way to round. A negative `x` (its `-0.000`), a
 /// value of 2^53 or more, and what is not finite go through `core::fmt`.
-pub fn fixed(out: &mut impl Write, x: f64, digits: u32, width: usize) -> io::Result<()> {
+pub fn fixed(out: &mut Vec<u8>, x: f64, digits: u32, width: usize) {
     match scaled(x, digits) {
         Some(q) => {
-            // q's digits with the point put in (and zeros before them where they are fewer
-            // than `digits`): no division per digit.
-            let mut n = itoa::Buffer::new();
-            let s = n.format(q).as_bytes();
-            let d = digits as usize;
-            if d == 0 {
-                return right(out, s, width);
-            }
+            // The last `digits` digits of q (zeros where it has fewer), the point, the rest.
             let mut c = Cell::new();
-            match s.len().checked_sub(d) {
-                Some(int @ 1..) => {
-                    c.push(&s[..int]);
-                    c.push(b".");
-                    c.push(&s[int..]);
-                }
-                _ => {
-                    c.push(b"0.");
-                    c.push(&b"000"[..d - s.len()]);
-                    c.push(s);
-                }
+            let mut q = q;
+            for _ in 0..digits {
+                c.byte(b'0' + (q % 10) as u8);
+                q /= 10;
             }
-            right(out, c.bytes(), width)
+            if digits > 0 {
+                c.byte(b'.');
+            }
+            c.num(q);
+            c.right(out, width);
         }
         None => {
             let mut s = String::new();
             let _ = write!(s, "{x:>width$.prec$}", prec = digits as usize);
-            out.write_all(s.as_bytes())
+            out.extend_from_slice(s.as_bytes());
         }
     }
 }
@@ -217,9 +238,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn text(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut v = Vec::new();
-        f(&mut v).unwrap();
+        f(&mut v);
         String::from_utf8(v).unwrap()
     }
 

@@ -182,7 +182,7 @@ impl Json<'_> {
     fn addr(&mut self, a: SocketAddr) {
         self.quoted(|out| {
             // Writing to a Vec never fails.
-            let _ = cells::addr(out, a, 0);
+            cells::addr(out, a, 0);
         });
     }
 

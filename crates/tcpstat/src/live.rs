@@ -104,8 +104,11 @@ pub fn run(a: &LiveArgs<'_>, fmt: Format, out: &mut impl Write) -> anyhow::Resul
     if s.stream {
         s.an.finish();
         let t0 = s.t0.unwrap_or(0);
+        let mut line = Vec::new();
         for row in s.an.conns.iter().map(ConnRow::new) {
-            crate::report::conns_row(&row, t0, fmt, s.out)?;
+            line.clear();
+            crate::report::conns_row(&row, t0, fmt, &mut line);
+            s.out.write_all(&line)?;
         }
         s.out.flush()?;
     }
@@ -144,7 +147,9 @@ impl<W: Write> live::Handler for Summary<'_, W> {
                     e.ended = Some((row.client, row.server, row.state().0));
                 }
                 if self.stream {
-                    crate::report::conns_row(&row, t0, self.fmt, self.out)?;
+                    let mut line = Vec::new();
+                    crate::report::conns_row(&row, t0, self.fmt, &mut line);
+                    self.out.write_all(&line)?;
                 }
             }
             let e = self.act.entry(p.conn).or_default();

@@ -299,7 +299,10 @@ enum Rows {
 impl RowSink for Rows {
     fn row(&mut self, row: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()> {
         match self {
-            Rows::Stream(fmt) => conns_row(row, t0, *fmt, out),
+            Rows::Stream(fmt) => {
+                conns_row(row, t0, *fmt, out);
+                Ok(())
+            }
             Rows::InOrder(rows) => rows.push(row, t0, out),
         }
     }
@@ -339,7 +342,7 @@ impl InOrder {
         }
     }
 
-    fn push(&mut self, row: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+    fn push(&mut self, row: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()> {
         if let Some(all) = &mut self.all {
             all.insert(row);
         }
@@ -350,7 +353,7 @@ impl InOrder {
                     Format::Human => 256,
                     Format::Json | Format::Csv => 2048,
                 });
-                conns_row(row, t0, self.fmt, &mut line)?;
+                conns_row(row, t0, self.fmt, &mut line);
                 self.lines.insert(row.id, line.into_boxed_slice());
             } else if self.all.is_none() {
                 self.held.insert(row);
@@ -367,10 +370,10 @@ impl InOrder {
 
     /// Print row `id` if it came before its turn (its line, or the row from where it is
     /// kept); whether it had.
-    fn emit_held(&mut self, id: u32, t0: i64, out: &mut impl Write) -> io::Result<bool> {
+    fn emit_held(&mut self, id: u32, t0: i64, out: &mut Vec<u8>) -> io::Result<bool> {
         if let Some(line) = self.lines.remove(&id) {
             self.header(out)?;
-            out.write_all(&line)?;
+            out.extend_from_slice(&line);
             return Ok(true);
         }
         let row = match &self.all {
@@ -383,9 +386,10 @@ impl InOrder {
         }
     }
 
-    fn emit(&mut self, row: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+    fn emit(&mut self, row: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()> {
         self.header(out)?;
-        conns_row(row, t0, self.fmt, out)
+        conns_row(row, t0, self.fmt, out);
+        Ok(())
     }
 
     /// The table's header, before the first row (or at the end when there is none).
@@ -400,10 +404,16 @@ impl InOrder {
     /// Every row is in: the held ones in order (of `count` connections), then the detail
     /// blocks.
     fn finish(&mut self, count: usize, t0: i64, out: &mut impl Write) -> io::Result<()> {
-        self.header(out)?;
+        let mut text = Vec::new();
+        self.header(&mut text)?;
         for id in self.next..count as u32 {
-            self.emit_held(id, t0, out)?;
+            self.emit_held(id, t0, &mut text)?;
+            if text.len() >= 1 << 16 {
+                out.write_all(&text)?;
+                text.clear();
+            }
         }
+        out.write_all(&text)?;
         match &self.all {
             Some(all) => human_details(all, t0, out),
             None => Ok(()),
@@ -423,7 +433,7 @@ fn human_details(all: &RowStore, t0: i64, out: &mut impl Write) -> io::Result<()
     let format = |ids: std::ops::Range<u32>, text: &mut Vec<u8>| -> io::Result<()> {
         text.clear();
         for row in ids.filter_map(|id| all.get(id)) {
-            human_detail(&row, t0, text)?;
+            human_detail(&row, t0, text);
         }
         Ok(())
     };
@@ -480,13 +490,11 @@ pub fn conns_header(fmt: Format, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// One connection's line (the JSON record, the CSV row, the table's line).
-pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut impl Write) -> io::Result<()> {
+pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut Vec<u8>) {
     match fmt {
         Format::Json => {
-            let mut line = Vec::with_capacity(1536);
-            jsonrow::write(&ConnRecord::new(c, t0), &mut line);
-            line.push(b'\n');
-            out.write_all(&line)
+            jsonrow::write(&ConnRecord::new(c, t0), out);
+            out.push(b'\n');
         }
         Format::Csv => csv_row(c, t0, out),
         Format::Human => human_row(c, t0, out),
@@ -496,37 +504,38 @@ pub fn conns_row(c: &ConnRow, t0: i64, fmt: Format, out: &mut impl Write) -> io:
 /// The human table's row: `{:>3} {:<26} {:<26} {:>9.3} {:>9.3} {:>11} {:>15} {:>15} {:<6} {}`
 /// of the number, the endpoints, start and duration in seconds, packets, bytes and payload
 /// (`a/b`), the state's code and words; written cell by cell ([`cells`]).
-fn human_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+fn human_row(c: &ConnRow, t0: i64, out: &mut Vec<u8>) {
     let [a, b] = &c.flows;
     let (code, words) = c.state();
-    cells::right(out, itoa::Buffer::new().format(c.id).as_bytes(), 3)?;
-    out.write_all(b" ")?;
-    cells::addr(out, c.client, 26)?;
-    out.write_all(b" ")?;
-    cells::addr(out, c.server, 26)?;
-    out.write_all(b" ")?;
-    cells::fixed(out, secs(c.first_ts - t0), 3, 9)?;
-    out.write_all(b" ")?;
-    cells::fixed(out, secs(c.last_ts - c.first_ts), 3, 9)?;
-    out.write_all(b" ")?;
-    cells::pair(out, a.packets, b.packets, 11)?;
-    out.write_all(b" ")?;
-    cells::pair(out, a.bytes, b.bytes, 15)?;
-    out.write_all(b" ")?;
-    cells::pair(out, a.payload_bytes, b.payload_bytes, 15)?;
-    out.write_all(b" ")?;
-    cells::left(out, code.as_bytes(), 6)?;
-    out.write_all(b" ")?;
-    out.write_all(words.as_bytes())?;
-    out.write_all(b"\n")
+    cells::right(out, itoa::Buffer::new().format(c.id).as_bytes(), 3);
+    out.push(b' ');
+    cells::addr(out, c.client, 26);
+    out.push(b' ');
+    cells::addr(out, c.server, 26);
+    out.push(b' ');
+    cells::fixed(out, secs(c.first_ts - t0), 3, 9);
+    out.push(b' ');
+    cells::fixed(out, secs(c.last_ts - c.first_ts), 3, 9);
+    out.push(b' ');
+    cells::pair(out, a.packets, b.packets, 11);
+    out.push(b' ');
+    cells::pair(out, a.bytes, b.bytes, 15);
+    out.push(b' ');
+    cells::pair(out, a.payload_bytes, b.payload_bytes, 15);
+    out.push(b' ');
+    cells::left(out, code.as_bytes(), 6);
+    out.push(b' ');
+    out.extend_from_slice(words.as_bytes());
+    out.push(b'\n');
 }
 
-fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
+fn csv_row(c: &ConnRow, t0: i64, out: &mut Vec<u8>) {
     let r = ConnRecord::new(c, t0);
     let [a, b] = &c.flows;
     let f = |x: Option<f64>| finite(x).map(|x| format!("{x:.3}")).unwrap_or_default();
     let isn = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
-    writeln!(
+    // Writing to a Vec never fails.
+    let _ = writeln!(
         out,
         "{},{},{},{:.6},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.0},{:.0}",
         c.id,
@@ -561,38 +570,37 @@ fn csv_row(c: &ConnRow, t0: i64, out: &mut impl Write) -> io::Result<()> {
         csv_field(r.delayed_ack.server),
         r.goodput_bps[0],
         r.goodput_bps[1],
-    )
+    );
 }
 
 /// The human table's block for one connection, after the table. Written piece by piece (200 000 blocks on a busy server's
 /// capture): integers with itoa, floats with [`cells::fixed`]; only the texts the analysis
 /// words (vantage, delayed ACK, what limited the sender) are formatted elsewhere.
-fn human_detail(c: &ConnRow, t0: i64, out: &mut Vec<u8>) -> io::Result<()> {
+fn human_detail(c: &ConnRow, t0: i64, out: &mut Vec<u8>) {
     let r = ConnRecord::new(c, t0);
-    detail_head(c, out)?;
+    detail_head(c, out);
     detail_counts(c, &r, out);
-    detail_timing(c, &r, out)?;
+    detail_timing(c, &r, out);
     out.extend_from_slice(b"  delayed ACK client ");
     r.delayed_ack.client_text.write_text(out);
     out.extend_from_slice(b"\n             server ");
     r.delayed_ack.server_text.write_text(out);
     out.extend_from_slice(b"\n  goodput    c>s ");
-    cells::fixed(out, r.goodput_bps[0], 0, 0)?;
+    cells::fixed(out, r.goodput_bps[0], 0, 0);
     out.extend_from_slice(b" bit/s  s>c ");
-    cells::fixed(out, r.goodput_bps[1], 0, 0)?;
+    cells::fixed(out, r.goodput_bps[1], 0, 0);
     out.extend_from_slice(b" bit/s\n");
-    Ok(())
 }
 
 /// The block's first lines: the connection, its ISNs and SYN options.
-fn detail_head(c: &ConnRow, out: &mut Vec<u8>) -> io::Result<()> {
+fn detail_head(c: &ConnRow, out: &mut Vec<u8>) {
     let [a, b] = &c.flows;
     out.extend_from_slice(b"\nconnection ");
     cells::num(out, c.id);
     out.extend_from_slice(b": ");
-    cells::addr(out, c.client, 0)?;
+    cells::addr(out, c.client, 0);
     out.extend_from_slice(b" -> ");
-    cells::addr(out, c.server, 0)?;
+    cells::addr(out, c.server, 0);
     let isn = |out: &mut Vec<u8>, v: Option<u32>| match v {
         Some(v) => cells::num(out, v),
         None => out.push(b'-'),
@@ -605,7 +613,6 @@ fn detail_head(c: &ConnRow, out: &mut Vec<u8>) -> io::Result<()> {
     opt_text(a, out);
     out.extend_from_slice(b"\n             server ");
     opt_text(b, out);
-    Ok(())
 }
 
 /// Retransmissions by kind and side, duplicate ACKs and the other anomalies.
@@ -631,7 +638,7 @@ fn detail_counts(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) {
 }
 
 /// RTTs, where the capture was taken, the path RTT and what limited the sender.
-fn detail_timing(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) -> io::Result<()> {
+fn detail_timing(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) {
     let [a, b] = &c.flows;
     let rtt: [(&[u8], Option<f64>); 3] = [
         (b"\n  RTT ms     min ", r.rtt_ms.min),
@@ -640,22 +647,22 @@ fn detail_timing(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) -> io::Result<(
     ];
     for (text, v) in rtt {
         out.extend_from_slice(text);
-        fx(out, v)?;
+        fx(out, v);
     }
     out.extend_from_slice(b" (Karn, ");
     cells::num(out, a.rtt.n + b.rtt.n);
     out.extend_from_slice(b" samples); handshake ");
-    fx(out, r.handshake_rtt_ms)?;
+    fx(out, r.handshake_rtt_ms);
     out.extend_from_slice(b"\n  vantage    ");
     r.vantage_evidence.write_text(out);
     out.push(b'\n');
     if let Some(p) = finite(r.path_rtt_ms) {
         out.extend_from_slice(b"  path RTT   ");
-        cells::fixed(out, p, 3, 0)?;
+        cells::fixed(out, p, 3, 0);
         out.extend_from_slice(" ms = data→ACK ".as_bytes());
-        fx(out, r.data_to_ack_ms)?;
+        fx(out, r.data_to_ack_ms);
         out.extend_from_slice(" + ACK→next data ".as_bytes());
-        fx(out, r.ack_to_data_ms)?;
+        fx(out, r.ack_to_data_ms);
         out.extend_from_slice(b" ms at the capture point (");
         out.extend_from_slice(r.data_dir.as_bytes());
         out.extend_from_slice(b" data, medians)\n");
@@ -665,14 +672,13 @@ fn detail_timing(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) -> io::Result<(
         LimitedText(l).write_text(out);
         out.push(b'\n');
     }
-    Ok(())
 }
 
 /// Milliseconds to three places, or `-` (none, or not finite).
-fn fx(out: &mut Vec<u8>, v: Option<f64>) -> io::Result<()> {
+fn fx(out: &mut Vec<u8>, v: Option<f64>) {
     match finite(v) {
         Some(x) => cells::fixed(out, x, 3, 0),
-        None => out.write_all(b"-"),
+        None => out.push(b'-'),
     }
 }
 
@@ -940,7 +946,7 @@ mod tests {
             .collect();
         let mut want = Vec::new();
         for r in &rows {
-            human_detail(r, 5, &mut want).unwrap();
+            human_detail(r, 5, &mut want);
         }
         let mut store = RowStore::default();
         for r in rows.iter().rev() {
