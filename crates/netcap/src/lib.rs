@@ -24,6 +24,7 @@ use pcap::{Active, Capture, Linktype, Packet, Precision};
 
 use netproto::frame::linktype;
 
+mod ahead;
 pub mod live;
 pub mod rotate;
 mod write;
@@ -163,7 +164,7 @@ fn shown(path: &str, std: &str) -> String {
 /// stays at the buffer size whatever the file size. BPF filters are still libpcap's, compiled
 /// for the link type and run on each record (`pcap_offline_filter`).
 pub struct Reader {
-    src: Box<dyn io::Read>,
+    src: Source,
     buf: Vec<u8>,
     /// Unread bytes are `buf[start..end]`.
     start: usize,
@@ -174,6 +175,15 @@ pub struct Reader {
     path: String,
     records: u64,
     filter: Option<Filter>,
+}
+
+/// Where a [`Reader`]'s bytes come from.
+enum Source {
+    /// Read when they are needed ([`Reader::from_reader`]'s streams).
+    Stream(Box<dyn io::Read>),
+    /// Read ahead on another thread, a block at a time ([`Reader::open`]'s files and stdin):
+    /// `buf` is then the block being read, `end` its length.
+    Ahead(ahead::ReadAhead),
 }
 
 struct Filter {
@@ -215,23 +225,35 @@ const MAX_RECORD: usize = 64 << 20;
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 
+/// `src` read ahead on its own thread, or where it is needed when no thread can be started.
+fn read_ahead<R: io::Read + Send + 'static>(src: R) -> Source {
+    match ahead::ReadAhead::start(src) {
+        Ok(a) => Source::Ahead(a),
+        Err(src) => Source::Stream(Box::new(src)),
+    }
+}
+
 impl Reader {
     /// Open `path` (`-` = stdin). Timestamps keep nanosecond precision when the file has it.
     pub fn open(path: &str) -> Result<Reader, CaptureError> {
         let name = shown(path, "standard input");
-        let src: Box<dyn io::Read> = if path == "-" {
-            Box::new(io::stdin())
+        let src = if path == "-" {
+            read_ahead(io::stdin())
         } else {
-            Box::new(std::fs::File::open(path).map_err(|e| CaptureError::Open {
+            read_ahead(std::fs::File::open(path).map_err(|e| CaptureError::Open {
                 path: name.clone(),
                 message: e.to_string(),
             })?)
         };
-        Self::from_reader(src, &name)
+        Self::with_source(src, &name)
     }
 
     /// Read a capture from any byte stream (`name` is used in messages).
     pub fn from_reader(src: Box<dyn io::Read>, name: &str) -> Result<Reader, CaptureError> {
+        Self::with_source(Source::Stream(src), name)
+    }
+
+    fn with_source(src: Source, name: &str) -> Result<Reader, CaptureError> {
         let mut r = Reader {
             src,
             // Small first: most inputs that fit are small; grown on the first refill.
@@ -253,17 +275,13 @@ impl Reader {
             message,
         };
         if !r.fill(24).map_err(|e| open_err(e.to_string()))? {
-            let message = if r.end == 0 {
-                "empty input (did the writer fail?)".to_owned()
-            } else {
-                format!(
-                    "truncated dump file: {} bytes, too short for a header",
-                    r.end
-                )
+            let message = match r.end - r.start {
+                0 => "empty input (did the writer fail?)".to_owned(),
+                n => format!("truncated dump file: {n} bytes, too short for a header"),
             };
             return Err(open_err(message));
         }
-        let b = &r.buf[..24];
+        let b = &r.buf[r.start..r.start + 24];
         let magic_le = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         let (swapped, nano) = match magic_le {
             0xa1b2_c3d4 => (false, false),
@@ -288,7 +306,7 @@ impl Reader {
         let rd32 = |o: usize| u32_at(b, o, swapped);
         r.linktype = rd32(20) & 0xffff;
         r.format = InFormat::Pcap { swapped, nano };
-        r.start = 24;
+        r.start += 24;
         Ok(r)
     }
 
@@ -349,6 +367,9 @@ impl Reader {
         if self.end - self.start >= n {
             return Ok(true);
         }
+        if let Source::Ahead(_) = self.src {
+            return self.fill_ahead(n);
+        }
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -365,12 +386,49 @@ impl Reader {
                 let grown = (self.buf.len() * 2).min(n.next_power_of_two());
                 self.buf.resize(grown, 0);
             }
-            match self.src.read(&mut self.buf[self.end..]) {
+            let Source::Stream(src) = &mut self.src else {
+                unreachable!("a read-ahead source is filled by fill_ahead")
+            };
+            match src.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
                 Ok(k) => self.end += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
+        }
+        Ok(self.end - self.start >= n)
+    }
+
+    /// [`Reader::fill`] from blocks read ahead: the unread end of the current block goes
+    /// into the room before the next one's data, which becomes the buffer.
+    fn fill_ahead(&mut self, n: usize) -> io::Result<bool> {
+        while self.end - self.start < n && !self.eof {
+            let Source::Ahead(ahead) = &mut self.src else {
+                unreachable!("fill_ahead reads a read-ahead source")
+            };
+            let mut block = match ahead.next() {
+                None => {
+                    self.eof = true;
+                    break;
+                }
+                Some(b) => b?,
+            };
+            let rest = self.end - self.start;
+            if rest <= ahead::HEAD {
+                block[ahead::HEAD - rest..ahead::HEAD]
+                    .copy_from_slice(&self.buf[self.start..self.end]);
+                let done = std::mem::replace(&mut self.buf, block);
+                ahead.give_back(done);
+                self.start = ahead::HEAD - rest;
+            } else {
+                // A record longer than the room: put together here.
+                self.buf.copy_within(self.start..self.end, 0);
+                self.buf.truncate(rest);
+                self.buf.extend_from_slice(&block[ahead::HEAD..]);
+                ahead.give_back(block);
+                self.start = 0;
+            }
+            self.end = self.buf.len();
         }
         Ok(self.end - self.start >= n)
     }
