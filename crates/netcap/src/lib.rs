@@ -225,6 +225,26 @@ const MAX_RECORD: usize = 64 << 20;
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 
+/// A block read ahead joined to the unread bytes `buf[start..end]` (the end of the block
+/// before): they go into the room before its data, and it becomes `buf`, the block read
+/// through coming back; a longer rest has the data appended instead. Also where the unread
+/// bytes now start.
+fn splice(buf: &mut Vec<u8>, start: usize, end: usize, mut block: Vec<u8>) -> (Vec<u8>, usize) {
+    let rest = end - start;
+    match ahead::HEAD.checked_sub(rest) {
+        Some(at) => {
+            block[at..ahead::HEAD].copy_from_slice(&buf[start..end]);
+            (std::mem::replace(buf, block), at)
+        }
+        None => {
+            buf.copy_within(start..end, 0);
+            buf.truncate(rest);
+            buf.extend_from_slice(&block[ahead::HEAD..]);
+            (block, 0)
+        }
+    }
+}
+
 /// `src` read ahead on its own thread, or where it is needed when no thread can be started.
 fn read_ahead<R: io::Read + Send + 'static>(src: R) -> Source {
     match ahead::ReadAhead::start(src) {
@@ -367,9 +387,24 @@ impl Reader {
         if self.end - self.start >= n {
             return Ok(true);
         }
-        if let Source::Ahead(_) = self.src {
-            return self.fill_ahead(n);
-        }
+        let src = match &mut self.src {
+            Source::Stream(src) => src,
+            Source::Ahead(ahead) => {
+                while self.end - self.start < n && !self.eof {
+                    match ahead.next() {
+                        None => self.eof = true,
+                        Some(block) => {
+                            let spent;
+                            (spent, self.start) =
+                                splice(&mut self.buf, self.start, self.end, block?);
+                            self.end = self.buf.len();
+                            ahead.give_back(spent);
+                        }
+                    }
+                }
+                return Ok(self.end - self.start >= n);
+            }
+        };
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -386,49 +421,12 @@ impl Reader {
                 let grown = (self.buf.len() * 2).min(n.next_power_of_two());
                 self.buf.resize(grown, 0);
             }
-            let Source::Stream(src) = &mut self.src else {
-                unreachable!("a read-ahead source is filled by fill_ahead")
-            };
             match src.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
                 Ok(k) => self.end += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
-        }
-        Ok(self.end - self.start >= n)
-    }
-
-    /// [`Reader::fill`] from blocks read ahead: the unread end of the current block goes
-    /// into the room before the next one's data, which becomes the buffer.
-    fn fill_ahead(&mut self, n: usize) -> io::Result<bool> {
-        while self.end - self.start < n && !self.eof {
-            let Source::Ahead(ahead) = &mut self.src else {
-                unreachable!("fill_ahead reads a read-ahead source")
-            };
-            let mut block = match ahead.next() {
-                None => {
-                    self.eof = true;
-                    break;
-                }
-                Some(b) => b?,
-            };
-            let rest = self.end - self.start;
-            if rest <= ahead::HEAD {
-                block[ahead::HEAD - rest..ahead::HEAD]
-                    .copy_from_slice(&self.buf[self.start..self.end]);
-                let done = std::mem::replace(&mut self.buf, block);
-                ahead.give_back(done);
-                self.start = ahead::HEAD - rest;
-            } else {
-                // A record longer than the room: put together here.
-                self.buf.copy_within(self.start..self.end, 0);
-                self.buf.truncate(rest);
-                self.buf.extend_from_slice(&block[ahead::HEAD..]);
-                ahead.give_back(block);
-                self.start = 0;
-            }
-            self.end = self.buf.len();
         }
         Ok(self.end - self.start >= n)
     }
