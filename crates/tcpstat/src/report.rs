@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::io::{self, Write};
+use std::sync::mpsc;
 
 use netproto::frame::TcpFlags;
 use serde_json::{Value, json};
@@ -426,46 +427,57 @@ const DETAIL_CHUNK: u32 = 512;
 
 /// Every stored row's detail block, in connection order. On a capture of many connections
 /// this is most of the output (about 800 bytes a connection), so chunks are formatted two
-/// at a time, one on each core, and written in order.
+/// at a time, one here and one on a helper thread (started once: a thread a chunk cost more
+/// than handing it a chunk), and written in order.
 fn human_details(all: &RowStore, t0: i64, out: &mut impl Write) -> io::Result<()> {
     let n = all.ids();
     let chunk = |from: u32| from..from.saturating_add(DETAIL_CHUNK).min(n);
-    let format = |ids: std::ops::Range<u32>, text: &mut Vec<u8>| -> io::Result<()> {
+    let format = |ids: std::ops::Range<u32>, text: &mut Vec<u8>| {
         text.clear();
         for row in ids.filter_map(|id| all.get(id)) {
             human_detail(&row, t0, text);
         }
-        Ok(())
     };
     if n <= DETAIL_CHUNK {
         // A few connections: no second thread.
         let mut text = Vec::new();
-        format(0..n, &mut text)?;
+        format(0..n, &mut text);
         return out.write_all(&text);
     }
-    // Two buffers, made here and reused: a fresh one each time costs its page faults, and
-    // one grown on the other thread, that thread's own heap.
+    // Two buffers, made here and reused: a fresh one each time costs its page faults.
     let room = DETAIL_CHUNK as usize * 1024;
     let (mut mine, mut theirs) = (Vec::with_capacity(room), Vec::with_capacity(room));
     std::thread::scope(|scope| {
+        let (give, jobs) = mpsc::sync_channel::<(std::ops::Range<u32>, Vec<u8>)>(1);
+        let (put, done) = mpsc::sync_channel(1);
+        let helper = scope.spawn(move || {
+            for (ids, mut text) in jobs {
+                format(ids, &mut text);
+                if put.send(text).is_err() {
+                    break;
+                }
+            }
+        });
         let mut from = 0;
         while from < n {
             let a = chunk(from);
             let b = chunk(a.end);
             from = b.end;
-            let mut text = std::mem::take(&mut theirs);
-            let other =
-                (!b.is_empty()).then(|| scope.spawn(move || format(b, &mut text).map(|_| text)));
-            format(a, &mut mine)?;
+            let helped = !b.is_empty() && give.send((b, std::mem::take(&mut theirs))).is_ok();
+            format(a, &mut mine);
             out.write_all(&mine)?;
-            if let Some(other) = other {
-                theirs = other
-                    .join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a detail formatter panicked")))?;
+            if helped {
+                theirs = done
+                    .recv()
+                    .map_err(|_| io::Error::other("the detail formatter stopped"))?;
                 out.write_all(&theirs)?;
             }
         }
-        Ok(())
+        // The helper's loop ends with the channel (also on an early return).
+        drop(give);
+        helper
+            .join()
+            .map_err(|_| io::Error::other("a detail formatter panicked"))
     })
 }
 
