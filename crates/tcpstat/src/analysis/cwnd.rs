@@ -230,22 +230,14 @@ pub struct CwndTracker {
 }
 
 impl CwndTracker {
-    /// As new, its buffers kept (a recycled connection).
-    pub(super) fn recycle(&mut self) {
-        let (mut pending, mut sacked, mut resent) = (
-            std::mem::take(&mut self.pending),
-            std::mem::take(&mut self.sacked),
-            std::mem::take(&mut self.resent),
-        );
-        recycle_deque(&mut pending);
-        recycle_vec(&mut sacked);
-        recycle_vec(&mut resent);
-        *self = CwndTracker {
-            pending,
-            sacked,
-            resent,
-            ..CwndTracker::default()
-        };
+    /// A new tracker (this one) takes `old`'s buffers, emptied (a recycled connection).
+    pub(super) fn take_buffers(&mut self, old: &mut CwndTracker) {
+        std::mem::swap(&mut self.pending, &mut old.pending);
+        std::mem::swap(&mut self.sacked, &mut old.sacked);
+        std::mem::swap(&mut self.resent, &mut old.resent);
+        recycle_deque(&mut self.pending);
+        recycle_vec(&mut self.sacked);
+        recycle_vec(&mut self.resent);
     }
 
     /// A peer ACK captured; `at` is when it reaches the sender (estimated).

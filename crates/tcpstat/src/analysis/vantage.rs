@@ -96,14 +96,10 @@ impl Srtt {
         crate::prefetch::slice(&self.held);
     }
 
-    /// As new, its buffer kept (a recycled connection).
-    pub(super) fn recycle(&mut self) {
-        let mut held = std::mem::take(&mut self.held);
-        recycle_vec(&mut held);
-        *self = Srtt {
-            held,
-            ..Srtt::default()
-        };
+    /// A new estimator (this one) takes `old`'s buffer, emptied (a recycled connection).
+    pub(super) fn take_buffers(&mut self, old: &mut Srtt) {
+        std::mem::swap(&mut self.held, &mut old.held);
+        recycle_vec(&mut self.held);
     }
 
     /// A new half measured at `now`; `both` when the connection has timestamps (then one
