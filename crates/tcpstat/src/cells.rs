@@ -87,6 +87,7 @@ impl Cell {
     }
 
     /// Put `n`'s digits before the text.
+    #[inline]
     fn num(&mut self, n: u64) {
         let mut n = n;
         while n >= 100 {
@@ -209,6 +210,15 @@ pub fn fixed(out: &mut Vec<u8>, x: f64, digits: u32, width: usize) {
 fn scaled(x: f64, digits: u32) -> Option<u64> {
     if !(0.0..9_007_199_254_740_992.0).contains(&x) || digits > 3 || x.is_sign_negative() {
         return None;
+    }
+    // Nearly always the product in floating point says it: below 2^40 it is within 2^-13 of
+    // the exact one, so unless it lies that close to a half, both round the same way.
+    let y = x * [1.0, 10.0, 100.0, 1000.0][digits as usize];
+    if y < 1_099_511_627_776.0 {
+        let (whole, frac) = (y as u64, y - (y as u64) as f64);
+        if (frac - 0.5).abs() > 1.0 / 1024.0 {
+            return Some(whole + u64::from(frac > 0.5));
+        }
     }
     let bits = x.to_bits();
     let exp = ((bits >> 52) & 0x7ff) as i32;
