@@ -2,7 +2,8 @@
 //! tcpstat.
 //!
 //! - [`Reader`] streams records from a pcap or pcapng file, or from stdin when the path is
-//!   `-` (libpcap reads stdin itself, record by record: a pipe is never slurped).
+//!   `-`, read ahead on a thread of its own in blocks handed over whole (`ahead`; a pipe's
+//!   reads as they come: a pipe is never slurped, a live one never held back).
 //! - [`Writer`] writes a classic pcap file (microsecond or nanosecond stamps) or pcapng (named
 //!   interfaces, a comment per packet), to stdout when the path is `-`, through a 1 MiB
 //!   buffer: nothing is flushed per packet unless asked ([`Writer::flush`]).
