@@ -630,24 +630,50 @@ fn detail_head(c: &ConnRow, out: &mut Vec<u8>) {
 /// Retransmissions by kind and side, duplicate ACKs and the other anomalies.
 fn detail_counts(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) {
     let [a, b] = &c.flows;
-    let lines: [(&[u8], u64); 11] = [
-        (b"\n  retrans    ", r.retransmissions),
-        (b" (fast ", r.fast_retransmissions),
-        (b", timeout ", r.timeout_retransmissions),
-        (b", probe ", r.probe_retransmissions),
-        (b", spurious ", r.spurious_retransmissions),
-        (b"); client ", a.retrans),
-        (b" server ", b.retrans),
-        (b"\n  dup ACKs   ", r.dup_acks),
-        (b"  out-of-order ", r.out_of_order),
-        (b"  not captured ", r.lost_segments),
-        (b"  zero-window ", r.zero_window),
+    let counts = [
+        r.retransmissions,
+        r.fast_retransmissions,
+        r.timeout_retransmissions,
+        r.probe_retransmissions,
+        r.spurious_retransmissions,
+        a.retrans,
+        b.retrans,
+        r.dup_acks,
+        r.out_of_order,
+        r.lost_segments,
+        r.zero_window,
     ];
-    for (text, n) in lines {
+    if counts == [0; 11] {
+        // Most connections: the lines with every count 0, written at once.
+        out.extend_from_slice(NOTHING_COUNTED);
+    } else {
+        write_counts(counts, out);
+    }
+}
+
+/// The counts' lines: each count after its label.
+fn write_counts(counts: [u64; 11], out: &mut Vec<u8>) {
+    const LABELS: [&[u8]; 11] = [
+        b"\n  retrans    ",
+        b" (fast ",
+        b", timeout ",
+        b", probe ",
+        b", spurious ",
+        b"); client ",
+        b" server ",
+        b"\n  dup ACKs   ",
+        b"  out-of-order ",
+        b"  not captured ",
+        b"  zero-window ",
+    ];
+    for (text, n) in LABELS.into_iter().zip(counts) {
         out.extend_from_slice(text);
         cells::num(out, n);
     }
 }
+
+/// [`write_counts`] of zeros (a test checks that it is).
+const NOTHING_COUNTED: &[u8] = b"\n  retrans    0 (fast 0, timeout 0, probe 0, spurious 0); client 0 server 0\n  dup ACKs   0  out-of-order 0  not captured 0  zero-window 0";
 
 /// RTTs, where the capture was taken, the path RTT and what limited the sender.
 fn detail_timing(c: &ConnRow, r: &ConnRecord, out: &mut Vec<u8>) {
@@ -941,6 +967,13 @@ mod tests {
             };
             assert_eq!(records, rows.len(), "{fmt:?}");
         }
+    }
+
+    #[test]
+    fn the_counts_all_zero_are_written_as_they_would_be_one_by_one() {
+        let mut v = Vec::new();
+        write_counts([0; 11], &mut v);
+        assert_eq!(v, NOTHING_COUNTED);
     }
 
     #[test]
