@@ -46,27 +46,27 @@ pub fn encode(row: &ConnRow, out: &mut Vec<u8>) {
 
 /// The row encoded at the start of `bytes` (`None` when they are not one).
 pub fn decode(bytes: &[u8]) -> Option<ConnRow> {
-    let r = &mut Reader(bytes);
-    let id = u32::try_from(r.u()?).ok()?;
-    let (client, server) = (r.addr()?, r.addr()?);
-    let t0 = r.i()?;
+    let r = &mut Reader::new(bytes);
+    let id = r.u32();
+    let (client, server) = (r.addr(), r.addr());
+    let t0 = r.i();
     let abs = |t: i64| t.wrapping_add(t0);
-    let last_ts = abs(r.i()?);
-    let first_frame = r.u()?;
-    let last_frame = r.u()?.wrapping_add(first_frame);
-    let state = StateFacts::from_bits(u16::try_from(r.u()?).ok()?);
-    let irtt_ns = r.opt(Reader::i)?;
-    let vantage = r.vantage()?;
+    let last_ts = abs(r.i());
+    let first_frame = r.u();
+    let last_frame = r.u().wrapping_add(first_frame);
+    let state = StateFacts::from_bits(r.u16());
+    let irtt_ns = r.opt(Reader::i);
+    let vantage = r.vantage();
     let limited = r.opt(|r| {
-        let (start, end) = (abs(r.i()?), abs(r.i()?));
+        let (start, end) = (abs(r.i()), abs(r.i()));
         let mut ns = [0; 5];
         for v in &mut ns {
-            *v = r.i()?;
+            *v = r.i();
         }
-        Some(LimitedBy { start, end, ns })
-    })?;
-    let flows = [r.flow(t0)?, r.flow(t0)?];
-    Some(ConnRow {
+        LimitedBy { start, end, ns }
+    });
+    let flows = [r.flow(t0), r.flow(t0)];
+    r.ok().then_some(ConnRow {
         id,
         client,
         server,
@@ -232,141 +232,219 @@ impl Writer<'_> {
     }
 }
 
-struct Reader<'a>(&'a [u8]);
+/// Reads that cannot fail, so that a row reads without a branch per field: past the end or
+/// on a byte that is not what the encoder writes there, a read gives 0 (or nothing) and
+/// marks the reader bad, which [`decode`] checks once at the end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    bad: bool,
+}
 
-impl Reader<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, bad: false }
     }
 
-    fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (b, rest) = self.0.split_first_chunk::<N>()?;
-        self.0 = rest;
-        Some(*b)
+    /// Every read was of bytes the encoder writes.
+    fn ok(&self) -> bool {
+        !self.bad
+    }
+
+    fn byte(&mut self) -> u8 {
+        match self.bytes.split_first() {
+            Some((&b, rest)) => {
+                self.bytes = rest;
+                b
+            }
+            None => {
+                self.bad = true;
+                0
+            }
+        }
+    }
+
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        match self.bytes.split_first_chunk::<N>() {
+            Some((b, rest)) => {
+                self.bytes = rest;
+                *b
+            }
+            None => {
+                self.bad = true;
+                [0; N]
+            }
+        }
     }
 
     /// Most of a row's varints are a byte long: those without a loop.
     #[inline]
-    fn u(&mut self) -> Option<u64> {
-        match self.0.split_first() {
+    fn u(&mut self) -> u64 {
+        match self.bytes.split_first() {
             Some((&b, rest)) if b < 0x80 => {
-                self.0 = rest;
-                Some(u64::from(b))
+                self.bytes = rest;
+                u64::from(b)
             }
             _ => self.u_long(),
         }
     }
 
-    fn u_long(&mut self) -> Option<u64> {
+    fn u_long(&mut self) -> u64 {
+        // Eight bytes at once, nearly always: the first without its top bit ends the
+        // varint; the 7-bit groups up to it are packed by halves, without a branch.
+        if let Some(&chunk) = self.bytes.first_chunk::<8>() {
+            let x = u64::from_le_bytes(chunk);
+            let ends = !x & 0x8080_8080_8080_8080;
+            if ends != 0 {
+                let x = x & (ends ^ (ends - 1)) & 0x7f7f_7f7f_7f7f_7f7f;
+                let x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+                let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+                let x = (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4);
+                self.bytes = &self.bytes[(ends.trailing_zeros() as usize + 1) / 8..];
+                return x;
+            }
+        }
         let mut v = 0u64;
-        for (i, &b) in self.0.iter().enumerate().take(10) {
+        for (i, &b) in self.bytes.iter().enumerate().take(10) {
             v |= u64::from(b & 0x7f) << (7 * i);
             if b < 0x80 {
                 // A tenth byte holds the top bit only.
-                if i == 9 && b > 1 {
-                    return None;
-                }
-                self.0 = &self.0[i + 1..];
-                return Some(v);
+                self.bad |= i == 9 && b > 1;
+                self.bytes = &self.bytes[i + 1..];
+                return v;
             }
         }
-        None
+        self.bad = true;
+        0
     }
 
-    fn i(&mut self) -> Option<i64> {
-        let z = self.u()?;
-        Some((z >> 1) as i64 ^ -((z & 1) as i64))
+    /// A varint that must fit `T`.
+    fn fit<T: TryFrom<u64> + Default>(&mut self) -> T {
+        let v = self.u();
+        T::try_from(v).unwrap_or_else(|_| {
+            self.bad = true;
+            T::default()
+        })
     }
 
-    fn f(&mut self) -> Option<f64> {
-        let e = match self.byte()? {
-            0 => Exact::Ms(self.i()?),
-            1 => Exact::F32(f32::from_le_bytes(self.bytes()?)),
-            2 => Exact::F64(f64::from_le_bytes(self.bytes()?)),
-            _ => return None,
+    fn u32(&mut self) -> u32 {
+        self.fit()
+    }
+
+    fn u16(&mut self) -> u16 {
+        self.fit()
+    }
+
+    fn i(&mut self) -> i64 {
+        let z = self.u();
+        (z >> 1) as i64 ^ -((z & 1) as i64)
+    }
+
+    fn f(&mut self) -> f64 {
+        let e = match self.byte() {
+            0 => Exact::Ms(self.i()),
+            1 => Exact::F32(f32::from_le_bytes(self.bytes())),
+            2 => Exact::F64(f64::from_le_bytes(self.bytes())),
+            _ => {
+                self.bad = true;
+                Exact::F64(0.0)
+            }
         };
-        Some(e.value())
+        e.value()
     }
 
-    /// `Some(None)` when absent, `None` when the bytes are not an option.
-    fn opt<T>(&mut self, get: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
-        match self.byte()? {
-            0 => Some(None),
-            1 => get(self).map(Some),
-            _ => None,
+    /// A tag, then `get`'s value when it is 1.
+    fn opt<T>(&mut self, get: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        match self.byte() {
+            0 => None,
+            1 => Some(get(self)),
+            _ => {
+                self.bad = true;
+                None
+            }
         }
     }
 
-    fn addr(&mut self) -> Option<SocketAddr> {
-        let ip = match self.byte()? {
-            V4 => IpAddr::V4(Ipv4Addr::from(self.bytes::<4>()?)),
+    fn addr(&mut self) -> SocketAddr {
+        match self.byte() {
+            V4 => {
+                let ip = Ipv4Addr::from(self.bytes::<4>());
+                SocketAddr::new(IpAddr::V4(ip), self.u16())
+            }
             V6 => {
-                let ip = Ipv6Addr::from(self.bytes::<16>()?);
-                let flowinfo = u32::try_from(self.u()?).ok()?;
-                let scope = u32::try_from(self.u()?).ok()?;
-                let port = u16::try_from(self.u()?).ok()?;
-                return Some(SocketAddr::V6(SocketAddrV6::new(ip, port, flowinfo, scope)));
+                let ip = Ipv6Addr::from(self.bytes::<16>());
+                let (flowinfo, scope, port) = (self.u32(), self.u32(), self.u16());
+                SocketAddr::V6(SocketAddrV6::new(ip, port, flowinfo, scope))
             }
-            _ => return None,
-        };
-        Some(SocketAddr::new(ip, u16::try_from(self.u()?).ok()?))
-    }
-
-    fn stat(&mut self) -> Option<Stat> {
-        let n = self.u()?;
-        if n == 0 {
-            return Some(Stat::default());
+            _ => {
+                self.bad = true;
+                SocketAddr::from(([0, 0, 0, 0], 0))
+            }
         }
-        let (sum, min, max) = (self.f()?, self.f()?, self.f()?);
-        Some(Stat { n, sum, min, max })
     }
 
-    fn vantage(&mut self) -> Option<VantageFacts> {
-        let data_dir = u8::try_from(self.u()?).ok()?;
-        let split = self.opt(|r| Some((r.i()?, r.i()?)))?;
-        let (d2a, a2d, srtt_ms) = (self.opt(Self::f)?, self.opt(Self::f)?, self.opt(Self::f)?);
-        Some(VantageFacts {
+    fn stat(&mut self) -> Stat {
+        match self.u() {
+            0 => Stat::default(),
+            n => {
+                let (sum, min, max) = (self.f(), self.f(), self.f());
+                Stat { n, sum, min, max }
+            }
+        }
+    }
+
+    fn vantage(&mut self) -> VantageFacts {
+        let data_dir = self.fit();
+        let split = self.opt(|r| (r.i(), r.i()));
+        let (d2a, a2d, srtt_ms) = (self.opt(Self::f), self.opt(Self::f), self.opt(Self::f));
+        VantageFacts {
             data_dir,
             split,
             d2a,
             a2d,
             srtt_ms,
-        })
+        }
+    }
+
+    fn syn_opts(&mut self) -> SynOptions {
+        let n = usize::from(self.byte());
+        match self.bytes.split_at_checked(n) {
+            Some((raw, rest)) => {
+                self.bytes = rest;
+                SynOptions::new(TcpOptions(raw))
+            }
+            None => {
+                self.bad = true;
+                SynOptions::new(TcpOptions(&[]))
+            }
+        }
     }
 
     /// The fields in the order they were written (a struct expression's fields are
     /// evaluated in the order they are written).
-    fn flow(&mut self, t0: i64) -> Option<FlowRow> {
-        Some(FlowRow {
-            packets: self.u()?,
-            bytes: self.u()?,
-            payload_bytes: self.u()?,
-            unique_bytes: self.u()?,
-            last_data_ts: self.opt(|r| r.i().map(|t| t.wrapping_add(t0)))?,
-            isn: self.opt(|r| u32::try_from(r.u()?).ok())?,
-            syn_opts: self.opt(|r| {
-                let n = usize::from(r.byte()?);
-                let (raw, rest) = r.0.split_at_checked(n)?;
-                r.0 = rest;
-                Some(SynOptions::new(TcpOptions(raw)))
-            })?,
-            retrans: self.u()?,
-            fast: self.u()?,
-            timeout: self.u()?,
-            spurious: self.u()?,
-            probes: self.u()?,
-            dupacks: self.u()?,
-            ooo: self.u()?,
-            lost: self.u()?,
-            zero_windows: self.u()?,
-            rtt: self.stat()?,
-            acks_new: self.u()?,
-            acks_multi: self.u()?,
-            acks_single: self.u()?,
-            single_ack_delay: self.stat()?,
-        })
+    fn flow(&mut self, t0: i64) -> FlowRow {
+        FlowRow {
+            packets: self.u(),
+            bytes: self.u(),
+            payload_bytes: self.u(),
+            unique_bytes: self.u(),
+            last_data_ts: self.opt(|r| r.i().wrapping_add(t0)),
+            isn: self.opt(Self::u32),
+            syn_opts: self.opt(Self::syn_opts),
+            retrans: self.u(),
+            fast: self.u(),
+            timeout: self.u(),
+            spurious: self.u(),
+            probes: self.u(),
+            dupacks: self.u(),
+            ooo: self.u(),
+            lost: self.u(),
+            zero_windows: self.u(),
+            rtt: self.stat(),
+            acks_new: self.u(),
+            acks_multi: self.u(),
+            acks_single: self.u(),
+            single_ack_delay: self.stat(),
+        }
     }
 }
 
@@ -497,9 +575,32 @@ pub(crate) mod tests {
         fn floats_come_back_bit_for_bit(x in floats()) {
             let mut b = Vec::new();
             Writer(&mut b).f(x);
-            let r = &mut Reader(&b);
-            prop_assert_eq!(r.f().map(f64::to_bits), Some(x.to_bits()));
-            prop_assert!(r.0.is_empty());
+            let r = &mut Reader::new(&b);
+            prop_assert_eq!(r.f().to_bits(), x.to_bits());
+            prop_assert!(r.ok() && r.bytes.is_empty());
+        }
+
+        #[test]
+        fn varints_come_back(v in prop_oneof![any::<u64>(), 0u64..1 << 20, Just(u64::MAX)], pad in 0usize..12) {
+            let mut b = Vec::new();
+            Writer(&mut b).u(v);
+            // LEB128 byte by byte, as any reader of it expects.
+            let mut leb = Vec::new();
+            let mut x = v;
+            while x >= 0x80 {
+                leb.push(x as u8 | 0x80);
+                x >>= 7;
+            }
+            leb.push(x as u8);
+            prop_assert_eq!(&b, &leb);
+            let len = b.len();
+            // With bytes after it (eight at once) and without (one by one).
+            b.extend(std::iter::repeat_n(0xff, pad));
+            let r = &mut Reader::new(&b);
+            prop_assert_eq!(r.u(), v);
+            prop_assert!(r.ok());
+            prop_assert_eq!(r.bytes.len(), pad);
+            prop_assert_eq!(len, b.len() - pad);
         }
 
         #[test]
