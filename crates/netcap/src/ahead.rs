@@ -7,7 +7,7 @@
 //! back to the thread once read: a few circulate, whatever the file's size.
 
 use std::io;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::thread;
 
 /// Room before a block's data for the end of the previous block (records are rarely longer;
@@ -17,11 +17,15 @@ pub const HEAD: usize = 16 << 10;
 const BLOCK: usize = 128 << 10;
 /// Blocks read and waiting beyond the one being read.
 const WAITING: usize = 1;
+/// Times the reader looks for the next block before it sleeps (~20 µs).
+const SPINS: usize = 2_000;
 
 /// The receiving end: blocks of data (`HEAD` bytes of room, then what was read), in order.
 pub struct ReadAhead {
     blocks: Receiver<io::Result<Vec<u8>>>,
     spent: Sender<Vec<u8>>,
+    /// The last block came full.
+    full: bool,
 }
 
 impl ReadAhead {
@@ -44,7 +48,11 @@ impl ReadAhead {
             Ok(_) => {
                 // The thread is waiting for it: this cannot block or fail.
                 let _ = give.send(src);
-                Ok(ReadAhead { blocks, spent })
+                Ok(ReadAhead {
+                    blocks,
+                    spent,
+                    full: false,
+                })
             }
             Err(_) => Err(src),
         }
@@ -52,7 +60,25 @@ impl ReadAhead {
 
     /// The next block; `None` at the end of the input.
     pub fn next(&mut self) -> Option<io::Result<Vec<u8>>> {
-        self.blocks.recv().ok()
+        // A reader that goes through a file's blocks faster than they are read (bulk flows:
+        // little work per byte) would sleep and be woken for each one, ~10 µs each time on a
+        // VM: the next block is then a few microseconds away, so it is waited for awake. Not
+        // after a short block (a pipe's: its next bytes may be seconds away).
+        let spins = if self.full { SPINS } else { 0 };
+        for _ in 0..spins {
+            match self.blocks.try_recv() {
+                Ok(b) => return Some(self.note(b)),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => std::hint::spin_loop(),
+            }
+        }
+        self.blocks.recv().ok().map(|b| self.note(b))
+    }
+
+    /// Whether `b` filled its block (then the next one is likely to come soon).
+    fn note(&mut self, b: io::Result<Vec<u8>>) -> io::Result<Vec<u8>> {
+        self.full = b.as_ref().is_ok_and(|b| b.len() == BLOCK);
+        b
     }
 
     /// A block read through, to be filled again.
