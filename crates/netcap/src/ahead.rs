@@ -17,7 +17,7 @@ pub const HEAD: usize = 16 << 10;
 const BLOCK: usize = 128 << 10;
 /// Blocks read and waiting beyond the one being read.
 const WAITING: usize = 1;
-/// Times the reader looks for the next block before it sleeps (~20 µs).
+/// Times the reader looks for the next block before it sleeps (some tens of µs).
 const SPINS: usize = 2_000;
 
 /// The receiving end: blocks of data (`HEAD` bytes of room, then what was read), in order.
@@ -29,8 +29,8 @@ pub struct ReadAhead {
 }
 
 impl ReadAhead {
-    /// Read `src` ahead until its end or an error, on a new thread; `None` when the thread
-    /// cannot be started (the caller reads `src` itself).
+    /// Read `src` ahead until its end or an error, on a new thread; `src` back when the
+    /// thread cannot be started (the caller then reads it itself).
     pub fn start<R: io::Read + Send + 'static>(src: R) -> Result<ReadAhead, R> {
         let (tx, blocks) = mpsc::sync_channel(WAITING);
         let (spent, back) = mpsc::channel();
