@@ -322,14 +322,21 @@ struct InOrder {
     /// Every row, for the detail blocks printed after the table (human format).
     all: Option<RowStore>,
     /// The human table's lines of rows that came before their turn.
-    lines: HashMap<u32, Box<[u8]>, BuildHasherDefault<FxHasher>>,
+    lines: HashMap<u32, Vec<u8>, BuildHasherDefault<FxHasher>>,
+    /// Buffers of lines printed, for the next lines held (up to [`SPARE_LINES`]): on a
+    /// scan's capture most rows come a little early, and a buffer allocated, shrunk and
+    /// freed for each was a fifth of the row worker's instructions.
+    spare: Vec<Vec<u8>>,
     header_done: bool,
 }
 
-/// Lines held as text at most (a table line ~170 bytes, a JSON record ~1.3 KB: 5 MiB at
-/// most): connections end a little out of the order they began in, a few hundred rows early
-/// on a busy server's capture, and reading such a row back cost more than making its line.
+/// Lines held as text at most (a table line ~170 bytes in a 256-byte buffer, a JSON record
+/// ~1.3 KB in 2 KiB: 8 MiB at most): connections end a little out of the order they began
+/// in, a few hundred rows early on a busy server's capture, and reading such a row back cost
+/// more than making its line.
 const HELD_LINES: usize = 4096;
+/// Buffers of printed lines kept for reuse (at most ~0.5 MiB of JSON records).
+const SPARE_LINES: usize = 256;
 
 impl InOrder {
     fn new(first: u32, fmt: Format) -> InOrder {
@@ -339,6 +346,7 @@ impl InOrder {
             held: RowQueue::default(),
             all: (fmt == Format::Human).then(RowStore::default),
             lines: HashMap::default(),
+            spare: Vec::new(),
             header_done: false,
         }
     }
@@ -350,12 +358,14 @@ impl InOrder {
         if row.id != self.next {
             if self.lines.len() < HELD_LINES {
                 // Room for the line at once (a table line is ~170 bytes, a record ~1.3 KB).
-                let mut line = Vec::with_capacity(match self.fmt {
-                    Format::Human => 256,
-                    Format::Json | Format::Csv => 2048,
+                let mut line = self.spare.pop().unwrap_or_else(|| {
+                    Vec::with_capacity(match self.fmt {
+                        Format::Human => 256,
+                        Format::Json | Format::Csv => 2048,
+                    })
                 });
                 conns_row(row, t0, self.fmt, &mut line);
-                self.lines.insert(row.id, line.into_boxed_slice());
+                self.lines.insert(row.id, line);
             } else if self.all.is_none() {
                 self.held.insert(row);
             }
@@ -372,9 +382,13 @@ impl InOrder {
     /// Print row `id` if it came before its turn (its line, or the row from where it is
     /// kept); whether it had.
     fn emit_held(&mut self, id: u32, t0: i64, out: &mut Vec<u8>) -> io::Result<bool> {
-        if let Some(line) = self.lines.remove(&id) {
+        if let Some(mut line) = self.lines.remove(&id) {
             self.header(out)?;
             out.extend_from_slice(&line);
+            if self.spare.len() < SPARE_LINES {
+                line.clear();
+                self.spare.push(line);
+            }
             return Ok(true);
         }
         let row = match &self.all {
